@@ -1,0 +1,33 @@
+// out[i] = op(a[ia], b[ib]) with NumPy broadcasting: a and b are read through strides that are 0 along
+// broadcast dimensions. Shapes of up to 8 dimensions travel as two vec4s.
+struct Params {
+  count: u32, rank: u32,
+  out_shape: array<vec4<u32>, 2>,
+  a_strides: array<vec4<u32>, 2>,
+  b_strides: array<vec4<u32>, 2>,
+}
+override WG: u32 = 64u;
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
+
+fn op(x: f32, y: f32) -> f32 { return {{EXPR}}; }
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = gid.x + gid.y * groups.x * WG;
+  if (i >= params.count) { return; }
+  var rest = i;
+  var ia = 0u;
+  var ib = 0u;
+  for (var d = params.rank; d > 0u; d--) {
+    let k = d - 1u;
+    let extent = params.out_shape[k / 4u][k % 4u];
+    let coord = rest % extent;
+    rest = rest / extent;
+    ia += coord * params.a_strides[k / 4u][k % 4u];
+    ib += coord * params.b_strides[k / 4u][k % 4u];
+  }
+  out[i] = op(a[ia], b[ib]);
+}

@@ -1,0 +1,38 @@
+// The `medtrim` command line: one sub-command per module under ./commands, loaded lazily so that
+// `medtrim ober` never pays for starting a GPU.
+export interface Command {
+  summary: string;
+  /** Runs the command; returns the process exit code. */
+  run(argv: string[]): Promise<number>;
+}
+
+const commands: Record<string, () => Promise<Command>> = {
+  info: async () => (await import('./commands/info.js')).default,
+};
+
+function usage(): string {
+  const lines = ['usage: medtrim <command> [options]    (medtrim <command> --help for details)', '', 'commands:'];
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    const list: string[] = [];
+    for (const [cmd, load] of Object.entries(commands)) list.push(`  ${cmd.padEnd(10)} ${(await load()).summary}`);
+    console.log(usage() + '\n' + list.join('\n'));
+    return name ? 0 : 2;
+  }
+  const load = commands[name];
+  if (!load) {
+    console.error(`medtrim: unknown command '${name}' (try medtrim --help)`);
+    return 2;
+  }
+  try {
+    return await (await load()).run(rest);
+  } catch (err) {
+    console.error(`medtrim ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    if (process.env.MEDTRIM_DEBUG) console.error(err);
+    return 1;
+  }
+}

@@ -1,0 +1,69 @@
+// Size-class pool of storage buffers. A released buffer becomes reusable only after the work recorded
+// while it was live has been submitted: queue.writeBuffer runs on the queue timeline before any
+// not-yet-submitted command buffer, so handing out a buffer that an unsubmitted dispatch still reads would
+// let a later upload overwrite its contents.
+
+// STORAGE | COPY_SRC | COPY_DST by their spec values, so this module loads before any WebGPU globals exist.
+export const STORAGE_USAGE = 0x0080 | 0x0004 | 0x0008;
+
+/** Size classes are 2^k and 1.5·2^k bytes (at least 256), so a pooled buffer wastes at most a third. */
+export function sizeClass(bytes: number): number {
+  const min = 256;
+  if (bytes <= min) return min;
+  const pow = 2 ** Math.ceil(Math.log2(bytes));
+  const threeQuarters = (pow / 4) * 3;
+  return bytes <= threeQuarters ? threeQuarters : pow;
+}
+
+export class BufferPool {
+  private readonly free = new Map<number, GPUBuffer[]>();
+  private pendingFree: GPUBuffer[] = [];
+  private readonly sizes = new WeakMap<GPUBuffer, number>();
+  /** Bytes in buffers currently handed out (held by live tensors). */
+  liveBytes = 0;
+  /** Bytes in every buffer this pool ever created and has not destroyed. */
+  allocatedBytes = 0;
+
+  constructor(private readonly device: GPUDevice) {}
+
+  acquire(bytes: number, label?: string): GPUBuffer {
+    const size = sizeClass(Math.max(bytes, 4));
+    const list = this.free.get(size);
+    let buffer = list?.pop();
+    if (!buffer) {
+      buffer = this.device.createBuffer({ size, usage: STORAGE_USAGE, label });
+      this.sizes.set(buffer, size);
+      this.allocatedBytes += size;
+    }
+    this.liveBytes += size;
+    return buffer;
+  }
+
+  /** Returns a buffer to the pool; it is reused after the next submit. */
+  release(buffer: GPUBuffer): void {
+    this.liveBytes -= this.sizes.get(buffer) ?? 0;
+    this.pendingFree.push(buffer);
+  }
+
+  /** Called by the runtime right after queue.submit. */
+  onSubmitted(): void {
+    for (const buffer of this.pendingFree) {
+      const size = this.sizes.get(buffer)!;
+      let list = this.free.get(size);
+      if (!list) this.free.set(size, (list = []));
+      list.push(buffer);
+    }
+    this.pendingFree = [];
+  }
+
+  /** Destroys all idle buffers (live ones stay). */
+  trim(): void {
+    for (const list of this.free.values()) {
+      for (const buffer of list) {
+        this.allocatedBytes -= this.sizes.get(buffer) ?? 0;
+        buffer.destroy();
+      }
+    }
+    this.free.clear();
+  }
+}

@@ -1,0 +1,334 @@
+// The kernel runtime: compiles WGSL (bindings and uniform layouts reflected with wgsl_reflect, never written
+// by hand), caches pipelines by source + override constants, records every dispatch of a step into one command
+// encoder that is submitted as a whole, and reads buffers back only when asked.
+import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+import { BufferPool } from './buffer-pool.js';
+import type { GpuContext } from './device.js';
+import { shaderSource } from './shader-source.js';
+
+/** Anything bindable as a storage buffer: a tensor, or a raw buffer with the byte length to expose. */
+export interface BufferView {
+  readonly buffer: GPUBuffer;
+  readonly byteLength: number;
+}
+
+export interface KernelSpec {
+  /** File name in shaders/ without `.wgsl`. */
+  shader: string;
+  /** `{{KEY}}` placeholders replaced in the source (used to generate variants, e.g. the elementwise op). */
+  template?: Record<string, string>;
+  /** Pipeline-overridable constants (tile sizes, workgroup sizes, flags). */
+  constants?: Record<string, number>;
+  entryPoint?: string;
+}
+
+type Scalar = 'u32' | 'i32' | 'f32';
+interface UniformMember {
+  name: string;
+  offset: number;
+  words: number;
+  scalar: Scalar;
+}
+interface BindingInfo {
+  name: string;
+  binding: number;
+  kind: 'uniform' | 'storage' | 'read-only-storage';
+}
+
+export interface Kernel {
+  readonly name: string;
+  readonly pipeline: GPUComputePipeline;
+  readonly bindings: BindingInfo[];
+  readonly uniform: { name: string; size: number; members: UniformMember[] } | null;
+  readonly workgroupSize: [number, number, number];
+}
+
+export type UniformValues = Record<string, number | ArrayLike<number>>;
+
+export class GpuError extends Error {}
+
+const UNIFORM_ARENA_BYTES = 1 << 16;
+
+// wgsl_reflect describes types loosely; this is the part of its shape we read.
+interface ReflectedType {
+  name: string;
+  size: number;
+  format?: ReflectedType | null;
+  count?: number;
+  members?: { name: string; offset: number; size: number; type: ReflectedType }[] | null;
+}
+
+function scalarOf(type: ReflectedType): Scalar {
+  if (type.format) return scalarOf(type.format);
+  const short = /^vec[234]([fiu])$/.exec(type.name);
+  if (short) return ({ f: 'f32', i: 'i32', u: 'u32' } as const)[short[1] as 'f' | 'i' | 'u'];
+  if (type.name === 'u32' || type.name === 'i32' || type.name === 'f32') return type.name;
+  throw new Error(`uniform member type '${type.name}' is not supported (use scalars, vectors or arrays of vec4)`);
+}
+
+export class Runtime {
+  readonly device: GPUDevice;
+  readonly pool: BufferPool;
+  private readonly kernels = new Map<string, Kernel>();
+  private encoder: GPUCommandEncoder | null = null;
+  private stepKernels = new Set<string>();
+  private readonly uniformArena: GPUBuffer;
+  private readonly arenaBytes = new Uint8Array(UNIFORM_ARENA_BYTES);
+  private arenaUsed = 0;
+  private readonly uniformAlign: number;
+  private pendingErrors: Promise<string | null>[] = [];
+  /** Number of command buffers submitted so far (the pool's reuse epoch). */
+  submits = 0;
+
+  constructor(readonly gpu: GpuContext) {
+    this.device = gpu.device;
+    this.pool = new BufferPool(this.device);
+    this.uniformAlign = gpu.limits.minUniformBufferOffsetAlignment ?? 256;
+    this.uniformArena = this.device.createBuffer({
+      size: UNIFORM_ARENA_BYTES,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      label: 'uniform-arena',
+    });
+  }
+
+  get limits(): Record<string, number> {
+    return this.gpu.limits;
+  }
+
+  /** Most invocations a workgroup may have on this device (128 on GLES compat unless raised). */
+  get maxInvocations(): number {
+    return this.gpu.limits.maxComputeInvocationsPerWorkgroup ?? 128;
+  }
+
+  kernel(spec: KernelSpec): Kernel {
+    let source = shaderSource(spec.shader);
+    for (const [key, value] of Object.entries(spec.template ?? {})) source = source.replaceAll(`{{${key}}}`, value);
+    const constants = spec.constants ?? {};
+    const key = `${source}\u0000${JSON.stringify(Object.entries(constants).sort())}\u0000${spec.entryPoint ?? ''}`;
+    const cached = this.kernels.get(key);
+    if (cached) return cached;
+    const kernel = this.compile(spec, source, constants);
+    this.kernels.set(key, kernel);
+    return kernel;
+  }
+
+  private compile(spec: KernelSpec, source: string, constants: Record<string, number>): Kernel {
+    const name = spec.shader + (spec.template ? `[${Object.values(spec.template).join(',')}]` : '');
+    const unresolved = /\{\{(\w+)\}\}/.exec(source);
+    if (unresolved) throw new GpuError(`kernel '${name}': template value {{${unresolved[1]}}} not given`);
+    const reflect = new WgslReflect(source);
+    const entry = spec.entryPoint ? reflect.entry.compute.find((e) => e.name === spec.entryPoint) : reflect.entry.compute[0];
+    if (!entry) throw new GpuError(`kernel '${name}': no compute entry point ${spec.entryPoint ?? ''}`);
+
+    const bindings: BindingInfo[] = [];
+    let uniform: Kernel['uniform'] = null;
+    for (const group of reflect.getBindGroups()) {
+      for (const b of group) {
+        if (!b) continue;
+        if (b.group !== 0) throw new GpuError(`kernel '${name}': only @group(0) is supported`);
+        const isUniform = (b.resourceType as number) === 0;
+        bindings.push({
+          name: b.name,
+          binding: b.binding,
+          kind: isUniform ? 'uniform' : b.access === 'read' ? 'read-only-storage' : 'storage',
+        });
+        if (isUniform) {
+          const type = b.type as unknown as ReflectedType;
+          uniform = {
+            name: b.name,
+            size: type.size,
+            members: (type.members ?? []).map((m) => ({ name: m.name, offset: m.offset, words: m.size / 4, scalar: scalarOf(m.type) })),
+          };
+        }
+      }
+    }
+
+    // Workgroup sizes may be override expressions; evaluate with the given constants.
+    const workgroupSize = this.workgroupSize(entry.workgroupSize as unknown, reflect, constants);
+    const threads = workgroupSize[0] * workgroupSize[1] * workgroupSize[2];
+    if (threads > this.maxInvocations) {
+      throw new GpuError(`kernel '${name}': workgroup of ${threads} invocations exceeds this device's ${this.maxInvocations}`);
+    }
+
+    this.device.pushErrorScope('validation');
+    const module = this.device.createShaderModule({ code: source, label: name });
+    const layout = this.device.createBindGroupLayout({
+      label: name,
+      entries: bindings.map((b) => ({
+        binding: b.binding,
+        visibility: GPUShaderStage.COMPUTE,
+        buffer: { type: b.kind },
+      })),
+    });
+    const pipeline = this.device.createComputePipeline({
+      label: name,
+      layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout], label: name }),
+      compute: { module, entryPoint: entry.name, constants },
+    });
+    this.trackError(this.device.popErrorScope(), `kernel '${name}' failed to compile`);
+    return { name, pipeline, bindings, uniform, workgroupSize };
+  }
+
+  private workgroupSize(raw: unknown, reflect: WgslReflect, constants: Record<string, number>): [number, number, number] {
+    const dims = Array.isArray(raw) ? raw : [1, 1, 1];
+    const overrides = new Map(reflect.overrides.map((o) => [o.name, o]));
+    return [0, 1, 2].map((i) => {
+      const d = dims[i] as unknown;
+      if (typeof d === 'number') return d;
+      if (typeof d === 'string' && overrides.has(d)) return constants[d] ?? Number.NaN;
+      return 1;
+    }) as [number, number, number];
+  }
+
+  private trackError(scope: Promise<GPUError | null>, context: string): void {
+    this.pendingErrors.push(scope.then((e) => (e ? `${context}: ${e.message}` : null)));
+  }
+
+  private get commandEncoder(): GPUCommandEncoder {
+    if (!this.encoder) {
+      this.assertAlive();
+      this.device.pushErrorScope('out-of-memory');
+      this.device.pushErrorScope('validation');
+      this.encoder = this.device.createCommandEncoder({ label: 'step' });
+    }
+    return this.encoder;
+  }
+
+  /** Records one dispatch into the current step. */
+  dispatch(kernel: Kernel, buffers: Record<string, BufferView>, uniforms: UniformValues, workgroups: readonly number[]): void {
+    const [x = 1, y = 1, z = 1] = workgroups;
+    if (x * y * z === 0) return;
+    const maxDim = this.limits.maxComputeWorkgroupsPerDimension ?? 65535;
+    if (x > maxDim || y > maxDim || z > maxDim) {
+      throw new GpuError(`kernel '${kernel.name}': dispatch ${x}×${y}×${z} exceeds ${maxDim} workgroups per dimension`);
+    }
+    const encoder = this.commandEncoder;
+    const entries: GPUBindGroupEntry[] = kernel.bindings.map((b) => {
+      if (b.kind === 'uniform') {
+        const offset = this.writeUniforms(kernel, uniforms);
+        return { binding: b.binding, resource: { buffer: this.uniformArena, offset, size: kernel.uniform!.size } };
+      }
+      const view = buffers[b.name];
+      if (!view) throw new GpuError(`kernel '${kernel.name}': no buffer given for binding '${b.name}'`);
+      return { binding: b.binding, resource: { buffer: view.buffer, offset: 0, size: Math.max(4, view.byteLength) } };
+    });
+    const bindGroup = this.device.createBindGroup({ layout: kernel.pipeline.getBindGroupLayout(0), entries, label: kernel.name });
+    const pass = encoder.beginComputePass({ label: kernel.name });
+    pass.setPipeline(kernel.pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y, z);
+    pass.end();
+    this.stepKernels.add(kernel.name);
+  }
+
+  private writeUniforms(kernel: Kernel, values: UniformValues): number {
+    const layout = kernel.uniform!;
+    const size = Math.ceil(layout.size / this.uniformAlign) * this.uniformAlign;
+    if (this.arenaUsed + size > UNIFORM_ARENA_BYTES) {
+      // The arena is uploaded at submit; a full arena ends the step early.
+      this.flush();
+    }
+    const offset = this.arenaUsed;
+    this.arenaUsed += size;
+    const view = new DataView(this.arenaBytes.buffer, offset, layout.size);
+    for (const m of layout.members) {
+      const v = values[m.name];
+      if (v === undefined) throw new GpuError(`kernel '${kernel.name}': uniform '${m.name}' not given`);
+      const list = typeof v === 'number' ? [v] : v;
+      if (list.length > m.words) throw new GpuError(`kernel '${kernel.name}': uniform '${m.name}' takes ${m.words} values, got ${list.length}`);
+      for (let i = 0; i < list.length; i++) {
+        const at = m.offset + 4 * i;
+        if (m.scalar === 'f32') view.setFloat32(at, list[i]!, true);
+        else if (m.scalar === 'i32') view.setInt32(at, list[i]!, true);
+        else view.setUint32(at, list[i]!, true);
+      }
+    }
+    for (const name of Object.keys(values)) {
+      if (!layout.members.some((m) => m.name === name)) throw new GpuError(`kernel '${kernel.name}': unknown uniform '${name}'`);
+    }
+    return offset;
+  }
+
+  /** Records a copy between buffers into the current step. */
+  copy(src: BufferView, dst: BufferView, bytes = Math.min(src.byteLength, dst.byteLength)): void {
+    if (bytes > 0) this.commandEncoder.copyBufferToBuffer(src.buffer, 0, dst.buffer, 0, bytes);
+  }
+
+  /** Records a zero-fill of the view's bytes. */
+  clear(view: BufferView): void {
+    const bytes = Math.ceil(view.byteLength / 4) * 4;
+    if (bytes > 0) this.commandEncoder.clearBuffer(view.buffer, 0, bytes);
+  }
+
+  /** Uploads host data. Safe: the pool never hands out a buffer an unsubmitted command still uses. */
+  upload(view: BufferView, data: ArrayBufferView): void {
+    this.assertAlive();
+    this.device.queue.writeBuffer(view.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Submits everything recorded so far as one command buffer. */
+  flush(): void {
+    if (!this.encoder) return;
+    if (this.arenaUsed > 0) this.device.queue.writeBuffer(this.uniformArena, 0, this.arenaBytes, 0, this.arenaUsed);
+    this.device.queue.submit([this.encoder.finish()]);
+    const kernels = [...this.stepKernels].join(', ');
+    this.trackError(this.device.popErrorScope(), `GPU validation error in a step running [${kernels}]`);
+    this.trackError(this.device.popErrorScope(), `GPU out of memory in a step running [${kernels}]`);
+    this.encoder = null;
+    this.arenaUsed = 0;
+    this.stepKernels = new Set();
+    this.submits++;
+    this.pool.onSubmitted();
+  }
+
+  /** Submits, waits for the GPU, and throws the first validation/OOM error recorded since the last check. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.throwPendingErrors();
+  }
+
+  private async throwPendingErrors(): Promise<void> {
+    const pending = this.pendingErrors;
+    this.pendingErrors = [];
+    const messages = (await Promise.all(pending)).filter((m): m is string => m !== null);
+    this.assertAlive();
+    if (messages.length) throw new GpuError(messages.join('\n'));
+  }
+
+  private assertAlive(): void {
+    const lost = this.gpu.lost;
+    if (lost) throw new GpuError(`GPU device lost (${lost.reason}): ${lost.message}`);
+  }
+
+  /** Reads a buffer back to the host (submits the step first). */
+  async read(view: BufferView, bytes = view.byteLength): Promise<ArrayBuffer> {
+    const size = Math.ceil(bytes / 4) * 4;
+    const staging = this.device.createBuffer({ size: Math.max(size, 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
+    if (size > 0) this.commandEncoder.copyBufferToBuffer(view.buffer, 0, staging, 0, size);
+    this.flush();
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+      const out = staging.getMappedRange(0, size).slice(0, bytes);
+      staging.unmap();
+      await this.throwPendingErrors();
+      return out;
+    } catch (err) {
+      await this.throwPendingErrors();
+      throw err;
+    } finally {
+      staging.destroy();
+    }
+  }
+}
+
+/**
+ * Workgroup counts covering `count` items, `perGroup` per workgroup, folded into y when x would pass the
+ * 65,535-per-dimension limit. Kernels recover the linear index as gid.x + gid.y * groups.x * WG.
+ */
+export function grid1d(count: number, perGroup: number, maxPerDim = 65535): [number, number] {
+  const groups = Math.ceil(count / perGroup);
+  if (groups <= maxPerDim) return [groups, 1];
+  const y = Math.ceil(groups / maxPerDim);
+  return [Math.ceil(groups / y), y];
+}

@@ -1,0 +1,99 @@
+// Elementwise unary and broadcasting binary ops. Each op is one row: its WGSL expression (spliced into
+// shaders/unary.wgsl or shaders/binary.wgsl) and its float64 CPU reference.
+import { grid1d, type Runtime } from '../gpu/runtime.js';
+import { broadcastShapes, broadcastStrides, forEachBroadcast, type HostTensor } from '../tensor/host.js';
+import { Tensor } from '../tensor/tensor.js';
+
+const WG = 64;
+const MAX_RANK = 8;
+
+export const UNARY = {
+  neg: { wgsl: '-x', ref: (x: number) => -x },
+  abs: { wgsl: 'abs(x)', ref: Math.abs },
+  exp: { wgsl: 'exp(x)', ref: Math.exp },
+  log: { wgsl: 'log(x)', ref: Math.log },
+  sqrt: { wgsl: 'sqrt(x)', ref: Math.sqrt },
+  rsqrt: { wgsl: 'inverseSqrt(x)', ref: (x: number) => 1 / Math.sqrt(x) },
+  square: { wgsl: 'x * x', ref: (x: number) => x * x },
+  reciprocal: { wgsl: '1.0 / x', ref: (x: number) => 1 / x },
+  relu: { wgsl: 'max(x, 0.0)', ref: (x: number) => Math.max(x, 0) },
+  sigmoid: { wgsl: '1.0 / (1.0 + exp(-x))', ref: (x: number) => 1 / (1 + Math.exp(-x)) },
+  // tanh saturates to ±1 in float32 past |x| = 10; clamping keeps backends whose tanh overflows finite.
+  tanh: { wgsl: 'tanh(clamp(x, -10.0, 10.0))', ref: Math.tanh },
+  sin: { wgsl: 'sin(x)', ref: Math.sin },
+  cos: { wgsl: 'cos(x)', ref: Math.cos },
+  scale: { wgsl: 'x * alpha', ref: (x: number, alpha: number) => x * alpha },
+  addScalar: { wgsl: 'x + alpha', ref: (x: number, alpha: number) => x + alpha },
+  powScalar: { wgsl: 'pow(x, alpha)', ref: (x: number, alpha: number) => x ** alpha },
+} satisfies Record<string, { wgsl: string; ref: (x: number, alpha: number) => number }>;
+
+export const BINARY = {
+  add: { wgsl: 'x + y', ref: (x: number, y: number) => x + y },
+  sub: { wgsl: 'x - y', ref: (x: number, y: number) => x - y },
+  mul: { wgsl: 'x * y', ref: (x: number, y: number) => x * y },
+  div: { wgsl: 'x / y', ref: (x: number, y: number) => x / y },
+  maximum: { wgsl: 'max(x, y)', ref: Math.max },
+  minimum: { wgsl: 'min(x, y)', ref: Math.min },
+  pow: { wgsl: 'pow(x, y)', ref: (x: number, y: number) => x ** y },
+  greater: { wgsl: 'select(0.0, 1.0, x > y)', ref: (x: number, y: number) => (x > y ? 1 : 0) },
+  equal: { wgsl: 'select(0.0, 1.0, x == y)', ref: (x: number, y: number) => (x === y ? 1 : 0) },
+} satisfies Record<string, { wgsl: string; ref: (x: number, y: number) => number }>;
+
+export type UnaryOp = keyof typeof UNARY;
+export type BinaryOp = keyof typeof BINARY;
+
+function requireF32(op: string, ...ts: Tensor[]): Runtime {
+  for (const t of ts) if (t.dtype !== 'f32') throw new Error(`${op}: expects f32 tensors, got ${t.dtype}`);
+  return ts[0]!.runtime;
+}
+
+export function unary(op: UnaryOp, x: Tensor, alpha = 0): Tensor {
+  const rt = requireF32(op, x);
+  const out = new Tensor(rt, x.shape);
+  const kernel = rt.kernel({ shader: 'unary', template: { EXPR: UNARY[op].wgsl }, constants: { WG } });
+  rt.dispatch(kernel, { x_in: x, out }, { count: x.size, alpha }, grid1d(x.size, WG));
+  return out;
+}
+
+export function unaryRef(op: UnaryOp, x: HostTensor, alpha = 0): HostTensor {
+  const f = UNARY[op].ref as (x: number, alpha: number) => number;
+  return { shape: [...x.shape], data: x.data.map((v) => f(v, alpha)) };
+}
+
+/** Packs up to 8 dimensions into the two vec4s the shader reads. */
+function packDims(values: number[]): number[] {
+  const packed = new Array<number>(MAX_RANK).fill(0);
+  values.forEach((v, i) => (packed[i] = v));
+  return packed;
+}
+
+export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
+  const rt = requireF32(op, a, b);
+  const shape = broadcastShapes(a.shape, b.shape);
+  if (shape.length > MAX_RANK) throw new Error(`${op}: rank ${shape.length} exceeds ${MAX_RANK}`);
+  const out = new Tensor(rt, shape);
+  const kernel = rt.kernel({ shader: 'binary', template: { EXPR: BINARY[op].wgsl }, constants: { WG } });
+  rt.dispatch(
+    kernel,
+    { a, b, out },
+    {
+      count: out.size,
+      rank: shape.length,
+      out_shape: packDims(shape),
+      a_strides: packDims(broadcastStrides(a.shape, shape)),
+      b_strides: packDims(broadcastStrides(b.shape, shape)),
+    },
+    grid1d(out.size, WG),
+  );
+  return out;
+}
+
+export function binaryRef(op: BinaryOp, a: HostTensor, b: HostTensor): HostTensor {
+  const shape = broadcastShapes(a.shape, b.shape);
+  const f = BINARY[op].ref;
+  const data = new Float64Array(shape.reduce((n, d) => n * d, 1));
+  forEachBroadcast(shape, broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape), (i, ia, ib) => {
+    data[i] = f(a.data[ia]!, b.data[ib]!);
+  });
+  return { shape, data };
+}

@@ -1,0 +1,184 @@
+// Tensors: a shape, a dtype and a pooled GPU buffer, row-major and contiguous. Lifetime is explicit:
+// `dispose()`, or `tidy(fn)`, which disposes every tensor created inside fn except those it returns or keeps.
+import type { BufferView, Runtime } from '../gpu/runtime.js';
+
+export type DType = 'f32' | 'i32' | 'u32';
+export type Shape = readonly number[];
+export type TypedArrayFor<D extends DType> = D extends 'f32' ? Float32Array : D extends 'i32' ? Int32Array : Uint32Array;
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new Error(`invalid shape [${shape.join(', ')}]`);
+    n *= d;
+  }
+  return n;
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Row-major strides, in elements. */
+export function stridesOf(shape: Shape): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i]!;
+  }
+  return strides;
+}
+
+type Scope = Set<Tensor>;
+const scopes: Scope[] = [];
+
+export class Tensor implements BufferView {
+  readonly size: number;
+  private _buffer: GPUBuffer | null;
+
+  constructor(
+    readonly runtime: Runtime,
+    readonly shape: Shape,
+    readonly dtype: DType = 'f32',
+    buffer?: GPUBuffer,
+  ) {
+    this.size = sizeOf(shape);
+    this._buffer = buffer ?? runtime.pool.acquire(this.size * 4, `tensor[${shape.join('x')}]`);
+    scopes.at(-1)?.add(this);
+  }
+
+  get buffer(): GPUBuffer {
+    if (!this._buffer) throw new Error(`tensor [${this.shape.join(', ')}] used after dispose`);
+    return this._buffer;
+  }
+
+  get byteLength(): number {
+    return this.size * 4;
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get disposed(): boolean {
+    return this._buffer === null;
+  }
+
+  dispose(): void {
+    if (!this._buffer) return;
+    this.runtime.pool.release(this._buffer);
+    this._buffer = null;
+    for (const scope of scopes) scope.delete(this);
+  }
+
+  /** Takes this tensor out of every enclosing tidy scope: the caller owns it. */
+  keep(): this {
+    for (const scope of scopes) scope.delete(this);
+    return this;
+  }
+
+  /** Same buffer seen with another shape of the same size (no copy). The view owns nothing. */
+  reshape(shape: Shape): Tensor {
+    const resolved = resolveShape(shape, this.size);
+    return new TensorView(this, resolved);
+  }
+
+  async read(): Promise<TypedArrayFor<DType>> {
+    const bytes = await this.runtime.read(this);
+    return this.dtype === 'f32' ? new Float32Array(bytes) : this.dtype === 'i32' ? new Int32Array(bytes) : new Uint32Array(bytes);
+  }
+
+  toString(): string {
+    return `Tensor(${this.dtype}[${this.shape.join(', ')}])`;
+  }
+}
+
+/** A reshaped alias: shares the base's buffer, and its dispose does nothing to the base. */
+class TensorView extends Tensor {
+  constructor(
+    private readonly base: Tensor,
+    shape: Shape,
+  ) {
+    super(base.runtime, shape, base.dtype, base.buffer);
+  }
+  override get buffer(): GPUBuffer {
+    return this.base.buffer;
+  }
+  override get disposed(): boolean {
+    return this.base.disposed;
+  }
+  override dispose(): void {
+    for (const scope of scopes) scope.delete(this);
+  }
+}
+
+function resolveShape(shape: Shape, size: number): number[] {
+  const out = [...shape];
+  const free = out.indexOf(-1);
+  if (free >= 0) out[free] = size / sizeOf(out.filter((_, i) => i !== free));
+  if (sizeOf(out) !== size) throw new Error(`cannot reshape ${size} elements to [${shape.join(', ')}]`);
+  return out;
+}
+
+function collectTensors(value: unknown, into: Set<Tensor>, seen = new Set<unknown>()): void {
+  if (value instanceof Tensor) into.add(value);
+  else if (value && typeof value === 'object' && !seen.has(value)) {
+    seen.add(value);
+    for (const v of Array.isArray(value) ? value : Object.values(value)) collectTensors(v, into, seen);
+  }
+}
+
+function closeScope(scope: Scope, result: unknown): void {
+  scopes.pop();
+  const returned = new Set<Tensor>();
+  collectTensors(result, returned);
+  for (const t of scope) {
+    if (returned.has(t)) scopes.at(-1)?.add(t);
+    else t.dispose();
+  }
+}
+
+/** Runs fn and disposes every tensor it created, except those in its result (or kept). */
+export function tidy<T>(fn: () => T): T {
+  const scope: Scope = new Set();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (err) {
+    closeScope(scope, undefined);
+    throw err;
+  }
+  closeScope(scope, result);
+  return result;
+}
+
+/** tidy for async work: no other tidy may interleave with fn's awaits. */
+export async function tidyAsync<T>(fn: () => Promise<T>): Promise<T> {
+  const scope: Scope = new Set();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = await fn();
+  } catch (err) {
+    closeScope(scope, undefined);
+    throw err;
+  }
+  closeScope(scope, result);
+  return result;
+}
+
+export function tensorFrom(runtime: Runtime, data: ArrayLike<number>, shape: Shape, dtype: DType = 'f32'): Tensor {
+  const t = new Tensor(runtime, shape, dtype);
+  if (data.length !== t.size) throw new Error(`${data.length} values given for shape [${shape.join(', ')}]`);
+  const typed = dtype === 'f32' ? Float32Array.from(data) : dtype === 'i32' ? Int32Array.from(data) : Uint32Array.from(data);
+  runtime.upload(t, typed);
+  return t;
+}
+
+export function zeros(runtime: Runtime, shape: Shape, dtype: DType = 'f32'): Tensor {
+  const t = new Tensor(runtime, shape, dtype);
+  runtime.clear(t);
+  return t;
+}
