@@ -143,8 +143,7 @@ export class Runtime {
       }
     }
 
-    // Workgroup sizes may be override expressions; evaluate with the given constants.
-    const workgroupSize = this.workgroupSize(entry.workgroupSize as unknown, reflect, constants);
+    const workgroupSize = this.workgroupSize(entry, constants);
     const threads = workgroupSize[0] * workgroupSize[1] * workgroupSize[2];
     if (threads > this.maxInvocations) {
       throw new GpuError(`kernel '${name}': workgroup of ${threads} invocations exceeds this device's ${this.maxInvocations}`);
@@ -169,14 +168,15 @@ export class Runtime {
     return { name, pipeline, bindings, uniform, workgroupSize };
   }
 
-  private workgroupSize(raw: unknown, reflect: WgslReflect, constants: Record<string, number>): [number, number, number] {
-    const dims = Array.isArray(raw) ? raw : [1, 1, 1];
-    const overrides = new Map(reflect.overrides.map((o) => [o.name, o]));
+  /** The entry's @workgroup_size with override constants applied (reflection alone gives the defaults). */
+  private workgroupSize(entry: { workgroupSize: unknown; attributes?: { name: string; value: unknown }[] | null }, constants: Record<string, number>): [number, number, number] {
+    const defaults = (Array.isArray(entry.workgroupSize) ? entry.workgroupSize : [1, 1, 1]) as number[];
+    const raw = entry.attributes?.find((a) => a.name === 'workgroup_size')?.value;
+    const exprs = Array.isArray(raw) ? (raw as unknown[]) : [];
     return [0, 1, 2].map((i) => {
-      const d = dims[i] as unknown;
-      if (typeof d === 'number') return d;
-      if (typeof d === 'string' && overrides.has(d)) return constants[d] ?? Number.NaN;
-      return 1;
+      const expr = exprs[i];
+      if (typeof expr === 'string' && expr in constants) return constants[expr]!;
+      return defaults[i] ?? 1;
     }) as [number, number, number];
   }
 

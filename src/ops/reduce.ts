@@ -1,0 +1,52 @@
+// Reductions along one axis (sum, mean, max): shaders/reduce.wgsl with the fold spliced in, and the float64
+// reference beside it. The reduced axis is kept with extent 1 only when keepDims is set.
+import { grid1d } from '../gpu/runtime.js';
+import type { HostTensor } from '../tensor/host.js';
+import { Tensor, type Shape } from '../tensor/tensor.js';
+
+export const REDUCE = {
+  sum: { combine: 'a + b', identity: '0.0', ref: (a: number, b: number) => a + b, init: 0 },
+  mean: { combine: 'a + b', identity: '0.0', ref: (a: number, b: number) => a + b, init: 0 },
+  // WGSL cannot express -inf as a constant, so the identity is the lowest finite f32 (the reduction of an
+  // empty axis therefore gives -3.4028235e38 on both sides).
+  max: { combine: 'max(a, b)', identity: '-3.4028234663852886e38', ref: Math.max, init: -3.4028234663852886e38 },
+} as const;
+export type ReduceOp = keyof typeof REDUCE;
+
+/** [outer, n, inner] around `axis` (negative axes count from the end). */
+export function splitAxis(shape: Shape, axis: number): { outer: number; n: number; inner: number; axis: number } {
+  const ax = axis < 0 ? axis + shape.length : axis;
+  if (ax < 0 || ax >= shape.length) throw new Error(`axis ${axis} out of range for shape [${shape.join(', ')}]`);
+  const outer = shape.slice(0, ax).reduce((p, d) => p * d, 1);
+  const inner = shape.slice(ax + 1).reduce((p, d) => p * d, 1);
+  return { outer, n: shape[ax]!, inner, axis: ax };
+}
+
+function reducedShape(shape: Shape, axis: number, keepDims: boolean): number[] {
+  return keepDims ? shape.map((d, i) => (i === axis ? 1 : d)) : shape.filter((_, i) => i !== axis);
+}
+
+export function reduce(op: ReduceOp, x: Tensor, axis: number, keepDims = false): Tensor {
+  const rt = x.runtime;
+  const { outer, n, inner, axis: ax } = splitAxis(x.shape, axis);
+  const out = new Tensor(rt, reducedShape(x.shape, ax, keepDims));
+  const wg = Math.min(256, rt.maxInvocations);
+  const kernel = rt.kernel({ shader: 'reduce', template: { COMBINE: REDUCE[op].combine, IDENTITY: REDUCE[op].identity }, constants: { WG: wg } });
+  const scale = op === 'mean' ? 1 / n : 1;
+  rt.dispatch(kernel, { x_in: x, out }, { outer, n, inner, scale }, grid1d(outer * inner, 1));
+  return out;
+}
+
+export function reduceRef(op: ReduceOp, x: HostTensor, axis: number, keepDims = false): HostTensor {
+  const { outer, n, inner, axis: ax } = splitAxis(x.shape, axis);
+  const { ref, init } = REDUCE[op];
+  const data = new Float64Array(outer * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let k = 0; k < inner; k++) {
+      let acc: number = init;
+      for (let j = 0; j < n; j++) acc = ref(acc, x.data[(o * n + j) * inner + k]!);
+      data[o * inner + k] = op === 'mean' ? acc / n : acc;
+    }
+  }
+  return { shape: reducedShape(x.shape, ax, keepDims), data };
+}
