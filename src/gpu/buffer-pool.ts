@@ -6,7 +6,7 @@
 // STORAGE | COPY_SRC | COPY_DST by their spec values, so this module loads before any WebGPU globals exist.
 export const STORAGE_USAGE = 0x0080 | 0x0004 | 0x0008;
 
-/** Size classes are 2^k and 1.5·2^k bytes (at least 256), so a pooled buffer wastes at most a third. */
+/** Size classes are 2^k and 1.5·2^k bytes (at least 256), so at most a third of a pooled buffer is unused. */
 export function sizeClass(bytes: number): number {
   const min = 256;
   if (bytes <= min) return min;
