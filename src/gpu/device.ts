@@ -143,7 +143,7 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuConte
     const c = await nodeCandidates();
     if (choice === 'auto') order = [c.native, c.swiftshader, c.gles];
     else if (choice in c) order = [c[choice as keyof typeof c]];
-    else throw new Error(`MEDTRIM_BACKEND='${choice}' is not one of auto, native, swiftshader, gles`);
+    else throw new Error(`backend '${choice}' (from --backend or MEDTRIM_BACKEND) is not one of auto, native, swiftshader, gles`);
   }
 
   const tried: string[] = [];
