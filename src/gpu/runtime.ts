@@ -13,7 +13,7 @@ export interface BufferView {
 }
 
 export interface KernelSpec {
-  /** File name in shaders/ without `.wgsl`. */
+  /** File name in shaders/ without `.wgsl`; `#include "other"` lines in it are replaced by shaders/other.wgsl. */
   shader: string;
   /** `{{KEY}}` placeholders replaced in the source (used to generate variants, e.g. the elementwise op). */
   template?: Record<string, string>;
@@ -66,6 +66,12 @@ function scalarOf(type: ReflectedType): Scalar {
   throw new Error(`uniform member type '${type.name}' is not supported (use scalars, vectors or arrays of vec4)`);
 }
 
+/** The shader's source with each `#include "name"` line replaced by that shader's (expanded) source. */
+function expandIncludes(name: string, seen: string[] = []): string {
+  if (seen.includes(name)) throw new GpuError(`shader include cycle: ${[...seen, name].join(' → ')}`);
+  return shaderSource(name).replace(/^#include "(\w+)"\s*$/gm, (_, inc: string) => expandIncludes(inc, [...seen, name]));
+}
+
 export class Runtime {
   readonly device: GPUDevice;
   readonly pool: BufferPool;
@@ -101,7 +107,7 @@ export class Runtime {
   }
 
   kernel(spec: KernelSpec): Kernel {
-    let source = shaderSource(spec.shader);
+    let source = expandIncludes(spec.shader);
     for (const [key, value] of Object.entries(spec.template ?? {})) source = source.replaceAll(`{{${key}}}`, value);
     const constants = spec.constants ?? {};
     const key = `${source}\u0000${JSON.stringify(Object.entries(constants).sort())}\u0000${spec.entryPoint ?? ''}`;
