@@ -37,8 +37,11 @@ fn pair_score(a: u32, r: u32) -> f32 {
   var adj_sum = 0.0;
   var dir_sum = 0.0;
   let dir_start = 1u + params.num_classes * params.adj_words;
-  for (var c = 0u; c < params.num_classes; c++) {
-    if (((common_classes >> c) & 1u) == 0u) { continue; }
+  // Visit only the shared classes, lowest first (the CPU sums in ascending class order too).
+  var rest = common_classes;
+  while (rest != 0u) {
+    let c = countTrailingZeros(rest);
+    rest &= rest - 1u;
     let adj_off = 1u + c * params.adj_words;
     let dir_off = dir_start + c * params.dir_words;
     adj_sum = adj_sum + descriptor_iou(ab + adj_off, rb + adj_off, params.adj_words);

@@ -8,6 +8,9 @@ export interface Command {
 
 const commands: Record<string, () => Promise<Command>> = {
   info: async () => (await import('./commands/info.js')).default,
+  data: async () => (await import('./commands/data.js')).default,
+  ober: async () => (await import('./commands/ober.js')).default,
+  tokenize: async () => (await import('./commands/tokenize.js')).default,
 };
 
 function usage(): string {

@@ -1,31 +1,13 @@
 // The GPU score matrix equals the CPU encoding reference bit for bit; GPU mining (in-batch and streamed
 // offline) equals the per-anchor TypeScript miner.
 import { describe, expect, it } from 'vitest';
-import { encodeBatch, ontologyVocabularies, scoreMatrixFromEncoding } from '../../src/mining/encode.js';
-import type { EntitySet } from '../../src/mining/entities.js';
+import { encodeBatch, scoreMatrixFromEncoding } from '../../src/mining/encode.js';
 import { mineTripletsCpu } from '../../src/mining/mine-cpu.js';
 import { mineOffline, mineTripletsGpu, scoreMatrixGpu, uploadEntities } from '../../src/mining/score-gpu.js';
 import { medtrimScore } from '../../src/mining/score.js';
 import { tensorFrom, tidyAsync } from '../../src/tensor/tensor.js';
+import { randomEntities } from '../helpers/entities.js';
 import { gpuRuntime, randomData } from '../helpers/gpu.js';
-
-/** Random entity sets drawn from few classes and descriptors, so overlaps and ties are common. */
-function randomEntities(n: number, seed: number): EntitySet[] {
-  const vocab = ontologyVocabularies();
-  const u = randomData(n * 40, seed, 0, 1);
-  let k = 0;
-  const pickSome = (list: string[], max: number, limit: number) => {
-    const out = new Set<string>();
-    const count = Math.floor(u[k++]! * (max + 1));
-    for (let i = 0; i < count; i++) out.add(list[Math.floor(u[k++]! * Math.min(limit, list.length))]!);
-    return [...out].sort();
-  };
-  return Array.from({ length: n }, () => {
-    const set: EntitySet = {};
-    for (const cls of pickSome(vocab.classes, 3, 6)) set[cls] = { adjectives: pickSome(vocab.adjectives, 2, 5), directions: pickSome(vocab.directions, 2, 5) };
-    return set;
-  });
-}
 
 describe('score matrix kernel', () => {
   it('matches the f32 CPU reference exactly (and the float64 one within 1e-6)', async () => {

@@ -4,6 +4,7 @@ import { afterAll, expect } from 'vitest';
 import { acquireGpu } from '../../src/gpu/device.js';
 import { Runtime } from '../../src/gpu/runtime.js';
 import type { HostTensor } from '../../src/tensor/host.js';
+export { randomData } from './random.js';
 
 let runtime: Promise<Runtime> | null = null;
 
@@ -13,20 +14,6 @@ export function gpuRuntime(): Promise<Runtime> {
     afterAll(async () => (await runtime!).gpu.release());
   }
   return runtime;
-}
-
-/** Deterministic uniform floats in [lo, hi) (mulberry32). */
-export function randomData(n: number, seed: number, lo = -1, hi = 1): Float64Array {
-  let s = seed >>> 0;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
-  }
-  return out;
 }
 
 /** Asserts |gpu - ref| <= atol + rtol·|ref| elementwise, reporting the worst element. */

@@ -1,0 +1,116 @@
+// The OBER ontology: disease classes, descriptors and negation/uncertainty cues, kept as JSON data
+// under ontology/ so that vocabulary can grow without touching code. Everything here is lower-case.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export interface DiseaseClass {
+  name: string;
+  /** A finer class (Nodule) names its CheXpert parent (Lung Lesion); null for top-level classes. */
+  parent: string | null;
+  /** Lower-case surface forms including word forms; terms[0] is the preferred form. */
+  terms: string[];
+}
+
+export type AdjectiveGroup = 'severity' | 'size' | 'extent' | 'shape' | 'chronicity';
+
+/** Words that make a statement about an anatomical structure a mention of a class ("heart size is normal"). */
+export interface AnatomyRule {
+  class: string;
+  terms: string[];
+  /** Normality words: the class is mentioned negatively. */
+  normal: string[];
+  /** Abnormality words: the class is mentioned positively. */
+  abnormal: string[];
+}
+
+export interface CueLists {
+  /** Cues that govern the findings after them (up to the clause end). */
+  pre: string[];
+  /** Cues that govern the findings before them (back to the clause start). */
+  post: string[];
+}
+
+export interface Ontology {
+  classes: DiseaseClass[];
+  /** Canonical adjective → its group and surface forms. */
+  adjectives: Record<string, { group: AdjectiveGroup; terms: string[] }>;
+  /** Canonical direction → surface forms. */
+  directions: Record<string, { terms: string[] }>;
+  /** Surface forms standing for several canonical directions at once ("bibasilar" → bilateral, basilar). */
+  expansions: Record<string, string[]>;
+  negation: CueLists;
+  uncertainty: CueLists;
+  /** Phrases that contain a negation word but negate nothing ("no change in"). */
+  pseudoNegation: string[];
+  /** Words that end a cue's scope inside a sentence ("but", "however", "which"). */
+  clauseBoundaries: string[];
+  /** Phrases that look like findings but name nothing of ours ("pericardial effusion"); matched to be skipped. */
+  ignoredPhrases: string[];
+  anatomy: AnatomyRule[];
+}
+
+const ontologyDir = fileURLToPath(new URL('../../ontology/', import.meta.url));
+const adjectiveGroups = new Set<string>(['severity', 'size', 'extent', 'shape', 'chronicity']);
+
+function readJson(file: string): Record<string, unknown> {
+  const path = ontologyDir + file;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`ontology: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function isStringList(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((s) => typeof s === 'string' && s === s.toLowerCase() && s.trim() === s && s !== '');
+}
+
+function check(ok: boolean, what: string): void {
+  if (!ok) throw new Error(`ontology: ${what}`);
+}
+
+function validate(o: Ontology): void {
+  const names = new Set(o.classes.map((c) => c.name));
+  check(names.size === o.classes.length, 'duplicate class names in classes.json');
+  for (const c of o.classes) {
+    check(isStringList(c.terms) && c.terms.length > 0, `class ${c.name}: terms must be non-empty lower-case strings`);
+    check(c.parent === null || names.has(c.parent), `class ${c.name}: unknown parent ${c.parent}`);
+  }
+  for (const [value, a] of Object.entries(o.adjectives)) {
+    check(adjectiveGroups.has(a.group), `adjective ${value}: unknown group ${a.group}`);
+    check(isStringList(a.terms), `adjective ${value}: terms must be lower-case strings`);
+  }
+  for (const [value, d] of Object.entries(o.directions)) check(isStringList(d.terms), `direction ${value}: bad terms`);
+  for (const [term, values] of Object.entries(o.expansions)) {
+    check(values.every((v) => v in o.directions), `expansion ${term}: unknown direction in ${values.join(', ')}`);
+  }
+  for (const list of [o.negation.pre, o.negation.post, o.uncertainty.pre, o.uncertainty.post, o.pseudoNegation, o.clauseBoundaries, o.ignoredPhrases]) {
+    check(isStringList(list), 'cues.json: cue lists must be lower-case strings');
+  }
+  for (const a of o.anatomy) check(names.has(a.class), `anatomy rule: unknown class ${a.class}`);
+}
+
+let cached: Ontology | undefined;
+
+/** Reads ontology/*.json (relative to this source file), validates it and caches the result. */
+export function loadOntology(): Ontology {
+  if (cached) return cached;
+  const classes = readJson('classes.json');
+  const descriptors = readJson('descriptors.json');
+  const cues = readJson('cues.json');
+  const ontology = {
+    classes: classes.classes,
+    adjectives: descriptors.adjectives,
+    directions: descriptors.directions,
+    expansions: descriptors.expansions,
+    negation: cues.negation,
+    uncertainty: cues.uncertainty,
+    pseudoNegation: cues.pseudoNegation,
+    clauseBoundaries: cues.clauseBoundaries,
+    ignoredPhrases: cues.ignoredPhrases,
+    anatomy: cues.anatomy,
+  } as Ontology;
+  validate(ontology);
+  cached = ontology;
+  return ontology;
+}
