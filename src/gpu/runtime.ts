@@ -119,7 +119,9 @@ export class Runtime {
   }
 
   private compile(spec: KernelSpec, source: string, constants: Record<string, number>): Kernel {
-    const name = spec.shader + (spec.template ? `[${Object.values(spec.template).join(',')}]` : '');
+    // Short template values (an op's expression) name the variant; long ones (shared WGSL) by their key.
+    const variant = Object.entries(spec.template ?? {}).map(([key, value]) => (value.length <= 40 && !value.includes('\n') ? value : key));
+    const name = spec.shader + (variant.length ? `[${variant.join(',')}]` : '');
     const unresolved = /\{\{(\w+)\}\}/.exec(source);
     if (unresolved) throw new GpuError(`kernel '${name}': template value {{${unresolved[1]}}} not given`);
     const reflect = new WgslReflect(source);
