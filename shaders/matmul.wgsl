@@ -1,83 +1,101 @@
 // Batched C[b] = op(A[b]) · op(B[b]), op = identity or transpose (TRANS_A / TRANS_B), any M, N, K.
-// Each workgroup computes a TILE_M × TILE_N block of C, staging TILE_K-deep slices of A and B in workgroup
-// memory; each invocation keeps a 4 × 4 register block of C (rows ty*4…, cols tx*4…). Tile sizes are
-// override constants (WG_X, WG_Y, TILE_K) so the TS side picks them from the device's limits.
 // A batch extent of 1 on either operand broadcasts it over the batch.
+//
+// Written for the CPU rasterizers we run on (llvmpipe, SwiftShader), where invocations are SIMD lanes and
+// workgroup memory is ordinary memory behind barriers: no workgroup memory, no barriers; the CPU caches do
+// what tiles do on a GPU. Each invocation walks K in steps of 4, fetching 4×4 blocks of A and B as four
+// contiguous 4-vectors each (along whichever axis the operand's layout makes contiguous, transposed in
+// registers), and keeps a (4·ROW_BLOCKS)×(4·COL_BLOCKS) block of C in mat4x4 accumulators.
+// Templates: {{A_ELEMENT}}/{{B_ELEMENT}} is vec4<f32> when every fetched 4-vector of that operand is aligned
+// (the operand's contiguous axis is a multiple of 4), else f32; {{A_FETCH}}/{{B_FETCH}} reads the 4-vector
+// starting at element `at` accordingly. One fetch of a vec4 binding costs one bounds clamp instead of four.
+// Rows/columns past M/N are computed from whatever robust buffer access returns and never stored; only the
+// K tail must read as zero, and K_ALIGNED (K % 4 == 0) drops those checks.
 struct Params { m: u32, n: u32, k: u32, batch_a: u32, batch_b: u32 }
-override WG_X: u32 = 16u;
-override WG_Y: u32 = 16u;
-override TILE_K: u32 = 16u;
+override WG_X: u32 = 8u;
+override WG_Y: u32 = 8u;
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
-const TM = 4u;
-const TN = 4u;
-override TILE_M: u32 = WG_Y * TM;
-override TILE_N: u32 = WG_X * TN;
+override K_ALIGNED: bool = false;
+const ROW_BLOCKS = {{ROW_BLOCKS}}u;
+const COL_BLOCKS = {{COL_BLOCKS}}u;
 
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(0) var<storage, read> a: array<{{A_ELEMENT}}>;
+@group(0) @binding(1) var<storage, read> b: array<{{B_ELEMENT}}>;
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
 
-var<workgroup> tile_a: array<f32, TILE_K * TILE_M>; // [kk][row]
-var<workgroup> tile_b: array<f32, TILE_K * TILE_N>; // [kk][col]
+const LANE = vec4<u32>(0u, 1u, 2u, 3u);
 
-fn load_a(base: u32, row: u32, kk: u32) -> f32 {
-  if (row >= params.m || kk >= params.k) { return 0.0; }
-  if (TRANS_A) { return a[base + kk * params.m + row]; }
-  return a[base + row * params.k + kk];
+// Elements at … at+3 of a; those at offset ≥ valid (counted along K) read as 0.
+fn a_vec(at: u32, valid: u32) -> vec4<f32> {
+  let v = {{A_FETCH}};
+  if (K_ALIGNED) { return v; }
+  return select(vec4<f32>(0.0), v, LANE < vec4<u32>(valid));
 }
 
-fn load_b(base: u32, kk: u32, col: u32) -> f32 {
-  if (kk >= params.k || col >= params.n) { return 0.0; }
-  if (TRANS_B) { return b[base + col * params.k + kk]; }
-  return b[base + kk * params.n + col];
+fn b_vec(at: u32, valid: u32) -> vec4<f32> {
+  let v = {{B_FETCH}};
+  if (K_ALIGNED) { return v; }
+  return select(vec4<f32>(0.0), v, LANE < vec4<u32>(valid));
+}
+
+// Columns are rows row…row+3 of op(A), each over k…k+3.
+fn a_block(base: u32, row: u32, k: u32) -> mat4x4<f32> {
+  let m = params.m;
+  let kk = params.k;
+  if (TRANS_A) {
+    // Stored [K, M]: contiguous along rows; a whole vector is zero past K.
+    var cols: array<vec4<f32>, 4>;
+    for (var j = 0u; j < 4u; j++) { cols[j] = a_vec(base + (k + j) * m + row, select(0u, 4u, k + j < kk)); }
+    return transpose(mat4x4<f32>(cols[0], cols[1], cols[2], cols[3]));
+  }
+  let at = base + row * kk + k;
+  return mat4x4<f32>(a_vec(at, kk - k), a_vec(at + kk, kk - k), a_vec(at + 2u * kk, kk - k), a_vec(at + 3u * kk, kk - k));
+}
+
+// Columns are rows k…k+3 of op(B), each over col…col+3.
+fn b_block(base: u32, k: u32, col: u32) -> mat4x4<f32> {
+  let n = params.n;
+  let kk = params.k;
+  if (TRANS_B) {
+    // Stored [N, K]: contiguous along K.
+    let at = base + col * kk + k;
+    return transpose(mat4x4<f32>(b_vec(at, kk - k), b_vec(at + kk, kk - k), b_vec(at + 2u * kk, kk - k), b_vec(at + 3u * kk, kk - k)));
+  }
+  var rows: array<vec4<f32>, 4>;
+  for (var j = 0u; j < 4u; j++) { rows[j] = b_vec(base + (k + j) * n + col, select(0u, 4u, k + j < kk)); }
+  return mat4x4<f32>(rows[0], rows[1], rows[2], rows[3]);
 }
 
 @compute @workgroup_size(WG_X, WG_Y)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
-        @builtin(local_invocation_index) li: u32) {
-  let batch = wid.z;
-  let row0 = wid.y * TILE_M;
-  let col0 = wid.x * TILE_N;
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let batch = gid.z;
+  let row0 = gid.y * 4u * ROW_BLOCKS;
+  let col0 = gid.x * 4u * COL_BLOCKS;
   let a_base = select(0u, batch * params.m * params.k, params.batch_a > 1u);
   let b_base = select(0u, batch * params.k * params.n, params.batch_b > 1u);
-  let threads = WG_X * WG_Y;
-  var acc: array<f32, 16>;
-  for (var k0 = 0u; k0 < params.k; k0 += TILE_K) {
-    // Consecutive invocations read consecutive addresses of whichever layout the operand has.
-    for (var e = li; e < TILE_K * TILE_M; e += threads) {
-      var kk: u32; var r: u32;
-      if (TRANS_A) { kk = e / TILE_M; r = e % TILE_M; } else { r = e / TILE_K; kk = e % TILE_K; }
-      tile_a[kk * TILE_M + r] = load_a(a_base, row0 + r, k0 + kk);
+  // acc[rb * COL_BLOCKS + cb][i] is row row0 + 4·rb + i of C over columns col0 + 4·cb …+3.
+  var acc: array<mat4x4<f32>, ROW_BLOCKS * COL_BLOCKS>;
+  for (var k = 0u; k < params.k; k += 4u) {
+    var bm: array<mat4x4<f32>, COL_BLOCKS>;
+    for (var cb = 0u; cb < COL_BLOCKS; cb++) { bm[cb] = b_block(b_base, k, col0 + 4u * cb); }
+    for (var rb = 0u; rb < ROW_BLOCKS; rb++) {
+      let am = a_block(a_base, row0 + 4u * rb, k);
+      for (var cb = 0u; cb < COL_BLOCKS; cb++) { acc[rb * COL_BLOCKS + cb] += bm[cb] * am; }
     }
-    for (var e = li; e < TILE_K * TILE_N; e += threads) {
-      var kk: u32; var col: u32;
-      if (TRANS_B) { col = e / TILE_K; kk = e % TILE_K; } else { kk = e / TILE_N; col = e % TILE_N; }
-      tile_b[kk * TILE_N + col] = load_b(b_base, k0 + kk, col0 + col);
-    }
-    workgroupBarrier();
-    for (var kk = 0u; kk < TILE_K; kk++) {
-      let ar = kk * TILE_M + lid.y * TM;
-      let bc = kk * TILE_N + lid.x * TN;
-      let av = vec4<f32>(tile_a[ar], tile_a[ar + 1u], tile_a[ar + 2u], tile_a[ar + 3u]);
-      let bv = vec4<f32>(tile_b[bc], tile_b[bc + 1u], tile_b[bc + 2u], tile_b[bc + 3u]);
-      for (var i = 0u; i < TM; i++) {
-        acc[i * TN + 0u] += av[i] * bv.x;
-        acc[i * TN + 1u] += av[i] * bv.y;
-        acc[i * TN + 2u] += av[i] * bv.z;
-        acc[i * TN + 3u] += av[i] * bv.w;
-      }
-    }
-    workgroupBarrier();
   }
   let c_base = batch * params.m * params.n;
-  for (var i = 0u; i < TM; i++) {
-    let row = row0 + lid.y * TM + i;
-    if (row >= params.m) { break; }
-    for (var j = 0u; j < TN; j++) {
-      let col = col0 + lid.x * TN + j;
-      if (col < params.n) { c[c_base + row * params.n + col] = acc[i * TN + j]; }
+  for (var rb = 0u; rb < ROW_BLOCKS; rb++) {
+    for (var i = 0u; i < 4u; i++) {
+      let row = row0 + 4u * rb + i;
+      if (row >= params.m) { break; }
+      for (var cb = 0u; cb < COL_BLOCKS; cb++) {
+        for (var j = 0u; j < 4u; j++) {
+          let col = col0 + 4u * cb + j;
+          if (col < params.n) { c[c_base + row * params.n + col] = acc[rb * COL_BLOCKS + cb][i][j]; }
+        }
+      }
     }
   }
 }

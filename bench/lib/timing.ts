@@ -1,4 +1,4 @@
-// Timing helpers shared by the benchmarks: warm-up, then the median of wall-clock runs.
+// Timing helpers shared by the benchmarks: warm-up, then the median of interleaved wall-clock runs.
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) throw new Error('median of no values');
@@ -14,23 +14,9 @@ export interface Timing {
 }
 
 /**
- * Runs `once` `warmup` times untimed, then `runs` times timed; `once` must resolve only after the GPU has
- * finished the work it submitted (so each run measures compute, not just recording).
- */
-export async function timeRuns(once: () => Promise<void>, { warmup = 1, runs = 3 } = {}): Promise<Timing> {
-  for (let i = 0; i < warmup; i++) await once();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await once();
-    times.push((performance.now() - t0) / 1000);
-  }
-  return { seconds: median(times), runs: times };
-}
-
-/**
- * Times several variants with their runs interleaved (A B A B …), so that load from other processes on a
- * shared machine hits all of them alike.
+ * Runs each variant `warmup` times untimed, then times `runs` rounds with the variants interleaved (A B A B …),
+ * so that load from other processes on a shared machine hits all of them alike. Each variant must resolve only
+ * after the GPU has finished what it submitted, so a run measures compute, not just recording.
  */
 export async function timeInterleaved(variants: readonly (() => Promise<void>)[], { warmup = 1, runs = 3 } = {}): Promise<Timing[]> {
   for (const once of variants) for (let i = 0; i < warmup; i++) await once();

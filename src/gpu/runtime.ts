@@ -77,6 +77,8 @@ export class Runtime {
   readonly pool: BufferPool;
   private readonly kernels = new Map<string, Kernel>();
   private encoder: GPUCommandEncoder | null = null;
+  /** Consecutive dispatches share one compute pass (per-pass cost dominates on software adapters). */
+  private pass: GPUComputePassEncoder | null = null;
   private stepKernels = new Set<string>();
   private readonly uniformArena: GPUBuffer;
   private readonly arenaBytes = new Uint8Array(UNIFORM_ARENA_BYTES);
@@ -107,7 +109,9 @@ export class Runtime {
   }
 
   kernel(spec: KernelSpec): Kernel {
-    let source = expandIncludes(spec.shader);
+    // Comments go first, so a placeholder named in a comment is never substituted (a multi-line value
+    // spliced into a comment would break the shader).
+    let source = expandIncludes(spec.shader).replace(/\/\/[^\n]*/g, '');
     for (const [key, value] of Object.entries(spec.template ?? {})) source = source.replaceAll(`{{${key}}}`, value);
     const constants = spec.constants ?? {};
     const key = `${source}\u0000${JSON.stringify(Object.entries(constants).sort())}\u0000${spec.entryPoint ?? ''}`;
@@ -192,7 +196,18 @@ export class Runtime {
     this.pendingErrors.push(scope.then((e) => (e ? `${context}: ${e.message}` : null)));
   }
 
+  /** The step's encoder, outside any compute pass (for copies and clears). */
   private get commandEncoder(): GPUCommandEncoder {
+    this.endPass();
+    return this.passEncoder;
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
+  private get passEncoder(): GPUCommandEncoder {
     if (!this.encoder) {
       this.assertAlive();
       this.device.pushErrorScope('out-of-memory');
@@ -210,7 +225,6 @@ export class Runtime {
     if (x > maxDim || y > maxDim || z > maxDim) {
       throw new GpuError(`kernel '${kernel.name}': dispatch ${x}×${y}×${z} exceeds ${maxDim} workgroups per dimension`);
     }
-    const encoder = this.commandEncoder;
     const entries: GPUBindGroupEntry[] = kernel.bindings.map((b) => {
       if (b.kind === 'uniform') {
         const offset = this.writeUniforms(kernel, uniforms);
@@ -221,11 +235,11 @@ export class Runtime {
       return { binding: b.binding, resource: { buffer: view.buffer, offset: 0, size: Math.max(4, view.byteLength) } };
     });
     const bindGroup = this.device.createBindGroup({ layout: kernel.pipeline.getBindGroupLayout(0), entries, label: kernel.name });
-    const pass = encoder.beginComputePass({ label: kernel.name });
-    pass.setPipeline(kernel.pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(x, y, z);
-    pass.end();
+    // After the entries: writing uniforms may have ended the step early (full arena).
+    this.pass ??= this.passEncoder.beginComputePass({ label: 'step' });
+    this.pass.setPipeline(kernel.pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(x, y, z);
     this.stepKernels.add(kernel.name);
   }
 
@@ -277,6 +291,7 @@ export class Runtime {
   /** Submits everything recorded so far as one command buffer. */
   flush(): void {
     if (!this.encoder) return;
+    this.endPass();
     if (this.arenaUsed > 0) this.device.queue.writeBuffer(this.uniformArena, 0, this.arenaBytes, 0, this.arenaUsed);
     this.device.queue.submit([this.encoder.finish()]);
     const kernels = [...this.stepKernels].join(', ');

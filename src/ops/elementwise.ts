@@ -1,5 +1,6 @@
 // Elementwise unary and broadcasting binary ops. Each op is one row: its WGSL expression (spliced into
 // shaders/unary.wgsl or shaders/binary.wgsl) and its float64 CPU reference.
+import { record } from '../autograd/graph.js';
 import { grid1d, type Runtime } from '../gpu/runtime.js';
 import { broadcastShapes, broadcastStrides, forEachBroadcast, type HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -96,4 +97,63 @@ export function binaryRef(op: BinaryOp, a: HostTensor, b: HostTensor): HostTenso
     data[i] = f(a.data[ia]!, b.data[ib]!);
   });
   return { shape, data };
+}
+
+// ---- Backward rules (autograd). Each unary op's derivative as WGSL in x (input), y (output) and alpha,
+// run by shaders/unary_backward.wgsl as dx = dy·f'(x); binary ops compose their rules from these kernels.
+
+export const UNARY_DERIVATIVE: Record<UnaryOp, string> = {
+  neg: '-1.0',
+  abs: 'sign(x)',
+  exp: 'y',
+  log: '1.0 / x',
+  sqrt: '0.5 / y',
+  rsqrt: '-0.5 * y * y * y',
+  square: '2.0 * x',
+  reciprocal: '-y * y',
+  relu: 'select(0.0, 1.0, x > 0.0)',
+  sigmoid: 'y * (1.0 - y)',
+  tanh: '1.0 - y * y',
+  sin: 'cos(x)',
+  cos: '-sin(x)',
+  scale: 'alpha',
+  addScalar: '1.0',
+  powScalar: 'alpha * pow(x, alpha - 1.0)',
+};
+
+/** dx = dy · f'(x) for an elementwise f given as WGSL (shared with the activations in activation.ts). */
+export function unaryBackward(deriv: string, x: Tensor, y: Tensor, dy: Tensor, alpha = 0, prelude = ''): Tensor {
+  const rt = x.runtime;
+  const dx = new Tensor(rt, x.shape);
+  const kernel = rt.kernel({ shader: 'unary_backward', template: { DERIV: deriv, PRELUDE: prelude }, constants: { WG } });
+  rt.dispatch(kernel, { x_in: x, y_in: y, dy, dx }, { count: x.size, alpha }, grid1d(x.size, WG));
+  return dx;
+}
+
+/** Differentiable unary op. */
+export function unaryOp(op: UnaryOp, x: Tensor, alpha = 0): Tensor {
+  const y = unary(op, x, alpha);
+  return record(op, y, [x], (g) => [unaryBackward(UNARY_DERIVATIVE[op], x, y, g, alpha)]);
+}
+
+export type DifferentiableBinaryOp = 'add' | 'sub' | 'mul' | 'div';
+
+/** Gradients of out = op(a, b) at full (broadcast) shape; autograd sums them back to a's and b's shapes. */
+const BINARY_BACKWARD: Record<DifferentiableBinaryOp, (a: Tensor, b: Tensor, out: Tensor, g: Tensor) => [Tensor, Tensor]> = {
+  add: (_a, _b, _out, g) => [g, g],
+  sub: (_a, _b, _out, g) => [g, unary('neg', g)],
+  mul: (a, b, _out, g) => [binary('mul', g, b), binary('mul', g, a)],
+  div: (_a, b, out, g) => {
+    const ga = binary('div', g, b);
+    const gaTimesOut = binary('mul', ga, out);
+    const gb = unary('neg', gaTimesOut);
+    gaTimesOut.dispose();
+    return [ga, gb];
+  },
+};
+
+/** Differentiable broadcasting binary op. */
+export function binaryOp(op: DifferentiableBinaryOp, a: Tensor, b: Tensor): Tensor {
+  const out = binary(op, a, b);
+  return record(op, out, [a, b], (g) => BINARY_BACKWARD[op](a, b, out, g));
 }

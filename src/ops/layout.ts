@@ -1,5 +1,6 @@
 // Data movement: permute (transpose) and broadcastTo share shaders/strided_copy.wgsl; gather along an axis
 // uses shaders/gather.wgsl. Float64 references beside each.
+import { clone, record } from '../autograd/graph.js';
 import { grid1d } from '../gpu/runtime.js';
 import { broadcastShapes, broadcastStrides, type HostTensor } from '../tensor/host.js';
 import { sameShape, stridesOf, Tensor, type Shape } from '../tensor/tensor.js';
@@ -81,4 +82,24 @@ export function gatherRef(x: HostTensor, indices: ArrayLike<number>, axis: numbe
       for (let k = 0; k < inner; k++) data[(o * m + j) * inner + k] = index >= 0 && index < n ? x.data[(o * n + index) * inner + k]! : 0;
     }
   return { shape: x.shape.map((d, i) => (i === ax ? m : d)), data };
+}
+
+// ---- Backward rules (autograd). Gradients handed on must own their buffers, so the differentiable reshape
+// copies (a view would die with the tensor it aliases).
+
+/** Differentiable permute: the gradient is permuted back by the inverse permutation. */
+export function permuteOp(x: Tensor, perm: number[]): Tensor {
+  const inverse = new Array<number>(perm.length);
+  perm.forEach((p, i) => (inverse[p] = i));
+  return record('permute', permute(x, perm), [x], (g) => [permute(g, inverse)]);
+}
+
+/** Differentiable reshape (an owning copy, not a view). */
+export function reshapeOp(x: Tensor, shape: Shape): Tensor {
+  return record('reshape', clone(x.reshape(shape)), [x], (g) => [clone(g.reshape(x.shape))]);
+}
+
+/** Differentiable broadcastTo: autograd sums the gradient back to x's shape. */
+export function broadcastToOp(x: Tensor, shape: Shape): Tensor {
+  return record('broadcastTo', broadcastTo(x, shape), [x], (g) => [g]);
 }

@@ -1,7 +1,10 @@
 // Reductions along one axis (sum, mean, max): shaders/reduce.wgsl with the fold spliced in, and the float64
 // reference beside it. The reduced axis is kept with extent 1 only when keepDims is set.
+import { record } from '../autograd/graph.js';
 import { grid1d } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
+import { broadcastTo } from './layout.js';
+import { unary } from './elementwise.js';
 import { Tensor, type Shape } from '../tensor/tensor.js';
 
 export const REDUCE = {
@@ -49,4 +52,20 @@ export function reduceRef(op: ReduceOp, x: HostTensor, axis: number, keepDims = 
     }
   }
   return { shape: reducedShape(x.shape, ax, keepDims), data };
+}
+
+// ---- Backward rule (autograd): every element of the reduced axis receives the output's gradient
+// (divided by n for a mean). max has no rule yet.
+
+/** Differentiable sum or mean along one axis. */
+export function reduceOp(op: 'sum' | 'mean', x: Tensor, axis: number, keepDims = false): Tensor {
+  const out = reduce(op, x, axis, keepDims);
+  const { axis: ax, n } = splitAxis(x.shape, axis);
+  return record(op, out, [x], (g) => {
+    const spread = broadcastTo(g.reshape(reducedShape(x.shape, ax, true)), x.shape);
+    if (op === 'sum') return [spread];
+    const scaled = unary('scale', spread, 1 / n);
+    spread.dispose();
+    return [scaled];
+  });
 }

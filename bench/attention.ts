@@ -1,0 +1,141 @@
+// Fused attention vs attention composed of our own ops (matmul Q·Kᵀ, scale, softmax, matmul P·V, and for the
+// backward the autograd rules of those ops: matmul products plus the softmax backward), on the same adapter.
+//   npx tsx bench/attention.ts [--backend gles|swiftshader|native|auto] [--runs N]   (or MEDTRIM_BACKEND=…)
+// Each run records the ops, submits, and waits for onSubmittedWorkDone; the median of the timed runs (after a
+// warm-up, fused and composed interleaved) is reported. Results go to bench/results/attention-<adapter>.{md,json}.
+import { parseArgs } from 'node:util';
+import { backward, matmul, requireGrad, scale, softmax } from '../src/autograd/index.js';
+import { acquireGpu, type BackendChoice } from '../src/gpu/device.js';
+import { Runtime } from '../src/gpu/runtime.js';
+import { attentionBackward, attentionForward } from '../src/ops/attention.js';
+import { Tensor, tensorFrom, tidy } from '../src/tensor/tensor.js';
+import { adapterLine, adapterTag, markdownTable, writeResults } from './lib/report.js';
+import { timeInterleaved } from './lib/timing.js';
+
+const BATCH = 2;
+const HEADS = 4;
+const HEAD_DIM = 64;
+const SEQS = [64, 256];
+const HELP = 'usage: npx tsx bench/attention.ts [--backend gles|swiftshader|native|auto] [--runs N]';
+
+interface Inputs {
+  q: Tensor;
+  k: Tensor;
+  v: Tensor;
+  dOut: Tensor;
+}
+
+/** Deterministic floats in [-1, 1). */
+function randomFloats(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+function composedForward({ q, k, v }: Inputs): Tensor {
+  return matmul(softmax(scale(matmul(q, k, { transB: true }), 1 / Math.sqrt(HEAD_DIM))), v);
+}
+
+/** The leaf gradients [dq, dk, dv] of the composed graph; the caller disposes them. */
+function composedGradients(inputs: Inputs): Tensor[] {
+  const leaves = [inputs.q, inputs.k, inputs.v];
+  for (const t of leaves) requireGrad(t);
+  tidy(() => backward(composedForward(inputs), inputs.dOut));
+  const grads = leaves.map((t) => t.grad!);
+  for (const t of leaves) {
+    t.grad = null;
+    t.requiresGrad = false;
+  }
+  return grads;
+}
+
+function fusedGradients({ q, k, v, dOut }: Inputs): Tensor[] {
+  return tidy(() => {
+    const { out, lse } = attentionForward(q, k, v);
+    const { dq, dk, dv } = attentionBackward(q, k, v, out, lse, dOut);
+    return [dq, dk, dv];
+  });
+}
+
+async function maxAbsDiff(a: Tensor[], b: Tensor[]): Promise<number> {
+  let worst = 0;
+  for (let t = 0; t < a.length; t++) {
+    const [x, y] = [await a[t]!.read(), await b[t]!.read()];
+    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!));
+  }
+  return worst;
+}
+
+/** A timed run: records `work`, waits for the GPU, frees what it made. */
+function run(rt: Runtime, work: () => Tensor | Tensor[]): () => Promise<void> {
+  return async () => {
+    const made = work();
+    await rt.sync();
+    for (const t of [made].flat()) t.dispose();
+  };
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { backend: { type: 'string' }, runs: { type: 'string', default: '5' }, help: { type: 'boolean' } } });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got '${values.runs}'`);
+  const gpu = await acquireGpu({ backend: values.backend as BackendChoice | undefined });
+  const rt = new Runtime(gpu);
+  const rows: string[][] = [];
+  const json: unknown[] = [];
+  try {
+    for (const seq of SEQS) {
+      const shape = [BATCH, HEADS, seq, HEAD_DIM];
+      const n = shape.reduce((p, d) => p * d, 1);
+      const [q, k, v, dOut] = [1, 2, 3, 4].map((seed) => tensorFrom(rt, randomFloats(n, seed), shape));
+      const inputs: Inputs = { q: q!, k: k!, v: v!, dOut: dOut! };
+      const fusedOut = () => tidy(() => attentionForward(q!, k!, v!).out);
+      const checks = {
+        forward: await maxAbsDiff([fusedOut()], [composedForward(inputs)]),
+        backward: await maxAbsDiff(fusedGradients(inputs), composedGradients(inputs)),
+      };
+      const cases: [string, () => Tensor | Tensor[], () => Tensor | Tensor[], number][] = [
+        ['forward', fusedOut, () => composedForward(inputs), checks.forward],
+        ['forward+backward', () => fusedGradients(inputs), () => composedGradients(inputs), checks.backward],
+      ];
+      for (const [pass, fused, composed, diff] of cases) {
+        const [tf, tc] = await timeInterleaved([run(rt, fused), run(rt, composed)], { warmup: 1, runs });
+        const ratio = tc!.seconds / tf!.seconds;
+        rows.push([String(seq), pass, (tf!.seconds * 1000).toFixed(1), (tc!.seconds * 1000).toFixed(1), `${ratio.toFixed(2)}×`, diff.toExponential(1)]);
+        json.push({ seq, pass, fusedSeconds: tf!.runs, composedSeconds: tc!.runs, ratio, maxAbsDiff: diff });
+        console.log(rows.at(-1)!.join('  '));
+      }
+      for (const t of [q, k, v, dOut]) t!.dispose();
+    }
+  } finally {
+    gpu.release();
+  }
+  const header = ['seq', 'pass', 'fused ms', 'composed ms', 'composed / fused', 'max abs diff (fused vs composed)'];
+  const markdown = [
+    `# Attention: fused vs composed (batch ${BATCH}, ${HEADS} heads, head dim ${HEAD_DIM}, no mask)`,
+    '',
+    `Adapter: ${adapterLine(gpu.info)}. Median of ${runs} runs after a warm-up, wall time until onSubmittedWorkDone.`,
+    'Composed = matmul(q, kᵀ) → scale → softmax → matmul(p, v) with our ops; its backward is their autograd rules.',
+    '',
+    markdownTable(header, rows),
+  ].join('\n');
+  const written = writeResults(`attention-${adapterTag(gpu.info)}`, markdown, { adapter: gpu.info, batch: BATCH, heads: HEADS, headDim: HEAD_DIM, results: json });
+  console.log(`\n${markdown}\n\nwrote ${written.md}`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

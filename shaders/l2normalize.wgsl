@@ -1,0 +1,18 @@
+// Row-wise L2 normalisation of x viewed as [rows, n]: y = x / max(‖x‖, eps). One workgroup per row.
+struct Params { rows: u32, n: u32, eps: f32 }
+override WG: u32 = 64u;
+@group(0) @binding(0) var<storage, read> x_in: array<f32>;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<uniform> params: Params;
+{{WORKGROUP_REDUCE}}
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let row = wid.x + wid.y * groups.x;
+  let valid = row < params.rows;
+  let base = row * params.n;
+  var q = 0.0;
+  if (valid) { for (var j = lid; j < params.n; j += WG) { q += x_in[base + j] * x_in[base + j]; } }
+  let d = max(sqrt(wg_sum(q, lid)), params.eps);
+  if (valid) { for (var j = lid; j < params.n; j += WG) { y[base + j] = x_in[base + j] / d; } }
+}

@@ -1,0 +1,53 @@
+// Layer norm backward in one dispatch. Workgroups [0, rows) each take a row and write
+// dx = rstd·(dxh − mean(dxh) − xh·mean(dxh·xh)), with xh the normalised input and dxh = dy·gamma.
+// The remaining workgroups take WG columns each and sum over rows: dgamma = Σ dy·xh, dbeta = Σ dy
+// (a fixed order per column: deterministic, no atomics).
+struct Params { rows: u32, n: u32 }
+override WG: u32 = 64u;
+@group(0) @binding(0) var<storage, read> x_in: array<f32>;
+@group(0) @binding(1) var<storage, read> gamma: array<f32>;
+@group(0) @binding(2) var<storage, read> mean: array<f32>;
+@group(0) @binding(3) var<storage, read> rstd: array<f32>;
+@group(0) @binding(4) var<storage, read> dy: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dbeta: array<f32>;
+@group(0) @binding(8) var<uniform> params: Params;
+{{WORKGROUP_REDUCE}}
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let group = wid.x + wid.y * groups.x;
+  if (group < params.rows) {
+    let row = group;
+    let base = row * params.n;
+    let mu = mean[row];
+    let r = rstd[row];
+    var s1 = 0.0;
+    var s2 = 0.0;
+    for (var j = lid; j < params.n; j += WG) {
+      let dxh = dy[base + j] * gamma[j];
+      s1 += dxh;
+      s2 += dxh * (x_in[base + j] - mu) * r;
+    }
+    let mean_dxh = wg_sum(s1, lid) / f32(params.n);
+    let mean_dxh_xh = wg_sum(s2, lid) / f32(params.n);
+    for (var j = lid; j < params.n; j += WG) {
+      let xh = (x_in[base + j] - mu) * r;
+      dx[base + j] = r * (dy[base + j] * gamma[j] - mean_dxh - xh * mean_dxh_xh);
+    }
+  } else {
+    let col = (group - params.rows) * WG + lid;
+    if (col < params.n) {
+      var dg = 0.0;
+      var db = 0.0;
+      for (var row = 0u; row < params.rows; row++) {
+        let i = row * params.n + col;
+        dg += dy[i] * (x_in[i] - mean[row]) * rstd[row];
+        db += dy[i];
+      }
+      dgamma[col] = dg;
+      dbeta[col] = db;
+    }
+  }
+}

@@ -1,0 +1,81 @@
+// Activations: GELU in its exact (erf) and tanh forms (forward shaders/activation.wgsl, backward
+// shaders/unary_backward.wgsl, both generated from the table below), and the differentiable ReLU and tanh of
+// the elementwise table. WGSL has no erf: ERF_WGSL is Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7).
+import { record } from '../autograd/graph.js';
+import { grid1d } from '../gpu/runtime.js';
+import type { HostTensor } from '../tensor/host.js';
+import { Tensor } from '../tensor/tensor.js';
+import { unaryBackward, unaryOp } from './elementwise.js';
+
+const WG = 64;
+
+export const ERF_WGSL = /* wgsl */ `
+fn erf_approx(z: f32) -> f32 {
+  let a = abs(z);
+  let t = 1.0 / (1.0 + 0.3275911 * a);
+  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return sign(z) * (1.0 - poly * exp(-a * a));
+}`;
+
+const SQRT_HALF = 0.7071067811865476;
+const INV_SQRT_2PI = 0.3989422804014327;
+const TANH_K = 0.7978845608028654; // sqrt(2/π)
+const TANH_C = 0.044715;
+
+/** erf in float64 from its everywhere-convergent series of positive terms (no cancellation):
+ * erf(x) = 2/√π · e^{−x²} · Σ 2ⁿ x^{2n+1} / (1·3·…·(2n+1)). */
+export function erfRef(x: number): number {
+  const a = Math.abs(x);
+  if (a > 6) return Math.sign(x);
+  let term = a;
+  let sum = a;
+  for (let n = 1; term > 1e-17 * sum; n++) {
+    term *= (2 * a * a) / (2 * n + 1);
+    sum += term;
+  }
+  return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * Math.exp(-a * a) * sum;
+}
+
+export const GELU = {
+  erf: {
+    wgsl: `0.5 * x * (1.0 + erf_approx(x * ${SQRT_HALF}))`,
+    deriv: `0.5 * (1.0 + erf_approx(x * ${SQRT_HALF})) + x * ${INV_SQRT_2PI} * exp(-0.5 * x * x)`,
+    ref: (x: number) => 0.5 * x * (1 + erfRef(x * SQRT_HALF)),
+  },
+  // tanh saturates in f32 past |u| = 10; the clamp keeps backends whose tanh overflows finite.
+  tanh: {
+    wgsl: `0.5 * x * (1.0 + tanh(clamp(${TANH_K} * (x + ${TANH_C} * x * x * x), -10.0, 10.0)))`,
+    deriv: `gelu_tanh_deriv(x)`,
+    ref: (x: number) => 0.5 * x * (1 + Math.tanh(TANH_K * (x + TANH_C * x ** 3))),
+  },
+} as const;
+export type GeluForm = keyof typeof GELU;
+
+const GELU_TANH_DERIV_WGSL = /* wgsl */ `
+fn gelu_tanh_deriv(x: f32) -> f32 {
+  let t = tanh(clamp(${TANH_K} * (x + ${TANH_C} * x * x * x), -10.0, 10.0));
+  return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * ${TANH_K} * (1.0 + ${3 * TANH_C} * x * x);
+}`;
+const PRELUDE = ERF_WGSL + GELU_TANH_DERIV_WGSL;
+
+/** Applies an activation given as WGSL in x (the helpers of PRELUDE available). */
+export function activationKernel(expr: string, x: Tensor): Tensor {
+  const rt = x.runtime;
+  const out = new Tensor(rt, x.shape);
+  const kernel = rt.kernel({ shader: 'activation', template: { PRELUDE, EXPR: expr }, constants: { WG } });
+  rt.dispatch(kernel, { x_in: x, out }, { count: x.size }, grid1d(x.size, WG));
+  return out;
+}
+
+/** Differentiable GELU, exact (erf) or tanh-approximated. */
+export function gelu(x: Tensor, form: GeluForm = 'erf'): Tensor {
+  const y = activationKernel(GELU[form].wgsl, x);
+  return record(`gelu(${form})`, y, [x], (g) => [unaryBackward(GELU[form].deriv, x, y, g, 0, PRELUDE)]);
+}
+
+export function geluRef(x: HostTensor, form: GeluForm = 'erf'): HostTensor {
+  return { shape: [...x.shape], data: x.data.map(GELU[form].ref) };
+}
+
+export const relu = (x: Tensor): Tensor => unaryOp('relu', x);
+export const tanh = (x: Tensor): Tensor => unaryOp('tanh', x);

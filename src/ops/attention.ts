@@ -1,0 +1,294 @@
+// Fused scaled-dot-product attention, flash-style (shaders/attention_*.wgsl): the forward streams key/value
+// tiles through workgroup memory with an online softmax and saves only the log-sum-exp per query row; the
+// backward (FlashAttention-2) recomputes probabilities from it in two kernels — one per query block for dQ
+// (which also writes delta = rowsum(dO∘O)), one per key block for dK and dV — so no float atomics are needed.
+// Float64 references for both directions sit beside the launchers.
+//
+// Layout: 'bhsd' is [batch, heads, seq, headDim]; 'bshd' is [batch, seq, heads, headDim] or, with `heads`
+// given, [batch, seq, heads·headDim] — what a BERT/ViT block's Q/K/V projections produce, read in place
+// through strides, and the output comes back in the same layout, ready for the output projection.
+// A query row with no attendable key (all padding, or causal with no key) has output 0, gradients 0 and
+// lse = LOG_ZERO.
+import type { Runtime } from '../gpu/runtime.js';
+import { shaderSource } from '../gpu/shader-source.js';
+import type { HostTensor } from '../tensor/host.js';
+import { Tensor, type Shape } from '../tensor/tensor.js';
+
+export type AttentionLayout = 'bhsd' | 'bshd';
+
+export interface AttentionOptions<T = Tensor> {
+  layout?: AttentionLayout;
+  /** Head count, needed only for the rank-3 'bshd' layout [batch, seq, heads·headDim]. */
+  heads?: number;
+  /** [batch, seqK]: nonzero keeps a key, 0 masks it (f32, i32 or u32). */
+  keyPadding?: T;
+  /** Query i attends to keys j ≤ i (top-left aligned when seqQ ≠ seqK). */
+  causal?: boolean;
+  /** Default 1/√headDim. */
+  scale?: number;
+}
+
+/** The lse of a row with no attendable key: log 0, as the lowest finite f32 (WGSL has no -inf literal). */
+export const LOG_ZERO = -3.4028234663852886e38;
+
+interface Strides {
+  batch: number;
+  head: number;
+  row: number;
+}
+
+export interface AttentionGeometry {
+  batch: number;
+  heads: number;
+  seqQ: number;
+  seqK: number;
+  headDim: number;
+  q: Strides;
+  kv: Strides;
+}
+
+function describe(shape: Shape): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/** batch, heads, seq, headDim of one operand in the given layout. */
+function splitShape(shape: Shape, layout: AttentionLayout, heads: number | undefined, name: string): [number, number, number, number] {
+  if (layout === 'bhsd' && shape.length === 4) return shape as unknown as [number, number, number, number];
+  if (layout === 'bshd' && shape.length === 4) return [shape[0]!, shape[2]!, shape[1]!, shape[3]!];
+  if (layout === 'bshd' && shape.length === 3) {
+    if (!heads || shape[2]! % heads !== 0) throw new Error(`attention: ${name} ${describe(shape)} in layout bshd needs 'heads' dividing ${shape[2]}`);
+    return [shape[0]!, heads, shape[1]!, shape[2]! / heads];
+  }
+  throw new Error(`attention: ${name} ${describe(shape)} does not fit layout ${layout}`);
+}
+
+function stridesFor(layout: AttentionLayout, heads: number, seq: number, headDim: number): Strides {
+  return layout === 'bhsd'
+    ? { batch: heads * seq * headDim, head: seq * headDim, row: headDim }
+    : { batch: seq * heads * headDim, head: headDim, row: heads * headDim };
+}
+
+export function attentionGeometry(q: Shape, k: Shape, v: Shape, opts: AttentionOptions<{ shape: Shape }>): AttentionGeometry {
+  const layout = opts.layout ?? 'bhsd';
+  const [batch, heads, seqQ, headDim] = splitShape(q, layout, opts.heads, 'q');
+  const [kb, kh, seqK, kd] = splitShape(k, layout, opts.heads, 'k');
+  if (kb !== batch || kh !== heads || kd !== headDim) throw new Error(`attention: k ${describe(k)} does not match q ${describe(q)}`);
+  if (describe(v) !== describe(k)) throw new Error(`attention: v ${describe(v)} differs from k ${describe(k)}`);
+  if (headDim % 4 !== 0) throw new Error(`attention: head dim ${headDim} must be a multiple of 4`);
+  const mask = opts.keyPadding?.shape;
+  if (mask && describe(mask) !== describe([batch, seqK])) throw new Error(`attention: keyPadding ${describe(mask)} should be [${batch}, ${seqK}]`);
+  return {
+    batch,
+    heads,
+    seqQ,
+    seqK,
+    headDim,
+    q: stridesFor(layout, heads, seqQ, headDim),
+    kv: stridesFor(layout, heads, seqK, headDim),
+  };
+}
+
+type AttentionKernel = 'forward' | 'backward_dq' | 'backward_dkdv';
+
+export interface AttentionTiles {
+  WG_X: number;
+  WG_Y: number;
+}
+
+// Workgroup bytes of each kernel: vec4 tiles of ROWS and COLS rows (DQ quads each), vec4 score tiles
+// (COLS × ROWS/4), and per-row scalars — mirrors the var<workgroup> declarations of the shaders.
+const STAGING: Record<AttentionKernel, { rowTiles: number; colTiles: number; scoreTiles: number; scalars(t: AttentionTiles): number }> = {
+  forward: { rowTiles: 1, colTiles: 2, scoreTiles: 1, scalars: (t) => 4 * 4 * t.WG_Y * t.WG_X },
+  backward_dq: { rowTiles: 2, colTiles: 2, scoreTiles: 1, scalars: (t) => 2 * 4 * t.WG_Y },
+  backward_dkdv: { rowTiles: 2, colTiles: 2, scoreTiles: 2, scalars: (t) => 2 * 4 * t.WG_X },
+};
+
+const TILE_CANDIDATES: AttentionTiles[] = [
+  { WG_X: 8, WG_Y: 8 },
+  { WG_X: 4, WG_Y: 8 },
+  { WG_X: 8, WG_Y: 4 },
+  { WG_X: 4, WG_Y: 4 },
+  { WG_X: 2, WG_Y: 4 },
+  { WG_X: 2, WG_Y: 2 },
+  { WG_X: 1, WG_Y: 1 },
+];
+
+/** Head-dim quads each invocation accumulates. */
+function quadsPerThread(tiles: AttentionTiles, headDim: number): number {
+  return Math.ceil(headDim / 4 / tiles.WG_X);
+}
+
+function workgroupBytes(kernel: AttentionKernel, tiles: AttentionTiles, headDim: number): number {
+  const s = STAGING[kernel];
+  const rows = 4 * tiles.WG_Y;
+  const cols = 4 * tiles.WG_X;
+  const dq = tiles.WG_X * quadsPerThread(tiles, headDim);
+  return 16 * (s.rowTiles * rows * dq + s.colTiles * cols * dq + s.scoreTiles * cols * tiles.WG_Y) + 4 * s.scalars(tiles);
+}
+
+/** The largest tiling of `kernel` the device's workgroup storage and invocation limits allow. */
+export function attentionTiles(rt: Runtime, kernel: AttentionKernel, headDim: number): AttentionTiles {
+  const storage = rt.limits.maxComputeWorkgroupStorageSize ?? 16384;
+  const fits = (t: AttentionTiles) => t.WG_X * t.WG_Y <= rt.maxInvocations && workgroupBytes(kernel, t, headDim) <= storage;
+  const tiles = TILE_CANDIDATES.find(fits);
+  if (!tiles) throw new Error(`attention: head dim ${headDim} does not fit in ${storage} bytes of workgroup storage`);
+  return tiles;
+}
+
+function launch(rt: Runtime, kernel: AttentionKernel, g: AttentionGeometry, opts: AttentionOptions, buffers: Record<string, Tensor>): void {
+  const tiles = attentionTiles(rt, kernel, g.headDim);
+  const compiled = rt.kernel({
+    shader: `attention_${kernel}`,
+    template: { COMMON: shaderSource('attention_common'), HEAD_QUADS: String(g.headDim / 4), TQ: String(quadsPerThread(tiles, g.headDim)) },
+    constants: { ...tiles },
+  });
+  const rowsPerGroup = 4 * tiles.WG_Y;
+  const blockRows = kernel === 'backward_dkdv' ? g.seqK : g.seqQ;
+  // Strides go to the kernels in quads (every one is a multiple of the head dim, itself a multiple of 4).
+  const uniforms = {
+    seq_q: g.seqQ,
+    seq_k: g.seqK,
+    heads: g.heads,
+    q_batch: g.q.batch / 4,
+    q_head: g.q.head / 4,
+    q_row: g.q.row / 4,
+    kv_batch: g.kv.batch / 4,
+    kv_head: g.kv.head / 4,
+    kv_row: g.kv.row / 4,
+    scale: opts.scale ?? 1 / Math.sqrt(g.headDim),
+    causal: opts.causal ? 1 : 0,
+    has_mask: opts.keyPadding ? 1 : 0,
+  };
+  // Without a mask the binding still needs a buffer; the kernel never reads it (has_mask = 0).
+  const keyMask = opts.keyPadding ?? buffers.q!;
+  rt.dispatch(compiled, { ...buffers, key_mask: keyMask }, uniforms, [Math.ceil(blockRows / rowsPerGroup), g.batch * g.heads]);
+}
+
+function checkF32(tensors: Record<string, Tensor>): void {
+  for (const [name, t] of Object.entries(tensors)) if (t.dtype !== 'f32') throw new Error(`attention: ${name} must be f32, got ${t.dtype}`);
+}
+
+/** out (same layout and shape as q) and lse [batch, heads, seqQ], the log-sum-exp of each query row's scores. */
+export function attentionForward(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): { out: Tensor; lse: Tensor } {
+  checkF32({ q, k, v });
+  const g = attentionGeometry(q.shape, k.shape, v.shape, opts);
+  const rt = q.runtime;
+  const out = new Tensor(rt, q.shape);
+  const lse = new Tensor(rt, [g.batch, g.heads, g.seqQ]);
+  launch(rt, 'forward', g, opts, { q, k, v, out, lse });
+  return { out, lse };
+}
+
+/** Gradients of sum(dOut ∘ attention(q, k, v)) from the forward's out and lse. */
+export function attentionBackward(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  out: Tensor,
+  lse: Tensor,
+  dOut: Tensor,
+  opts: AttentionOptions = {},
+): { dq: Tensor; dk: Tensor; dv: Tensor } {
+  checkF32({ q, k, v, out, lse, dOut });
+  const g = attentionGeometry(q.shape, k.shape, v.shape, opts);
+  if (describe(out.shape) !== describe(q.shape) || describe(dOut.shape) !== describe(q.shape)) {
+    throw new Error(`attention backward: out ${describe(out.shape)} and dOut ${describe(dOut.shape)} must match q ${describe(q.shape)}`);
+  }
+  if (describe(lse.shape) !== describe([g.batch, g.heads, g.seqQ])) throw new Error(`attention backward: lse ${describe(lse.shape)} should be [${g.batch}, ${g.heads}, ${g.seqQ}]`);
+  const rt = q.runtime;
+  const delta = new Tensor(rt, [g.batch, g.heads, g.seqQ]);
+  const dq = new Tensor(rt, q.shape);
+  const dk = new Tensor(rt, k.shape);
+  const dv = new Tensor(rt, v.shape);
+  launch(rt, 'backward_dq', g, opts, { q, k, v, out, d_out: dOut, lse, delta, dq });
+  launch(rt, 'backward_dkdv', g, opts, { q, k, v, d_out: dOut, lse, delta, dk, dv });
+  delta.dispose();
+  return { dq, dk, dv };
+}
+
+interface RowVisit {
+  /** Offsets of query row i and of key row j in q/out and k/v. */
+  qAt: number;
+  kvAt: (j: number) => number;
+  /** Softmax probabilities of the row over all keys (0 where not attended); empty when none is. */
+  p: Float64Array;
+  lse: number;
+}
+
+/** Calls fn for every query row with its float64 probabilities, computed from q and k alone. */
+function forEachRow(q: HostTensor, k: HostTensor, opts: AttentionOptions<HostTensor>, fn: (row: RowVisit) => void): void {
+  const g = attentionGeometry(q.shape, k.shape, k.shape, opts);
+  const scale = opts.scale ?? 1 / Math.sqrt(g.headDim);
+  const mask = opts.keyPadding?.data;
+  for (let b = 0; b < g.batch; b++)
+    for (let h = 0; h < g.heads; h++)
+      for (let i = 0; i < g.seqQ; i++) {
+        const qAt = b * g.q.batch + h * g.q.head + i * g.q.row;
+        const kvAt = (j: number) => b * g.kv.batch + h * g.kv.head + j * g.kv.row;
+        const scores = new Float64Array(g.seqK).fill(-Infinity);
+        for (let j = 0; j < g.seqK; j++) {
+          if ((opts.causal && j > i) || (mask && mask[b * g.seqK + j] === 0)) continue;
+          let dot = 0;
+          for (let d = 0; d < g.headDim; d++) dot += q.data[qAt + d]! * k.data[kvAt(j) + d]!;
+          scores[j] = scale * dot;
+        }
+        const max = Math.max(...scores);
+        const p = new Float64Array(g.seqK);
+        let lse = LOG_ZERO;
+        if (max > -Infinity) {
+          let sum = 0;
+          for (let j = 0; j < g.seqK; j++) sum += p[j] = Math.exp(scores[j]! - max);
+          for (let j = 0; j < g.seqK; j++) p[j]! /= sum;
+          lse = max + Math.log(sum);
+        }
+        fn({ qAt, kvAt, p, lse });
+      }
+}
+
+/** Float64 reference forward: out in q's layout, lse [batch, heads, seqQ]. */
+export function attentionRef(q: HostTensor, k: HostTensor, v: HostTensor, opts: AttentionOptions<HostTensor> = {}): { out: HostTensor; lse: HostTensor } {
+  const g = attentionGeometry(q.shape, k.shape, v.shape, opts);
+  const out = new Float64Array(q.data.length);
+  const lse: number[] = [];
+  forEachRow(q, k, opts, ({ qAt, kvAt, p, lse: rowLse }) => {
+    lse.push(rowLse);
+    p.forEach((pj, j) => {
+      for (let d = 0; d < g.headDim; d++) out[qAt + d]! += pj * v.data[kvAt(j) + d]!;
+    });
+  });
+  return { out: { shape: [...q.shape], data: out }, lse: { shape: [g.batch, g.heads, g.seqQ], data: Float64Array.from(lse) } };
+}
+
+/** Float64 reference gradients of sum(dOut ∘ attention(q, k, v)). */
+export function attentionBackwardRef(
+  q: HostTensor,
+  k: HostTensor,
+  v: HostTensor,
+  dOut: HostTensor,
+  opts: AttentionOptions<HostTensor> = {},
+): { dq: HostTensor; dk: HostTensor; dv: HostTensor } {
+  const g0 = attentionGeometry(q.shape, k.shape, v.shape, opts);
+  const scale = opts.scale ?? 1 / Math.sqrt(g0.headDim);
+  const dq = new Float64Array(q.data.length);
+  const dk = new Float64Array(k.data.length);
+  const dv = new Float64Array(v.data.length);
+  const D = g0.headDim;
+  forEachRow(q, k, opts, ({ qAt, kvAt, p }) => {
+    // dP_j = dO·v_j; dS_j = p_j (dP_j − Σ_l p_l dP_l)
+    const dp = Array.from(p, (_, j) => {
+      let s = 0;
+      for (let d = 0; d < D; d++) s += dOut.data[qAt + d]! * v.data[kvAt(j) + d]!;
+      return s;
+    });
+    const mean = p.reduce((acc, pj, j) => acc + pj * dp[j]!, 0);
+    p.forEach((pj, j) => {
+      const ds = scale * pj * (dp[j]! - mean);
+      for (let d = 0; d < D; d++) {
+        dq[qAt + d]! += ds * k.data[kvAt(j) + d]!;
+        dk[kvAt(j) + d]! += ds * q.data[qAt + d]!;
+        dv[kvAt(j) + d]! += pj * dOut.data[qAt + d]!;
+      }
+    });
+  });
+  return { dq: { shape: [...q.shape], data: dq }, dk: { shape: [...k.shape], data: dk }, dv: { shape: [...v.shape], data: dv } };
+}

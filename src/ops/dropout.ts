@@ -1,0 +1,52 @@
+// Dropout with a seeded counter-based mask (shaders/dropout.wgsl). Dropout is linear in x with a fixed
+// mask, so its backward is the same kernel applied to the gradient with the same seed. The float64
+// reference computes the identical mask with the same integer hash.
+import { record } from '../autograd/graph.js';
+import { grid1d } from '../gpu/runtime.js';
+import type { HostTensor } from '../tensor/host.js';
+import { Tensor } from '../tensor/tensor.js';
+
+const WG = 64;
+
+function checkRate(p: number): void {
+  if (!(p >= 0 && p < 1)) throw new Error(`dropout: rate must be in [0, 1), got ${p}`);
+}
+
+function maskParams(p: number, seed: number) {
+  return { seed: seed >>> 0, threshold: Math.min(Math.round(p * 2 ** 32), 2 ** 32 - 1), scale: 1 / (1 - p) };
+}
+
+function dropoutKernel(x: Tensor, p: number, seed: number): Tensor {
+  const rt = x.runtime;
+  const out = new Tensor(rt, x.shape);
+  const kernel = rt.kernel({ shader: 'dropout', constants: { WG } });
+  rt.dispatch(kernel, { x_in: x, out }, { count: x.size, ...maskParams(p, seed) }, grid1d(x.size, WG));
+  return out;
+}
+
+/** Zeroes each element with probability p (decided by hash(seed, index)) and scales the rest by 1/(1−p). */
+export function dropout(x: Tensor, p: number, seed: number): Tensor {
+  checkRate(p);
+  const y = dropoutKernel(x, p, seed);
+  return record('dropout', y, [x], (g) => [dropoutKernel(g, p, seed)]);
+}
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Whether element `index` survives dropout at `seed` (the kernel's mask, bit for bit). */
+export function dropoutKeeps(index: number, p: number, seed: number): boolean {
+  const { threshold } = maskParams(p, seed);
+  return fmix32((fmix32((index + 0x9e3779b9) >>> 0) ^ (seed >>> 0)) >>> 0) >= threshold;
+}
+
+export function dropoutRef(x: HostTensor, p: number, seed: number): HostTensor {
+  checkRate(p);
+  return { shape: [...x.shape], data: x.data.map((v, i) => (dropoutKeeps(i, p, seed) ? v / (1 - p) : 0)) };
+}

@@ -1,0 +1,42 @@
+// Layer norm over the last axis with affine gamma, beta: one fused forward kernel that saves the row mean
+// and rstd (shaders/layernorm.wgsl), one fused backward giving dx, dgamma and dbeta in a single dispatch
+// (shaders/layernorm_backward.wgsl), the differentiable op and the float64 reference.
+import { record } from '../autograd/graph.js';
+import { grid1d } from '../gpu/runtime.js';
+import type { HostTensor } from '../tensor/host.js';
+import { Tensor } from '../tensor/tensor.js';
+import { rowsOf, rowWorkgroup, WORKGROUP_REDUCE } from './wgsl-lib.js';
+
+export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
+  const { rows, n } = rowsOf(x, 'layerNorm');
+  if (gamma.size !== n || beta.size !== n) throw new Error(`layerNorm: gamma/beta of ${gamma.size}/${beta.size} values for rows of ${n}`);
+  const rt = x.runtime;
+  const wg = rowWorkgroup(rt, n);
+  const y = new Tensor(rt, x.shape);
+  const mean = new Tensor(rt, [rows]);
+  const rstd = new Tensor(rt, [rows]);
+  const forward = rt.kernel({ shader: 'layernorm', template: { WORKGROUP_REDUCE }, constants: { WG: wg } });
+  rt.dispatch(forward, { x_in: x, gamma, beta, y, mean, rstd }, { rows, n, eps }, grid1d(rows, 1));
+  const rule = (dy: Tensor) => {
+    const dx = new Tensor(rt, x.shape);
+    const dgamma = new Tensor(rt, gamma.shape);
+    const dbeta = new Tensor(rt, beta.shape);
+    const backward = rt.kernel({ shader: 'layernorm_backward', template: { WORKGROUP_REDUCE }, constants: { WG: wg } });
+    rt.dispatch(backward, { x_in: x, gamma, mean, rstd, dy, dx, dgamma, dbeta }, { rows, n }, grid1d(rows + Math.ceil(n / wg), 1));
+    return [dx, dgamma, dbeta];
+  };
+  return record('layerNorm', y, [x, gamma, beta], rule, [mean, rstd]);
+}
+
+export function layerNormRef(x: HostTensor, gamma: HostTensor, beta: HostTensor, eps = 1e-5): HostTensor {
+  const n = x.shape.at(-1)!;
+  const data = new Float64Array(x.data.length);
+  for (let base = 0; base < data.length; base += n) {
+    const row = x.data.subarray(base, base + n);
+    const mu = row.reduce((s, v) => s + v, 0) / n;
+    const variance = row.reduce((s, v) => s + (v - mu) ** 2, 0) / n;
+    const rstd = 1 / Math.sqrt(variance + eps);
+    row.forEach((v, j) => (data[base + j] = (v - mu) * rstd * gamma.data[j]! + beta.data[j]!));
+  }
+  return { shape: [...x.shape], data };
+}

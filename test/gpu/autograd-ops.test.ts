@@ -1,0 +1,195 @@
+// Every differentiable op: GPU forward and gradients against float64 references (finite differences of
+// the reference for gradients), on awkward shapes, on the adapter under test.
+import { describe, expect, it } from 'vitest';
+import * as ag from '../../src/autograd/index.js';
+import { GELU, geluRef, type GeluForm } from '../../src/ops/activation.js';
+import { binaryRef, UNARY_DERIVATIVE, unaryOp, unaryRef, type UnaryOp } from '../../src/ops/elementwise.js';
+import { dropoutRef } from '../../src/ops/dropout.js';
+import { embeddingRef } from '../../src/ops/embedding.js';
+import { layerNormRef } from '../../src/ops/layernorm.js';
+import { broadcastTo } from '../../src/ops/layout.js';
+import { permuteRef } from '../../src/ops/layout.js';
+import { crossEntropyRef } from '../../src/ops/loss.js';
+import { matmulRef } from '../../src/ops/matmul.js';
+import { cosineDistanceRef, cosineSimilarityRef, l2normalizeRef } from '../../src/ops/normalize.js';
+import { reduceRef } from '../../src/ops/reduce.js';
+import { softmaxRef } from '../../src/ops/softmax.js';
+import { tensorFrom } from '../../src/tensor/tensor.js';
+import { checkGrad } from '../helpers/check-grad.js';
+import { gpuRuntime } from '../helpers/gpu.js';
+
+const SIZES = [1, 3, 17, 65];
+
+describe('row ops', () => {
+  it('softmax and log-softmax', async () => {
+    for (const n of SIZES) {
+      for (const log of [false, true]) {
+        await checkGrad({
+          shapes: [[3, n]],
+          range: [-4, 4],
+          gpu: ([x]) => (log ? ag.logSoftmax(x!) : ag.softmax(x!)),
+          ref: ([x]) => softmaxRef(x!, log),
+        });
+      }
+    }
+    // Large logits: the max subtraction keeps exp finite.
+    await checkGrad({ shapes: [[2, 17]], range: [80, 120], gpu: ([x]) => ag.softmax(x!), ref: ([x]) => softmaxRef(x!), gradAtol: 1e-3 });
+  });
+
+  it('cross-entropy with integer targets, mean over rows', async () => {
+    const rt = await gpuRuntime();
+    for (const [rows, classes] of [[1, 3], [17, 5], [3, 65]] as const) {
+      const targets = Array.from({ length: rows }, (_, r) => (r * 7) % classes);
+      await checkGrad({
+        shapes: [[rows, classes]],
+        range: [-3, 3],
+        gpu: ([x]) => ag.crossEntropy(x!, tensorFrom(rt, targets, [rows], 'i32')),
+        ref: ([x]) => crossEntropyRef(x!, targets),
+      });
+    }
+  });
+
+  it('layer norm (dx, dgamma, dbeta)', async () => {
+    for (const [rows, n] of [[1, 3], [17, 3], [3, 17], [65, 17], [2, 65]]) {
+      await checkGrad({
+        shapes: [[rows!, n!], [n!], [n!]],
+        gpu: ([x, g, b]) => ag.layerNorm(x!, g!, b!),
+        ref: ([x, g, b]) => layerNormRef(x!, g!, b!),
+        atol: 1e-4,
+        gradAtol: 2e-4,
+      });
+    }
+  });
+
+  it('L2 normalisation, cosine similarity matrix and pairwise cosine distance', async () => {
+    for (const n of SIZES) {
+      await checkGrad({ shapes: [[3, n]], gpu: ([x]) => ag.l2normalize(x!), ref: ([x]) => l2normalizeRef(x!) });
+    }
+    await checkGrad({ shapes: [[5, 17], [3, 17]], gpu: ([a, b]) => ag.cosineSimilarity(a!, b!), ref: ([a, b]) => cosineSimilarityRef(a!, b!) });
+    await checkGrad({ shapes: [[1, 3], [65, 3]], gpu: ([a, b]) => ag.cosineDistance(a!, b!), ref: ([a, b]) => cosineDistanceRef(a!, b!) });
+  });
+});
+
+describe('activations', () => {
+  for (const form of Object.keys(GELU) as GeluForm[]) {
+    it(`GELU (${form})`, async () => {
+      for (const n of SIZES) await checkGrad({ shapes: [[n, 3]], range: [-5, 5], gpu: ([x]) => ag.gelu(x!, form), ref: ([x]) => geluRef(x!, form), atol: 1e-6 });
+    });
+  }
+
+  it('erf approximation: |error| < 1e-6 over [-6, 6] (through GELU: erf(z) = 2·gelu(√2 z)/(√2 z) − 1)', async () => {
+    const rt = await gpuRuntime();
+    const xs = Array.from({ length: 4001 }, (_, i) => -8.5 + (17 * i) / 4000);
+    const y = ag.gelu(tensorFrom(rt, xs, [xs.length]), 'erf');
+    const got = await y.read();
+    const want = geluRef({ shape: [xs.length], data: Float64Array.from(xs) }, 'erf').data;
+    // gelu error = 0.5·|x|·erf error, so compare the erf error it implies.
+    let worst = 0;
+    xs.forEach((x, i) => x !== 0 && (worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / (0.5 * Math.abs(x)))));
+    y.dispose();
+    expect(worst).toBeLessThan(1e-6);
+  });
+
+  const UNARY_CASES: [UnaryOp, [number, number]][] = [
+    ['relu', [-2, 2]], ['tanh', [-3, 3]], ['sigmoid', [-3, 3]], ['exp', [-2, 2]], ['log', [0.5, 3]], ['sqrt', [0.5, 3]],
+    ['rsqrt', [0.5, 3]], ['square', [-2, 2]], ['reciprocal', [0.5, 3]], ['neg', [-2, 2]], ['abs', [-2, 2]],
+    ['scale', [-2, 2]], ['addScalar', [-2, 2]], ['powScalar', [0.5, 3]], ['sin', [-2, 2]], ['cos', [-2, 2]],
+  ];
+  it('every elementwise op has a backward rule', () => expect(UNARY_CASES.map(([op]) => op).sort()).toEqual(Object.keys(UNARY_DERIVATIVE).sort()));
+  for (const [op, range] of UNARY_CASES) {
+    it(`unary ${op}`, async () => {
+      for (const n of [1, 17, 65]) {
+        const trig = op === 'sin' || op === 'cos';
+        await checkGrad({
+          shapes: [[n, 3]],
+          range,
+          gpu: ([x]) => unaryOp(op, x!, 1.7),
+          ref: ([x]) => unaryRef(op, x!, 1.7),
+          rtol: 2e-5,
+          atol: trig ? 2 ** -11 : 2e-6,
+          gradAtol: trig ? 2 ** -11 : 1e-4,
+        });
+      }
+    });
+  }
+});
+
+describe('core ops', () => {
+  it('binary ops with broadcasting (gradients summed back to each input shape)', async () => {
+    const ops = { add: ag.add, sub: ag.sub, mul: ag.mul, div: ag.div } as const;
+    for (const [name, op] of Object.entries(ops)) {
+      for (const [sa, sb] of [[[17, 3], [17, 3]], [[65, 3], [3]], [[3, 1, 17], [1, 5, 1]], [[1], [17]]]) {
+        await checkGrad({
+          shapes: [sa!, sb!],
+          range: name === 'div' ? [0.5, 2] : [-2, 2],
+          gpu: ([a, b]) => op(a!, b!),
+          ref: ([a, b]) => binaryRef(name as keyof typeof ops, a!, b!),
+          rtol: 2e-5,
+        });
+      }
+    }
+  });
+
+  it('matmul: transposes and broadcast batches', async () => {
+    for (const [m, k, n] of [[1, 3, 17], [17, 65, 3], [3, 1, 1]]) {
+      for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        await checkGrad({
+          shapes: [transA ? [k!, m!] : [m!, k!], transB ? [n!, k!] : [k!, n!]],
+          gpu: ([a, b]) => ag.matmul(a!, b!, { transA, transB }),
+          ref: ([a, b]) => matmulRef(a!, b!, { transA, transB }),
+          atol: 1e-4,
+        });
+      }
+    }
+    await checkGrad({ shapes: [[2, 3, 5], [5, 17]], gpu: ([a, b]) => ag.matmul(a!, b!), ref: ([a, b]) => matmulRef(a!, b!), atol: 1e-4 });
+    await checkGrad({ shapes: [[3, 5], [2, 17, 5]], gpu: ([a, b]) => ag.matmul(a!, b!, { transB: true }), ref: ([a, b]) => matmulRef(a!, b!, { transB: true }), atol: 1e-4 });
+  });
+
+  it('sum and mean along each axis', async () => {
+    for (const axis of [0, 1, 2]) {
+      for (const keep of [false, true]) {
+        await checkGrad({ shapes: [[3, 17, 2]], gpu: ([x]) => ag.sum(x!, axis, keep), ref: ([x]) => reduceRef('sum', x!, axis, keep), atol: 1e-5 });
+        await checkGrad({ shapes: [[3, 1, 65]], gpu: ([x]) => ag.mean(x!, axis, keep), ref: ([x]) => reduceRef('mean', x!, axis, keep) });
+      }
+    }
+  });
+
+  it('permute, reshape, broadcastTo', async () => {
+    await checkGrad({ shapes: [[3, 17, 2]], gpu: ([x]) => ag.permute(x!, [2, 0, 1]), ref: ([x]) => permuteRef(x!, [2, 0, 1]) });
+    await checkGrad({ shapes: [[3, 17]], gpu: ([x]) => ag.reshape(x!, [17, 3]), ref: ([x]) => ({ shape: [17, 3], data: x!.data }) });
+    await checkGrad({
+      shapes: [[3, 1]],
+      gpu: ([x]) => ag.broadcastTo(x!, [2, 3, 17]),
+      ref: ([x]) => ({ shape: [2, 3, 17], data: Float64Array.from({ length: 102 }, (_, i) => x!.data[Math.floor(i / 17) % 3]!) }),
+    });
+  });
+
+  it('embedding: deterministic scatter-add backward, repeated and out-of-range ids', async () => {
+    const rt = await gpuRuntime();
+    const ids = [3, 0, 3, 16, 3, -1, 17, 5, 0];
+    await checkGrad({
+      shapes: [[17, 5]],
+      gpu: ([table]) => ag.embedding(table!, tensorFrom(rt, ids, [3, 3], 'i32')),
+      ref: ([table]) => ({ ...embeddingRef(table!, ids), shape: [3, 3, 5] }),
+    });
+  });
+
+  it('dropout: the kernel mask matches the reference hash bit for bit, and backward reuses it', async () => {
+    for (const p of [0.1, 0.5]) {
+      await checkGrad({ shapes: [[17, 65]], gpu: ([x]) => ag.dropout(x!, p, 1234), ref: ([x]) => dropoutRef(x!, p, 1234) });
+    }
+    const ones = { shape: [100000], data: new Float64Array(100000).fill(1) };
+    const kept = dropoutRef(ones, 0.3, 7).data.filter((v) => v !== 0).length / 100000;
+    expect(Math.abs(kept - 0.7)).toBeLessThan(0.01);
+    expect(dropoutRef(ones, 0.3, 8).data).not.toEqual(dropoutRef(ones, 0.3, 7).data);
+  });
+});
+
+it('broadcastTo of a non-differentiable input records nothing', async () => {
+  const rt = await gpuRuntime();
+  const x = tensorFrom(rt, [1, 2], [2]);
+  const y = broadcastTo(x, [3, 2]);
+  expect(y.gradNode).toBeNull();
+  x.dispose();
+  y.dispose();
+});
