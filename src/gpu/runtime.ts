@@ -282,9 +282,14 @@ export class Runtime {
     if (bytes > 0) this.commandEncoder.clearBuffer(view.buffer, 0, bytes);
   }
 
-  /** Uploads host data. Safe: the pool never hands out a buffer an unsubmitted command still uses. */
-  upload(view: BufferView, data: ArrayBufferView): void {
+  /**
+   * Uploads host data. queue.writeBuffer lands before any command still waiting in the open encoder, so an
+   * upload into a buffer that recorded commands touch submits them first; `fresh` (a buffer just taken from
+   * the pool, which no unsubmitted command can reference) skips that.
+   */
+  upload(view: BufferView, data: ArrayBufferView, { fresh = false } = {}): void {
     this.assertAlive();
+    if (!fresh) this.flush();
     this.device.queue.writeBuffer(view.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
   }
 

@@ -180,7 +180,7 @@ export function tensorFrom(runtime: Runtime, data: ArrayLike<number>, shape: Sha
   const t = new Tensor(runtime, shape, dtype);
   if (data.length !== t.size) throw new Error(`${data.length} values given for shape [${shape.join(', ')}]`);
   const typed = dtype === 'f32' ? Float32Array.from(data) : dtype === 'i32' ? Int32Array.from(data) : Uint32Array.from(data);
-  runtime.upload(t, typed);
+  runtime.upload(t, typed, { fresh: true });
   return t;
 }
 

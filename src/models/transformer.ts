@@ -1,0 +1,186 @@
+// The transformer encoder block shared by the ViT (pre-LN) and BERT (post-LN) encoders, with the pieces
+// both encoders use: multi-head self-attention, seeded dropout whose state can be checkpointed, and
+// exact row selection/insertion by constant 0/1 matrices.
+import { add, dropout, gelu, matmul, reshape } from '../autograd/index.js';
+import { hash32 } from '../data/rng.js';
+import type { Runtime } from '../gpu/runtime.js';
+import { LayerNorm, Linear } from '../nn/layers.js';
+import { Module, type Rng } from '../nn/module.js';
+import { tensorFrom, type Tensor } from '../tensor/tensor.js';
+import { multiHeadAttention } from './attention.js';
+import type { TransformerShape } from './config.js';
+
+/**
+ * Dropout masks drawn from (seed, call number): seed and call counter are all the state there is, so saving
+ * them in a checkpoint makes a resumed run draw the very masks an uninterrupted one would have drawn.
+ */
+export class DropoutStream {
+  calls = 0;
+
+  constructor(public seed: number) {}
+
+  nextSeed(): number {
+    return hash32(this.seed, this.calls++);
+  }
+}
+
+/** Dropout at rate p in training mode (masks from the shared stream); the identity in eval mode. */
+export class SeededDropout extends Module {
+  constructor(
+    readonly p: number,
+    private readonly stream: DropoutStream,
+  ) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    if (!this.training || this.p === 0) return x;
+    return dropout(x, this.p, this.stream.nextSeed());
+  }
+}
+
+export class SelfAttention extends Module {
+  readonly query: Linear;
+  readonly key: Linear;
+  readonly value: Linear;
+  readonly output: Linear;
+
+  constructor(
+    rt: Runtime,
+    hidden: number,
+    readonly heads: number,
+    rng: Rng,
+  ) {
+    super();
+    this.query = this.addModule('query', new Linear(rt, hidden, hidden, rng));
+    this.key = this.addModule('key', new Linear(rt, hidden, hidden, rng));
+    this.value = this.addModule('value', new Linear(rt, hidden, hidden, rng));
+    this.output = this.addModule('output', new Linear(rt, hidden, hidden, rng));
+  }
+
+  /** x [batch, seq, hidden]; keyPadding [batch, seq] with 0 at padding. */
+  forward(x: Tensor, keyPadding?: Tensor): Tensor {
+    const context = multiHeadAttention(this.query.forward(x), this.key.forward(x), this.value.forward(x), this.heads, keyPadding);
+    return this.output.forward(context);
+  }
+}
+
+/** Where each LayerNorm sits: before its sub-layer (ViT, GPT-2) or after the residual sum (original BERT). */
+export type NormPlacement = 'pre' | 'post';
+
+export class TransformerBlock extends Module {
+  readonly attention: SelfAttention;
+  readonly attentionNorm: LayerNorm;
+  readonly intermediate: Linear;
+  readonly output: Linear;
+  readonly mlpNorm: LayerNorm;
+  private readonly dropout: SeededDropout;
+
+  constructor(
+    rt: Runtime,
+    c: TransformerShape,
+    readonly placement: NormPlacement,
+    rng: Rng,
+    stream: DropoutStream,
+  ) {
+    super();
+    this.attention = this.addModule('attention', new SelfAttention(rt, c.hidden, c.heads, rng));
+    this.attentionNorm = this.addModule('attentionNorm', new LayerNorm(rt, c.hidden, c.layerNormEps));
+    this.intermediate = this.addModule('intermediate', new Linear(rt, c.hidden, c.mlp, rng));
+    this.output = this.addModule('output', new Linear(rt, c.mlp, c.hidden, rng));
+    this.mlpNorm = this.addModule('mlpNorm', new LayerNorm(rt, c.hidden, c.layerNormEps));
+    this.dropout = this.addModule('dropout', new SeededDropout(c.dropout, stream));
+  }
+
+  forward(x: Tensor, keyPadding?: Tensor): Tensor {
+    const attended = this.residual(x, this.attentionNorm, (h) => this.attention.forward(h, keyPadding));
+    return this.residual(attended, this.mlpNorm, (h) => this.output.forward(gelu(this.intermediate.forward(h))));
+  }
+
+  /** pre: x + drop(f(norm(x)));  post: norm(x + drop(f(x))). */
+  private residual(x: Tensor, norm: LayerNorm, sublayer: (h: Tensor) => Tensor): Tensor {
+    if (this.placement === 'pre') return add(x, this.dropout.forward(sublayer(norm.forward(x))));
+    return norm.forward(add(x, this.dropout.forward(sublayer(x))));
+  }
+}
+
+/** The stack of blocks, named `0`, `1`, … (so parameters read `blocks.3.attention.query.weight`). */
+export class BlockStack extends Module {
+  readonly blocks: TransformerBlock[];
+
+  constructor(rt: Runtime, c: TransformerShape, placement: NormPlacement, rng: Rng, stream: DropoutStream) {
+    super();
+    this.blocks = Array.from({ length: c.layers }, (_, i) => this.addModule(String(i), new TransformerBlock(rt, c, placement, rng, stream)));
+  }
+
+  forward(x: Tensor, keyPadding?: Tensor): Tensor {
+    return this.blocks.reduce((h, block) => block.forward(h, keyPadding), x);
+  }
+}
+
+/**
+ * Row 0 of every sequence: x [batch, seq, dim] → [batch, dim], as a product with the one-hot row e₀ᵀ
+ * (exact: each output is 1·x plus zeros), which keeps it differentiable without a slicing op.
+ */
+export function firstToken(x: Tensor): Tensor {
+  const [batch, seq, dim] = x.shape as [number, number, number];
+  const selector = tensorFrom(x.runtime, oneHot(seq, 0), [1, seq]);
+  return reshape(matmul(selector, x), [batch, dim]);
+}
+
+/**
+ * [cls; x]: x [batch, n, dim] with the row `cls` [1, dim] put in front of every sequence → [batch, n+1, dim].
+ * Built from exact 0/1 products: a shift matrix moves x down one row, e₀ ⊗ cls fills row 0.
+ */
+export function prependRow(cls: Tensor, x: Tensor): Tensor {
+  const n = x.shape[1]!;
+  const rt = x.runtime;
+  const shift = new Float32Array((n + 1) * n);
+  for (let i = 0; i < n; i++) shift[(i + 1) * n + i] = 1;
+  const shifted = matmul(tensorFrom(rt, shift, [n + 1, n]), x);
+  const clsRow = matmul(tensorFrom(rt, oneHot(n + 1, 0), [n + 1, 1]), cls);
+  return add(shifted, clsRow);
+}
+
+function oneHot(length: number, index: number): Float32Array {
+  const v = new Float32Array(length);
+  v[index] = 1;
+  return v;
+}
+
+export interface EncoderOutput {
+  /** The last block's output (ViT: after the final LayerNorm) [batch, tokens, hidden]. */
+  hidden: Tensor;
+  /** The projection head's output [batch, embedDim]. */
+  embedding: Tensor;
+}
+
+/** What the ViT and BERT encoders share: a block stack, a dropout stream, freezing of the lower layers. */
+export abstract class TransformerEncoder extends Module {
+  abstract readonly encoder: BlockStack;
+  /** Parameter-name prefixes of the embedding layers (frozen together with the lowest blocks). */
+  protected abstract readonly embeddingPrefixes: readonly string[];
+  /** Dropout masks' state (saved in checkpoints). */
+  readonly dropoutStream: DropoutStream;
+
+  constructor(seed: number) {
+    super();
+    this.dropoutStream = new DropoutStream(seed);
+  }
+
+  /**
+   * Freezes the embeddings and the first `layers` blocks (0: nothing): they stop requiring gradients, so
+   * backward leaves them alone and trainableParameters() — what the optimizer should get — omits them.
+   */
+  freeze(layers: number): void {
+    const count = this.encoder.blocks.length;
+    if (!Number.isInteger(layers) || layers < 0 || layers > count) throw new Error(`freeze: layers must be an integer in [0, ${count}], got ${layers}`);
+    if (layers === 0) return;
+    const prefixes = [...this.embeddingPrefixes, ...Array.from({ length: layers }, (_, i) => `encoder.${i}.`)];
+    for (const [name, p] of this.namedParameters()) if (prefixes.some((prefix) => name.startsWith(prefix))) p.requiresGrad = false;
+  }
+
+  trainableParameters(): Tensor[] {
+    return this.parameters().filter((p) => p.requiresGrad);
+  }
+}

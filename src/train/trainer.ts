@@ -1,0 +1,221 @@
+// MedTrim training: a ViT + BERT dual encoder, in-batch entity scoring and triplet mining on the GPU at
+// every step, and the four-term triplet objective (or a baseline objective) — all recorded into the step's
+// command encoder; the host only prepares the batch (pixels, token ids, entity bit sets) and reads the loss
+// back every `logEvery` steps.
+import { backward, exp, l2normalize, matmul, mul, noGrad, permute, crossEntropy, add, scale } from '../autograd/index.js';
+import type { SyntheticDataset } from '../data/synthetic/dataset.js';
+import { Rng } from '../data/rng.js';
+import type { Runtime } from '../gpu/runtime.js';
+import { encodeBatch } from '../mining/encode.js';
+import type { EntitySet } from '../mining/entities.js';
+import { mineTripletsGpu, scoreMatrixGpu, uploadEntities } from '../mining/score-gpu.js';
+import { BERT_PRESETS, VIT_PRESETS, type BertConfig, type ViTConfig } from '../models/config.js';
+import { BertEncoder, uploadTextBatch, type TextBatch } from '../models/bert.js';
+import { ViTEncoder } from '../models/vit.js';
+import { Module, constantParameter } from '../nn/module.js';
+import { recognize } from '../ober/recognize.js';
+import { AdamW } from '../ops/optim.js';
+import { medtrimTripletLoss } from '../ops/triplet.js';
+import { buildVocab } from '../text/build-vocab.js';
+import { BertTokenizer } from '../text/tokenizer.js';
+import type { Vocab } from '../text/vocab.js';
+import { Tensor, tensorFrom, tidy } from '../tensor/tensor.js';
+import { effectiveLossSettings, learningRate, type TrainConfig } from './config.js';
+
+/** CLIP's initial temperature, 1/0.07, as a learnable log-scale. */
+const INITIAL_LOGIT_SCALE = Math.log(1 / 0.07);
+
+/** Image and text encoders sharing one embedding space (plus InfoNCE's learnable temperature). */
+export class DualEncoder extends Module {
+  readonly image: ViTEncoder;
+  readonly text: BertEncoder;
+  readonly logitScale: Tensor;
+
+  constructor(rt: Runtime, readonly vit: ViTConfig, readonly bert: BertConfig, seed: number) {
+    super();
+    this.image = this.addModule('image', new ViTEncoder(rt, vit, seed));
+    this.text = this.addModule('text', new BertEncoder(rt, bert, seed + 1));
+    this.logitScale = this.addParameter('logitScale', constantParameter(rt, [1], INITIAL_LOGIT_SCALE));
+  }
+
+  /** L2-normalised image embeddings [batch, embedDim] of pixels [batch, channels, size, size]. */
+  embedImages(images: Tensor): Tensor {
+    return l2normalize(this.image.forward(images).embedding);
+  }
+
+  embedTexts(batch: TextBatch): Tensor {
+    return l2normalize(this.text.forward(batch).embedding);
+  }
+}
+
+/** Shifts [0, 1] pixels to [-1, 1], the range the patch embedding is initialised for. */
+export function normalisePixels(images: Float32Array): Float32Array {
+  return images.map((v) => 2 * v - 1);
+}
+
+/** The host side of the data: tokenizer, entity sets (OBER on each report), and a seeded batch order. */
+export class TrainingData {
+  readonly trainIndices: number[];
+  private readonly entityCache = new Map<number, EntitySet>();
+  private readonly orders = new Map<number, number[]>();
+
+  constructor(
+    readonly dataset: SyntheticDataset,
+    readonly tokenizer: BertTokenizer,
+    readonly maxTokens: number,
+    private readonly seed: number,
+  ) {
+    this.trainIndices = dataset.split('train');
+    if (this.trainIndices.length === 0) throw new Error('the data set has no training samples');
+  }
+
+  /** MedTrim mines on what OBER reads from the report, as it would on real data (not the generator's truth). */
+  entities(index: number): EntitySet {
+    let e = this.entityCache.get(index);
+    if (!e) this.entityCache.set(index, (e = recognize(this.dataset.sample(index).report).entities));
+    return e;
+  }
+
+  /** Sample indices of a step's batch: a pure function of (seed, step), so a resumed run sees the same data. */
+  batchIndices(step: number, batchSize: number): number[] {
+    const n = this.trainIndices.length;
+    return Array.from({ length: batchSize }, (_, k) => {
+      const position = step * batchSize + k;
+      return this.epochOrder(Math.floor(position / n))[position % n]!;
+    });
+  }
+
+  private epochOrder(epoch: number): number[] {
+    let order = this.orders.get(epoch);
+    if (!order) {
+      order = [...this.trainIndices];
+      const rng = new Rng(this.seed, 0xda7a, epoch);
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(rng.next() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      this.orders.clear(); // one epoch at a time is all a step needs
+      this.orders.set(epoch, order);
+    }
+    return order;
+  }
+
+  /** Pixels, token ids and entity sets of the given samples, on the GPU. */
+  upload(rt: Runtime, indices: number[], channels: number): { images: Tensor; text: TextBatch; entities: EntitySet[] } {
+    const samples = indices.map((i) => this.dataset.sample(i));
+    const size = this.dataset.size;
+    const pixels = new Float32Array(indices.length * size * size);
+    samples.forEach((s, k) => pixels.set(s.image, k * size * size));
+    const images = tensorFrom(rt, channels === 1 ? normalisePixels(pixels) : repeatChannels(normalisePixels(pixels), size, channels), [indices.length, channels, size, size]);
+    const text = uploadTextBatch(rt, this.tokenizer.encodeBatch(samples.map((s) => s.report), { maxLength: this.maxTokens, padding: 'longest' }));
+    return { images, text, entities: indices.map((i) => this.entities(i)) };
+  }
+}
+
+function repeatChannels(gray: Float32Array, size: number, channels: number): Float32Array {
+  const plane = size * size;
+  const out = new Float32Array((gray.length / plane) * channels * plane);
+  for (let b = 0; b < gray.length / plane; b++) for (let c = 0; c < channels; c++) out.set(gray.subarray(b * plane, (b + 1) * plane), (b * channels + c) * plane);
+  return out;
+}
+
+/** A WordPiece vocabulary learnt from the training reports (deterministic for a given data set). */
+export function domainVocab(dataset: SyntheticDataset, size: number, reports = 2000): Vocab {
+  const indices = dataset.split('train').slice(0, reports);
+  return buildVocab(indices.map((i) => dataset.sample(i).report), { size });
+}
+
+/** Encoder shapes for a run: the preset's, with the image size of the data and the learnt vocabulary. */
+export function modelConfigs(config: TrainConfig, vocabSize: number): { vit: ViTConfig; bert: BertConfig } {
+  const bert = { ...BERT_PRESETS[config.preset], vocabSize, maxPositions: Math.max(config.maxTokens, BERT_PRESETS[config.preset].maxPositions) };
+  return { vit: { ...VIT_PRESETS[config.preset] }, bert };
+}
+
+/** The objective's loss for one batch of normalised embeddings; records the backward graph. */
+function objectiveLoss(model: DualEncoder, config: TrainConfig, img: Tensor, txt: Tensor, entities: EntitySet[]): Tensor {
+  const rt = img.runtime;
+  if (config.objective === 'infonce') {
+    const n = img.shape[0]!;
+    const logits = mul(matmul(img, txt, { transB: true }), exp(model.logitScale));
+    const targets = tensorFrom(rt, Array.from({ length: n }, (_, i) => i), [n], 'i32');
+    return scale(add(crossEntropy(logits, targets), crossEntropy(permute(logits, [1, 0]), targets)), 0.5);
+  }
+  const { gammas, eta } = effectiveLossSettings(config);
+  const mined = noGrad(() => {
+    const batch = uploadEntities(rt, encodeBatch(entities));
+    return mineTripletsGpu(rt, scoreMatrixGpu(rt, batch, batch, gammas), { tauMin: config.tauMin, tauMax: config.tauMax });
+  });
+  return medtrimTripletLoss(img, txt, mined.positives, mined.negatives, { margin: config.margin, eta });
+}
+
+export interface StepLog {
+  step: number;
+  loss: number;
+  lr: number;
+  samplesPerSec: number;
+}
+
+/** Owns the model, optimizer and data order; `run` advances until `config.steps`. */
+export class Trainer {
+  readonly optimizer: AdamW;
+  step = 0;
+
+  constructor(
+    readonly rt: Runtime,
+    readonly config: TrainConfig,
+    readonly model: DualEncoder,
+    readonly data: TrainingData,
+  ) {
+    model.image.freeze(config.freezeImageLayers);
+    model.text.freeze(config.freezeTextLayers);
+    const trainable = model.parameters().filter((p) => p.requiresGrad && (config.objective === 'infonce' || p !== model.logitScale));
+    if (config.objective !== 'infonce') model.logitScale.requiresGrad = false;
+    this.optimizer = new AdamW(trainable, { lr: config.lr, weightDecay: config.weightDecay, maxGradNorm: config.maxGradNorm });
+  }
+
+  /** Records one training step; returns its loss (a kept scalar tensor the caller disposes). */
+  trainStep(): Tensor {
+    const c = this.config;
+    this.model.train();
+    const loss = tidy(() => {
+      const batch = this.data.upload(this.rt, this.data.batchIndices(this.step, c.batchSize), this.model.vit.channels);
+      const img = this.model.embedImages(batch.images);
+      const txt = this.model.embedTexts(batch.text);
+      const l = objectiveLoss(this.model, c, img, txt, batch.entities);
+      backward(l);
+      return l;
+    }).keep();
+    this.optimizer.lr = learningRate(c, this.step);
+    this.optimizer.step();
+    this.optimizer.zeroGrad();
+    this.rt.flush();
+    this.step++;
+    return loss;
+  }
+
+  /**
+   * Trains until config.steps (or `until`), calling onLog every logEvery steps with the loss read back, and
+   * onCheckpoint every checkpointEvery steps.
+   */
+  async run(hooks: { onLog?: (log: StepLog) => void; onCheckpoint?: (step: number) => Promise<void>; until?: number } = {}): Promise<void> {
+    const c = this.config;
+    const until = Math.min(hooks.until ?? c.steps, c.steps);
+    let windowStart = performance.now();
+    let windowSteps = 0;
+    while (this.step < until) {
+      const loss = this.trainStep();
+      windowSteps++;
+      const logNow = this.step % c.logEvery === 0 || this.step === until;
+      if (logNow) {
+        const value = (await loss.read())[0]!;
+        if (!Number.isFinite(value)) throw new Error(`the loss became ${value} at step ${this.step}`);
+        const now = performance.now();
+        hooks.onLog?.({ step: this.step, loss: value, lr: learningRate(c, this.step - 1), samplesPerSec: (windowSteps * c.batchSize * 1000) / (now - windowStart) });
+        windowStart = now;
+        windowSteps = 0;
+      }
+      loss.dispose();
+      if (hooks.onCheckpoint && ((c.checkpointEvery > 0 && this.step % c.checkpointEvery === 0) || this.step === c.steps)) await hooks.onCheckpoint(this.step);
+    }
+  }
+}
