@@ -5,6 +5,8 @@
 // Pleural_Thickening → Pleural Thickening, normal → No Finding, the rest by name). A report counts as
 // positive for a class when OBER labels it 1; uncertain (-1) counts as negative in the main table (the
 // expert labels mark definite findings) and the macro-F1 with uncertain counted positive is shown too.
+// The baselines use the same ontology vocabulary, so ontology growth (e.g. incidental classes that rule
+// out No Finding) moves them too.
 // Descriptors: each MeSH `major` tag "Head/qualifier/…" whose head OBER recognizes as a class (e.g.
 // "Pulmonary Atelectasis" → Atelectasis) is compared with OBER's descriptors for that class in that
 // report, over the qualifiers that have a canonical descriptor in our ontology; only (report, class)
@@ -51,6 +53,7 @@ function sentencesOf(text: string): string[] {
 /** Keyword baselines: any term of the class in a sentence → positive; with `negex`, unless "no"/"without" precedes it. */
 function keywordPredictor(negex: boolean): Predictor {
   const classes = loadOntology().classes.filter((c) => c.name !== 'No Finding');
+  const devices = new Set(classes.filter((c) => c.role === 'device').map((c) => c.name));
   return (r) => {
     const labels: Record<string, Label> = {};
     for (const sentence of sentencesOf(r.text)) {
@@ -64,7 +67,7 @@ function keywordPredictor(negex: boolean): Predictor {
         }
       }
     }
-    if (!Object.keys(labels).some((k) => k !== 'Support Devices')) labels['No Finding'] = 1;
+    if (!Object.keys(labels).some((k) => !devices.has(k))) labels['No Finding'] = 1;
     return labels;
   };
 }

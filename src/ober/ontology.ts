@@ -9,7 +9,16 @@ export interface DiseaseClass {
   parent: string | null;
   /** Lower-case surface forms including word forms; terms[0] is the preferred form. */
   terms: string[];
+  /**
+   * Absent for a CheXpert pathology. 'device': a support device, which never rules out No Finding (as in
+   * CheXpert). 'incidental': a common finding outside CheXpert (degenerative spine, tortuous aorta…), no
+   * pathology for CheXpert but one that rules out No Finding, as it rules out an expert's "normal".
+   */
+  role?: ClassRole;
 }
+
+export type ClassRole = 'device' | 'incidental';
+const classRoles = new Set<string>(['device', 'incidental']);
 
 export type AdjectiveGroup = 'severity' | 'size' | 'extent' | 'shape' | 'chronicity';
 
@@ -47,6 +56,8 @@ export interface Ontology {
   /** Phrases that look like findings but name nothing of ours ("pericardial effusion"); matched to be skipped. */
   ignoredPhrases: string[];
   anatomy: AnatomyRule[];
+  /** Words of a sentence that only names an exam ("Left knee.", "Chest:") in a report covering several. */
+  examHeaders: { chest: string[]; other: string[]; fillers: string[] };
 }
 
 const ontologyDir = fileURLToPath(new URL('../../ontology/', import.meta.url));
@@ -75,6 +86,7 @@ function validate(o: Ontology): void {
   for (const c of o.classes) {
     check(isStringList(c.terms) && c.terms.length > 0, `class ${c.name}: terms must be non-empty lower-case strings`);
     check(c.parent === null || names.has(c.parent), `class ${c.name}: unknown parent ${c.parent}`);
+    check(c.role === undefined || classRoles.has(c.role), `class ${c.name}: unknown role ${c.role}`);
   }
   for (const [value, a] of Object.entries(o.adjectives)) {
     check(adjectiveGroups.has(a.group), `adjective ${value}: unknown group ${a.group}`);
@@ -88,6 +100,8 @@ function validate(o: Ontology): void {
     check(isStringList(list), 'cues.json: cue lists must be lower-case strings');
   }
   for (const a of o.anatomy) check(names.has(a.class), `anatomy rule: unknown class ${a.class}`);
+  const e = o.examHeaders;
+  check(typeof e === 'object' && e !== null && [e.chest, e.other, e.fillers].every(isStringList), 'cues.json: examHeaders needs chest, other and fillers word lists');
 }
 
 let cached: Ontology | undefined;
@@ -109,6 +123,7 @@ export function loadOntology(): Ontology {
     clauseBoundaries: cues.clauseBoundaries,
     ignoredPhrases: cues.ignoredPhrases,
     anatomy: cues.anatomy,
+    examHeaders: cues.examHeaders,
   } as Ontology;
   validate(ontology);
   cached = ontology;

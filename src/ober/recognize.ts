@@ -114,18 +114,80 @@ function findingCandidates(clause: PhraseMatch[]): Candidate[] {
   return out;
 }
 
+// Words that join the items of one list under a shared cue: "no effusion, pneumothorax, or consolidation".
+const listJoiners = new Set([',', 'and', 'or', 'nor']);
+// "or"/"nor" introduces a list's last item, so a comma after that item ends the list.
+const finalJoiners = new Set(['or', 'nor']);
+// Descriptors that open a new, asserted statement when they lead a list item: "no pneumothorax, small
+// effusion". Extent words and "acute" are left out: they qualify negated items too ("no focal consolidation").
+const statementAdjectiveGroups = new Set(['severity', 'size', 'chronicity']);
+
+function wordAt(m: PhraseMatch, tokens: Token[]): string | undefined {
+  return m.entries.length === 0 && m.first === m.last ? tokens[m.first].text : undefined;
+}
+
+function opensStatement(m: PhraseMatch): boolean {
+  const adjectives = loadOntology().adjectives;
+  return m.entries.some((e) => e.kind === 'direction' || (e.kind === 'adjective' && e.value !== 'acute' && statementAdjectiveGroups.has(adjectives[e.value].group)));
+}
+
+/** Index of the first phrase of the list item that holds phrase `to` (just after the previous joiner). */
+function itemStart(words: (string | undefined)[], to: number): number {
+  let k = to;
+  while (k > 0 && !listJoiners.has(words[k - 1] ?? '')) k--;
+  return k;
+}
+
+/**
+ * Whether a pre-cue at `cue` reaches the finding at `at` (NegEx-style termination): a list item after a
+ * comma or "and" is a new, asserted statement when its words before its finding open a statement ("no
+ * pneumothorax, small effusion") and no later "or"/"nor" marks the items as one list; and a comma after
+ * the item that an "or"/"nor" introduced ends the list ("no pneumothorax or effusion, mild cardiomegaly").
+ */
+function preCueReaches(clause: PhraseMatch[], words: (string | undefined)[], cue: number, at: number): boolean {
+  const finalLater = (k: number) => words.slice(k + 1).some((w) => w !== undefined && finalJoiners.has(w));
+  let finalItemOpen = false;
+  let finalItemDone = false;
+  for (let k = cue + 1; k < at; k++) {
+    const w = words[k];
+    if (w !== undefined && finalJoiners.has(w)) finalItemOpen = true;
+    else if (finalItemOpen && has(clause[k], 'finding')) finalItemDone = true;
+    if (w === undefined || !listJoiners.has(w) || finalJoiners.has(w)) continue;
+    if (w === ',' && finalItemDone) return false;
+    let end = k + 1;
+    while (end < at && !has(clause[end], 'finding') && !listJoiners.has(words[end] ?? '')) end++;
+    if (clause.slice(k + 1, end).some(opensStatement) && !finalLater(k)) return false;
+  }
+  return true;
+}
+
+/** The mirror rule for a post-cue ("small effusion, pneumothorax not seen"): the finding's own item decides. */
+function postCueReaches(clause: PhraseMatch[], words: (string | undefined)[], cue: number, at: number): boolean {
+  const between = words.slice(at + 1, cue);
+  const separated = between.includes(',') && !between.some((w) => w !== undefined && finalJoiners.has(w));
+  return !(separated && clause.slice(itemStart(words, at), at).some(opensStatement));
+}
+
+function negationReaches(clause: PhraseMatch[], tokens: Token[], cue: number, at: number): boolean {
+  const words = clause.map((m) => wordAt(m, tokens));
+  return cue < at ? preCueReaches(clause, words, cue, at) : postCueReaches(clause, words, cue, at);
+}
+
 /**
  * The nearest cue governing the finding at `at` decides it: a pre-cue before it or a post-cue after it,
- * anywhere in the clause. Nearest wins so that "no effusion, possible atelectasis" reads right.
+ * anywhere in the clause as long as no list break stands between them. Nearest wins so that "no
+ * effusion, possible atelectasis" reads right.
  */
-function governingCue(clause: PhraseMatch[], at: number): 'negated' | 'uncertain' | 'none' {
+function governingCue(clause: PhraseMatch[], tokens: Token[], at: number): 'negated' | 'uncertain' | 'none' {
   let best: { dist: number; cue: 'negated' | 'uncertain' } | undefined;
   clause.forEach((m, j) => {
     if (j === at || has(m, 'pseudo')) return;
     const before = j < at;
     const neg = has(m, before ? 'negPre' : 'negPost');
     const unc = has(m, before ? 'uncPre' : 'uncPost');
-    if (!neg && !unc) return;
+    // Only negation stops at list breaks: a hedge often spans a differential list of asserted-looking
+    // items ("differential includes atelectasis, small infiltrate").
+    if ((!neg && !unc) || (neg && !negationReaches(clause, tokens, j, at))) return;
     const dist = Math.abs(j - at);
     if (!best || dist < best.dist) best = { dist, cue: neg ? 'negated' : 'uncertain' };
   });
@@ -169,7 +231,7 @@ function clauseFindings(text: string, tokens: Token[], clause: PhraseMatch[]): F
   const candidates = [...findingCandidates(clause), ...anatomyCandidates(clause)];
   bindDescriptors(clause, candidates, tokens);
   return candidates.map((c) => {
-    const cue = c.normalStatement ? 'negated' : governingCue(clause, c.at);
+    const cue = c.normalStatement ? 'negated' : governingCue(clause, tokens, c.at);
     const span: [number, number] = [tokens[c.first].start, tokens[c.last].end];
     return {
       disease: c.disease,
@@ -204,14 +266,19 @@ function classAndAncestors(disease: string): string[] {
   return out;
 }
 
-// Like CheXpert, No Finding is 1 when no pathology is positive or uncertain; devices are not pathology.
-const notPathology = new Set(['No Finding', 'Support Devices']);
+/**
+ * Like CheXpert, No Finding is 1 when no finding is positive or uncertain and devices do not count; like
+ * an expert's "normal", incidental findings outside CheXpert (degenerative spine, granulomas…) count.
+ */
+function ruleOutNoFinding(): Set<string> {
+  return new Set(loadOntology().classes.filter((c) => c.role !== 'device' && c.name !== 'No Finding').map((c) => c.name));
+}
 
 function labelsFrom(findings: Finding[]): Record<string, Label> {
   const labels: Record<string, Label> = {};
   for (const f of findings) for (const cls of classAndAncestors(f.disease)) mergeLabel(labels, cls, labelOf(f));
-  const pathology = Object.entries(labels).some(([cls, l]) => !notPathology.has(cls) && l !== 0);
-  if (!pathology) labels['No Finding'] = 1;
+  const rulingOut = ruleOutNoFinding();
+  if (!Object.entries(labels).some(([cls, l]) => rulingOut.has(cls) && l !== 0)) labels['No Finding'] = 1;
   return labels;
 }
 
@@ -231,12 +298,26 @@ function entitiesFrom(findings: Finding[], labels: Record<string, Label>): Entit
   return entities;
 }
 
+/** 'chest' or 'other' when the sentence only names an exam ("Right knee."), else undefined. */
+function examHeader(tokens: Token[], start: number, end: number): 'chest' | 'other' | undefined {
+  const { chest, other, fillers } = loadOntology().examHeaders;
+  const words = tokens.slice(start, end).map((t) => t.text);
+  if (!words.every((w) => chest.includes(w) || other.includes(w) || fillers.includes(w))) return undefined;
+  if (words.some((w) => chest.includes(w))) return 'chest';
+  return words.some((w) => other.includes(w)) ? 'other' : undefined;
+}
+
 export function recognize(text: string): Recognition {
   const tokens = tokenize(text);
   const lexicon = ontologyLexicon();
   const findings: Finding[] = [];
   for (const [from, to] of reportRanges(text)) {
+    // A report covering several exams states the chest's findings under "Chest." and others under "Left knee.".
+    let otherExam = false;
     for (const [start, end] of sentences(tokens, from, to)) {
+      const header = examHeader(tokens, start, end);
+      if (header) otherExam = header === 'other';
+      if (header || otherExam) continue;
       for (const clause of clauses(lexicon.matchAll(tokens, start, end))) findings.push(...clauseFindings(text, tokens, clause));
     }
   }
