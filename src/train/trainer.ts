@@ -70,9 +70,9 @@ export class TrainingData {
   }
 
   /** MedTrim mines on what OBER reads from the report, as it would on real data (not the generator's truth). */
-  entities(index: number): EntitySet {
+  entities(index: number, report?: string): EntitySet {
     let e = this.entityCache.get(index);
-    if (!e) this.entityCache.set(index, (e = recognize(this.dataset.sample(index).report).entities));
+    if (!e) this.entityCache.set(index, (e = recognize(report ?? this.dataset.sample(index).report).entities));
     return e;
   }
 
@@ -100,15 +100,24 @@ export class TrainingData {
     return order;
   }
 
+  /** Pixels [n, channels, size, size] of the given samples, in [-1, 1], on the GPU. */
+  uploadImages(rt: Runtime, samples: readonly { image: Float32Array }[], channels: number): Tensor {
+    const size = this.dataset.size;
+    const pixels = new Float32Array(samples.length * size * size);
+    samples.forEach((s, k) => pixels.set(s.image, k * size * size));
+    const normalised = normalisePixels(pixels);
+    return tensorFrom(rt, channels === 1 ? normalised : repeatChannels(normalised, size, channels), [samples.length, channels, size, size]);
+  }
+
+  /** Token ids of the texts, padded to the longest (at most maxTokens), on the GPU. */
+  uploadTexts(rt: Runtime, texts: string[]): TextBatch {
+    return uploadTextBatch(rt, this.tokenizer.encodeBatch(texts, { maxLength: this.maxTokens, padding: 'longest' }));
+  }
+
   /** Pixels, token ids and entity sets of the given samples, on the GPU. */
   upload(rt: Runtime, indices: number[], channels: number): { images: Tensor; text: TextBatch; entities: EntitySet[] } {
     const samples = indices.map((i) => this.dataset.sample(i));
-    const size = this.dataset.size;
-    const pixels = new Float32Array(indices.length * size * size);
-    samples.forEach((s, k) => pixels.set(s.image, k * size * size));
-    const images = tensorFrom(rt, channels === 1 ? normalisePixels(pixels) : repeatChannels(normalisePixels(pixels), size, channels), [indices.length, channels, size, size]);
-    const text = uploadTextBatch(rt, this.tokenizer.encodeBatch(samples.map((s) => s.report), { maxLength: this.maxTokens, padding: 'longest' }));
-    return { images, text, entities: indices.map((i) => this.entities(i)) };
+    return { images: this.uploadImages(rt, samples, channels), text: this.uploadTexts(rt, samples.map((s) => s.report)), entities: samples.map((s) => this.entities(s.index, s.report)) };
   }
 }
 

@@ -1,0 +1,116 @@
+// `medtrim train`: trains a dual encoder on the built-in synthetic data set and evaluates it.
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import cliProgress from 'cli-progress';
+import { acquireGpu, type BackendChoice } from '../../gpu/device.js';
+import { Runtime } from '../../gpu/runtime.js';
+import { formatTables } from '../../report/index.js';
+import { DEFAULT_CONFIG, OBJECTIVES } from '../../train/config.js';
+import { createRun, evaluateRun, openRun, train } from '../../train/run.js';
+import type { Command } from '../main.js';
+import { adapterWords, zeroShotLine } from './shared.js';
+
+const HELP = `usage: medtrim train [options]
+
+Trains a ViT image encoder and a BERT text encoder on the built-in synthetic chest X-ray data set with the
+MedTrim objective (or a baseline), evaluates on the test split and writes a report.
+
+  --out DIR            run directory (default runs/<objective>-<preset>-seed<seed>)
+  --resume             continue the run in --out from its last checkpoint
+  --config FILE        JSON file of settings (any of those below, by their config names)
+  --objective NAME     ${OBJECTIVES.join(' | ')} (default ${DEFAULT_CONFIG.objective})
+  --preset NAME        tiny | small | base (default ${DEFAULT_CONFIG.preset})
+  --steps N            training steps (default ${DEFAULT_CONFIG.steps})
+  --batch-size N       samples per step (default ${DEFAULT_CONFIG.batchSize})
+  --lr X               peak learning rate, warm-up then cosine decay (default ${DEFAULT_CONFIG.lr})
+  --seed N             model, dropout and data-order seed (default ${DEFAULT_CONFIG.seed})
+  --data-count N       synthetic samples over all splits (default ${DEFAULT_CONFIG.dataCount})
+  --eval-limit N       evaluate on at most N test samples (default: the whole test split)
+  --no-eval            train only
+  --backend B          auto | native | swiftshader | gles (default: MEDTRIM_BACKEND or auto)
+  --quiet              no progress bar
+
+Writes DIR/config.json, vocab.txt, log.jsonl, checkpoint.safetensors (every checkpointEvery steps and at
+the end, atomically), eval.json, report.html, loss.png and precision.png. Exit codes: 0 done, 1 error,
+2 bad usage.`;
+
+const FLAG_TO_CONFIG: Record<string, [string, (v: string) => unknown]> = {
+  objective: ['objective', String],
+  preset: ['preset', String],
+  steps: ['steps', Number],
+  'batch-size': ['batchSize', Number],
+  lr: ['lr', Number],
+  seed: ['seed', Number],
+  'data-count': ['dataCount', Number],
+};
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(err as Error).message})`}`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${path}: expected a JSON object of settings`);
+  return parsed as Record<string, unknown>;
+}
+
+const trainCommand: Command = {
+  summary: 'train MedTrim (or a baseline) on the built-in data set, evaluate, write a report',
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        out: { type: 'string' },
+        resume: { type: 'boolean' },
+        config: { type: 'string' },
+        'eval-limit': { type: 'string' },
+        'no-eval': { type: 'boolean' },
+        backend: { type: 'string' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(Object.keys(FLAG_TO_CONFIG).map((flag) => [flag, { type: 'string' as const }])),
+      },
+    });
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+    const overrides: Record<string, unknown> = values.config ? readConfigFile(values.config) : {};
+    for (const [flag, [key, parse]] of Object.entries(FLAG_TO_CONFIG)) {
+      const v = (values as Record<string, unknown>)[flag];
+      if (typeof v === 'string') overrides[key] = parse(v);
+    }
+    const evalLimit = values['eval-limit'] === undefined ? undefined : Number(values['eval-limit']);
+    if (evalLimit !== undefined && !(Number.isInteger(evalLimit) && evalLimit >= 2)) throw new Error(`--eval-limit must be an integer ≥ 2, got ${values['eval-limit']}`);
+    const seed = (overrides.seed as number | undefined) ?? DEFAULT_CONFIG.seed;
+    const dir = values.out ?? `runs/${overrides.objective ?? DEFAULT_CONFIG.objective}-${overrides.preset ?? DEFAULT_CONFIG.preset}-seed${seed}`;
+    if (values.resume && Object.keys(overrides).length) throw new Error('--resume continues a run with its saved config; drop the other settings');
+
+    const gpu = await acquireGpu({ backend: values.backend as BackendChoice | undefined });
+    try {
+      const rt = new Runtime(gpu);
+      const run = values.resume ? await openRun(rt, dir) : await createRun(rt, dir, overrides);
+      const c = run.config;
+      console.error(`medtrim train: ${c.objective}, preset ${c.preset}, ${c.steps} steps of ${c.batchSize} on ${adapterWords(gpu.info)} → ${dir}${values.resume ? ` (resuming at step ${run.trainer.step})` : ''}`);
+      const bar = values.quiet || !process.stderr.isTTY ? null : new cliProgress.SingleBar({ format: 'train |{bar}| {value}/{total} steps | loss {loss} | {speed} samples/s | ETA {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic);
+      bar?.start(c.steps, run.trainer.step, { loss: '-', speed: '-' });
+      await train(run, (log) => {
+        if (bar) bar.update(log.step, { loss: log.loss.toFixed(4), speed: log.samplesPerSec.toFixed(1) });
+        else if (!values.quiet) console.error(`step ${log.step}/${c.steps}  loss ${log.loss.toFixed(4)}  ${log.samplesPerSec.toFixed(1)} samples/s`);
+      });
+      bar?.stop();
+      if (values['no-eval']) return 0;
+      console.error(`medtrim train: evaluating on the test split${evalLimit ? ` (first ${evalLimit})` : ''}…`);
+      const result = await evaluateRun(rt, run, adapterWords(gpu.info), evalLimit);
+      console.log(`\n${c.objective} (${c.preset}, ${c.steps} steps), ${result.samples} test samples:\n`);
+      console.log(formatTables(result.retrieval));
+      console.log(zeroShotLine(result.zeroShot));
+      console.log(`\nreport: ${dir}/report.html`);
+      return 0;
+    } finally {
+      gpu.release();
+    }
+  },
+};
+export default trainCommand;
