@@ -11,6 +11,7 @@ const commands: Record<string, () => Promise<Command>> = {
   data: async () => (await import('./commands/data.js')).default,
   ober: async () => (await import('./commands/ober.js')).default,
   tokenize: async () => (await import('./commands/tokenize.js')).default,
+  train: async () => (await import('./commands/train.js')).default,
 };
 
 function usage(): string {
