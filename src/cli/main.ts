@@ -12,6 +12,9 @@ const commands: Record<string, () => Promise<Command>> = {
   ober: async () => (await import('./commands/ober.js')).default,
   tokenize: async () => (await import('./commands/tokenize.js')).default,
   train: async () => (await import('./commands/train.js')).default,
+  eval: async () => (await import('./commands/eval.js')).default,
+  search: async () => (await import('./commands/search.js')).search,
+  embed: async () => (await import('./commands/search.js')).embed,
 };
 
 function usage(): string {

@@ -57,7 +57,9 @@ export function matmulDims(a: Shape, b: Shape, { transA = false, transB = false 
   const batchA = lead(a).reduce((p, d) => p * d, 1);
   const batchB = lead(b).reduce((p, d) => p * d, 1);
   if (batchA !== batchB && batchA !== 1 && batchB !== 1) throw new Error(`matmul: batch sizes ${batchA} and ${batchB} differ`);
-  const outLead = batchA >= batchB ? lead(a) : lead(b);
+  // The operand with the real batch gives the leading dimensions; with equal batches (say both 1), the one
+  // with more leading dimensions does, so [17, 16]·[1, 16, 64] keeps its batch of one.
+  const outLead = batchA !== batchB ? (batchA > batchB ? lead(a) : lead(b)) : lead(a).length >= lead(b).length ? lead(a) : lead(b);
   return { batch: Math.max(batchA, batchB), batchA, batchB, m, n, k: ka, outShape: [...outLead, m, n] };
 }
 

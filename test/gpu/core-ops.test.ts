@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { BINARY, binary, binaryRef, UNARY, unary, unaryRef, type BinaryOp, type UnaryOp } from '../../src/ops/elementwise.js';
 import { broadcastTo, gather, gatherRef, permute, permuteRef, transpose } from '../../src/ops/layout.js';
-import { matmul, matmulRef } from '../../src/ops/matmul.js';
+import { matmul, matmulDims, matmulRef } from '../../src/ops/matmul.js';
 import { REDUCE, reduce, reduceRef, type ReduceOp } from '../../src/ops/reduce.js';
 import { host } from '../../src/tensor/host.js';
 import { tensorFrom, tidy } from '../../src/tensor/tensor.js';
@@ -140,6 +140,11 @@ describe('matmul', () => {
     await checkOp({ shapes: [[3, 17, 65], [3, 65, 3]], gpu: ([a, b]) => matmul(a!, b!), ref: ([a, b]) => matmulRef(a!, b!), rtol: 1e-4, atol: 1e-4 });
     await checkOp({ shapes: [[2, 3, 17, 5], [5, 1]], gpu: ([a, b]) => matmul(a!, b!), ref: ([a, b]) => matmulRef(a!, b!), rtol: 1e-4, atol: 1e-4 });
     await checkOp({ shapes: [[17, 65], [4, 17, 65]], gpu: ([a, b]) => matmul(a!, b!, { transB: true }), ref: ([a, b]) => matmulRef(a!, b!, { transB: true }), rtol: 1e-4, atol: 1e-4 });
+    // A batch of one keeps its dimension on either side.
+    expect(matmulDims([5, 3], [1, 3, 4], {}).outShape).toEqual([1, 5, 4]);
+    expect(matmulDims([2, 1, 5, 3], [3, 4], {}).outShape).toEqual([2, 1, 5, 4]);
+    await checkOp({ shapes: [[5, 3], [1, 3, 4]], gpu: ([a, b]) => matmul(a!, b!), ref: ([a, b]) => matmulRef(a!, b!), rtol: 1e-4, atol: 1e-4 });
+    await checkOp({ shapes: [[1, 5, 3], [3, 4]], gpu: ([a, b]) => matmul(a!, b!), ref: ([a, b]) => matmulRef(a!, b!), rtol: 1e-4, atol: 1e-4 });
   });
 
   it('rejects mismatched inner dimensions', async () => {
