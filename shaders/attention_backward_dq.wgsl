@@ -1,6 +1,8 @@
-// Fused attention backward, part 1 (FlashAttention-2): for a block of ROWS queries, delta = rowsum(dO∘O)
-// (written out for part 2), then over key tiles P = exp(scale·QKᵀ − lse) recomputed from the saved lse,
-// dP = dO·Vᵀ, dS = P∘(dP − delta), dQ = scale·dS·K — accumulated in registers, no atomics.
+// Fused attention backward, part 1 (FlashAttention-2): for a block of ROWS queries, delta = rowsum(dO∘O),
+// then over key tiles P = exp(scale·QKᵀ − lse) recomputed from the saved lse, dP = dO·Vᵀ,
+// dS = P∘(dP − delta), dQ = scale·dS·K — accumulated in registers, no atomics. P and dS also go to
+// [batch·heads, seq_q, key_quads] vec4 scratch (4 keys per vec4) so that part 2 need not recompute them:
+// on the CPU adapters we run on, recomputing QKᵀ and dO·Vᵀ a second time cost more than the stores.
 {{COMMON}}
 @group(0) @binding(2) var<storage, read> q: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> k: array<vec4<f32>>;
@@ -8,8 +10,9 @@
 @group(0) @binding(5) var<storage, read> out: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read> d_out: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read> lse: array<f32>;
-@group(0) @binding(8) var<storage, read_write> delta: array<f32>;
-@group(0) @binding(9) var<storage, read_write> dq: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> dq: array<vec4<f32>>;
+@group(0) @binding(9) var<storage, read_write> probs: array<vec4<f32>>;
+@group(0) @binding(10) var<storage, read_write> dscores: array<vec4<f32>>;
 
 var<workgroup> q_tile: array<vec4<f32>, ROWS * DQ>; // [query][quad]
 var<workgroup> do_tile: array<vec4<f32>, ROWS * DQ>;
@@ -46,7 +49,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     if (row < params.seq_q) {
       for (var quad = 0u; quad < HEAD_QUADS; quad++) { dsum += dot(do_tile[r * DQ + quad], out[q_base + row * params.q_row + quad]); }
       row_lse = lse[bh * params.seq_q + row];
-      delta[bh * params.seq_q + row] = dsum;
     }
     delta_tile[r] = dsum;
     lse_tile[r] = row_lse;
@@ -87,21 +89,36 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let r = lid.y * 4u;
     let row_lse = vec4<f32>(lse_tile[r], lse_tile[r + 1u], lse_tile[r + 2u], lse_tile[r + 3u]);
     let row_delta = vec4<f32>(delta_tile[r], delta_tile[r + 1u], delta_tile[r + 2u], delta_tile[r + 3u]);
+    var p = mat4x4<f32>();
+    var ds = mat4x4<f32>();
     for (var j = 0u; j < 4u; j++) {
       let key = col0 + lid.x * 4u + j;
-      let p = select(vec4<f32>(0.0), exp(s[j] * params.scale - row_lse), attends4(b, rows, vec4<u32>(key)));
-      ds_tile[(lid.x * 4u + j) * WG_Y + lid.y] = p * (dp[j] - row_delta);
+      p[j] = select(vec4<f32>(0.0), exp(s[j] * params.scale - row_lse), attends4(b, rows, vec4<u32>(key)));
+      ds[j] = p[j] * (dp[j] - row_delta);
+      ds_tile[(lid.x * 4u + j) * WG_Y + lid.y] = ds[j];
+    }
+    // Transposed, column i holds row i's 4 keys: one vec4 store per row.
+    let key_quad = col0 / 4u + lid.x;
+    if (key_quad < params.key_quads) {
+      let pt = transpose(p);
+      let dst = transpose(ds);
+      for (var i = 0u; i < 4u; i++) {
+        if (rows[i] < params.seq_q) {
+          let at = (bh * params.seq_q + rows[i]) * params.key_quads + key_quad;
+          probs[at] = pt[i];
+          dscores[at] = dst[i];
+        }
+      }
     }
     workgroupBarrier();
 
-    for (var t = 0u; t < TQ; t++) {
-      var a = acc[t];
-      for (var c = 0u; c < COLS; c++) {
-        let dsv = ds_tile[c * WG_Y + lid.y];
+    // Keys outer, head-dim quads inner: each dS vec4 is read once per tile, not once per quad.
+    for (var c = 0u; c < COLS; c++) {
+      let dsv = ds_tile[c * WG_Y + lid.y];
+      for (var t = 0u; t < TQ; t++) {
         let kv = k_tile[c * DQ + lid.x + t * WG_X];
-        a += mat4x4<f32>(kv * dsv.x, kv * dsv.y, kv * dsv.z, kv * dsv.w);
+        acc[t] += mat4x4<f32>(kv * dsv.x, kv * dsv.y, kv * dsv.z, kv * dsv.w);
       }
-      acc[t] = a;
     }
   }
 

@@ -14,6 +14,7 @@ struct Params {
   q_batch: u32, q_head: u32, q_row: u32,
   kv_batch: u32, kv_head: u32, kv_row: u32,
   scale: f32, causal: u32, has_mask: u32,
+  key_quads: u32,
 }
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;

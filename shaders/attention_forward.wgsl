@@ -86,14 +86,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     for (var j = 0u; j < 4u; j++) { p_tile[(lid.x * 4u + j) * WG_Y + lid.y] = p[j]; }
     workgroupBarrier();
 
-    for (var t = 0u; t < TQ; t++) {
-      var a = acc[t];
-      for (var c = 0u; c < COLS; c++) {
-        let pv = p_tile[c * WG_Y + lid.y];
+    // Keys outer, head-dim quads inner: each P vec4 is read once per tile, not once per quad.
+    for (var c = 0u; c < COLS; c++) {
+      let pv = p_tile[c * WG_Y + lid.y];
+      for (var t = 0u; t < TQ; t++) {
         let vv = v_tile[c * DQ + lid.x + t * WG_X];
-        a += mat4x4<f32>(vv * pv.x, vv * pv.y, vv * pv.z, vv * pv.w);
+        acc[t] += mat4x4<f32>(vv * pv.x, vv * pv.y, vv * pv.z, vv * pv.w);
       }
-      acc[t] = a;
     }
   }
 

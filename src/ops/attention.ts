@@ -1,7 +1,10 @@
 // Fused scaled-dot-product attention, flash-style (shaders/attention_*.wgsl): the forward streams key/value
 // tiles through workgroup memory with an online softmax and saves only the log-sum-exp per query row; the
 // backward (FlashAttention-2) recomputes probabilities from it in two kernels — one per query block for dQ
-// (which also writes delta = rowsum(dO∘O)), one per key block for dK and dV — so no float atomics are needed.
+// (which also computes delta = rowsum(dO∘O) and writes P and dS to a scratch), one per key block for dK and
+// dV (reading P and dS back instead of recomputing them) — so no float atomics are needed. The scratch is
+// 2 × batch·heads·seqQ·⌈seqK/4⌉·16 bytes, freed when the backward's kernels are recorded: on the CPU adapters
+// we run on, a second recomputation of QKᵀ and dO·Vᵀ cost more than storing them (bench/attention.ts).
 // Float64 references for both directions sit beside the launchers.
 //
 // Layout: 'bhsd' is [batch, heads, seq, headDim]; 'bshd' is [batch, seq, heads, headDim] or, with `heads`
@@ -100,18 +103,34 @@ export interface AttentionTiles {
 const STAGING: Record<AttentionKernel, { rowTiles: number; colTiles: number; scoreTiles: number; scalars(t: AttentionTiles): number }> = {
   forward: { rowTiles: 1, colTiles: 2, scoreTiles: 1, scalars: (t) => 4 * 4 * t.WG_Y * t.WG_X },
   backward_dq: { rowTiles: 2, colTiles: 2, scoreTiles: 1, scalars: (t) => 2 * 4 * t.WG_Y },
-  backward_dkdv: { rowTiles: 2, colTiles: 2, scoreTiles: 2, scalars: (t) => 2 * 4 * t.WG_X },
+  backward_dkdv: { rowTiles: 0, colTiles: 2, scoreTiles: 2, scalars: () => 0 },
 };
 
-const TILE_CANDIDATES: AttentionTiles[] = [
+// Tilings in order of preference, per adapter (measured with each kernel alone, seq 64 and 256, head dim 64).
+// llvmpipe runs fastest with 8 invocations across the head dim (2 quads each): smaller per-invocation
+// accumulators. SwiftShader prefers 4 across (4 quads each): fewer, larger workgroups.
+const WIDE_FIRST: AttentionTiles[] = [
   { WG_X: 8, WG_Y: 8 },
-  { WG_X: 4, WG_Y: 8 },
   { WG_X: 8, WG_Y: 4 },
+  { WG_X: 8, WG_Y: 2 },
+  { WG_X: 4, WG_Y: 8 },
   { WG_X: 4, WG_Y: 4 },
   { WG_X: 2, WG_Y: 4 },
   { WG_X: 2, WG_Y: 2 },
   { WG_X: 1, WG_Y: 1 },
 ];
+const NARROW_FIRST: AttentionTiles[] = [
+  { WG_X: 4, WG_Y: 8 },
+  { WG_X: 4, WG_Y: 4 },
+  { WG_X: 8, WG_Y: 4 },
+  { WG_X: 2, WG_Y: 4 },
+  { WG_X: 2, WG_Y: 2 },
+  { WG_X: 1, WG_Y: 1 },
+];
+
+function tileCandidates(rt: Runtime): AttentionTiles[] {
+  return rt.gpu.info.backend === 'gles' ? WIDE_FIRST : NARROW_FIRST;
+}
 
 /** Head-dim quads each invocation accumulates. */
 function quadsPerThread(tiles: AttentionTiles, headDim: number): number {
@@ -130,7 +149,7 @@ function workgroupBytes(kernel: AttentionKernel, tiles: AttentionTiles, headDim:
 export function attentionTiles(rt: Runtime, kernel: AttentionKernel, headDim: number): AttentionTiles {
   const storage = rt.limits.maxComputeWorkgroupStorageSize ?? 16384;
   const fits = (t: AttentionTiles) => t.WG_X * t.WG_Y <= rt.maxInvocations && workgroupBytes(kernel, t, headDim) <= storage;
-  const tiles = TILE_CANDIDATES.find(fits);
+  const tiles = tileCandidates(rt).find(fits);
   if (!tiles) throw new Error(`attention: head dim ${headDim} does not fit in ${storage} bytes of workgroup storage`);
   return tiles;
 }
@@ -158,6 +177,7 @@ function launch(rt: Runtime, kernel: AttentionKernel, g: AttentionGeometry, opts
     scale: opts.scale ?? 1 / Math.sqrt(g.headDim),
     causal: opts.causal ? 1 : 0,
     has_mask: opts.keyPadding ? 1 : 0,
+    key_quads: Math.ceil(g.seqK / 4),
   };
   // Without a mask the binding still needs a buffer; the kernel never reads it (has_mask = 0).
   const keyMask = opts.keyPadding ?? buffers.q!;
@@ -196,13 +216,15 @@ export function attentionBackward(
   }
   if (describe(lse.shape) !== describe([g.batch, g.heads, g.seqQ])) throw new Error(`attention backward: lse ${describe(lse.shape)} should be [${g.batch}, ${g.heads}, ${g.seqQ}]`);
   const rt = q.runtime;
-  const delta = new Tensor(rt, [g.batch, g.heads, g.seqQ]);
+  const scratch: Shape = [g.batch * g.heads, g.seqQ, Math.ceil(g.seqK / 4), 4];
+  const [probs, dscores] = [new Tensor(rt, scratch), new Tensor(rt, scratch)];
   const dq = new Tensor(rt, q.shape);
   const dk = new Tensor(rt, k.shape);
   const dv = new Tensor(rt, v.shape);
-  launch(rt, 'backward_dq', g, opts, { q, k, v, out, d_out: dOut, lse, delta, dq });
-  launch(rt, 'backward_dkdv', g, opts, { q, k, v, d_out: dOut, lse, delta, dk, dv });
-  delta.dispose();
+  launch(rt, 'backward_dq', g, opts, { q, k, v, out, d_out: dOut, lse, dq, probs, dscores });
+  launch(rt, 'backward_dkdv', g, opts, { q, d_out: dOut, probs, dscores, dk, dv });
+  probs.dispose();
+  dscores.dispose();
   return { dq, dk, dv };
 }
 

@@ -8,13 +8,49 @@ import { unary } from './elementwise.js';
 import { Tensor, type Shape } from '../tensor/tensor.js';
 
 export const REDUCE = {
-  sum: { combine: 'a + b', identity: '0.0', ref: (a: number, b: number) => a + b, init: 0 },
-  mean: { combine: 'a + b', identity: '0.0', ref: (a: number, b: number) => a + b, init: 0 },
+  sum: { combine: 'a + b', subgroup: 'subgroupAdd', identity: '0.0', ref: (a: number, b: number) => a + b, init: 0 },
+  mean: { combine: 'a + b', subgroup: 'subgroupAdd', identity: '0.0', ref: (a: number, b: number) => a + b, init: 0 },
   // WGSL cannot express -inf as a constant, so the identity is the lowest finite f32 (the reduction of an
   // empty axis therefore gives -3.4028235e38 on both sides).
-  max: { combine: 'max(a, b)', identity: '-3.4028234663852886e38', ref: Math.max, init: -3.4028234663852886e38 },
+  max: { combine: 'max(a, b)', subgroup: 'subgroupMax', identity: '-3.4028234663852886e38', ref: Math.max, init: -3.4028234663852886e38 },
 } as const;
 export type ReduceOp = keyof typeof REDUCE;
+
+/** The workgroup's final fold of `acc` into partial[0]: a barrier-stepped tree in workgroup memory. */
+const TREE_FOLD = `
+  partial[lid] = acc;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) { partial[lid] = combine(partial[lid], partial[lid + s]); }
+    workgroupBarrier();
+  }`;
+
+/**
+ * With subgroups: each subgroup folds in registers, its first invocation files the result (subgroups of a
+ * 1-D workgroup are runs of consecutive invocation indices), and invocation 0 folds those few values.
+ */
+const subgroupFold = (fold: string) => `
+  let folded = ${fold}(acc);
+  if (sg_lane == 0u) { partial[lid / sg_size] = folded; }
+  workgroupBarrier();
+  if (lid == 0u) {
+    var total = partial[0];
+    for (var g = 1u; g < WG / sg_size; g++) { total = combine(total, partial[g]); }
+    partial[0] = total;
+  }`;
+
+/** Template values of the reduce kernel for this device: the subgroup variant where the feature exists. */
+function reduceVariant(op: ReduceOp, subgroups: boolean): Record<string, string> {
+  const { combine, identity, subgroup } = REDUCE[op];
+  if (!subgroups) return { ENABLE: '', COMBINE: combine, IDENTITY: identity, SUBGROUP_BUILTINS: '', WORKGROUP_FOLD: TREE_FOLD };
+  return {
+    ENABLE: 'enable subgroups;',
+    COMBINE: combine,
+    IDENTITY: identity,
+    SUBGROUP_BUILTINS: ', @builtin(subgroup_invocation_id) sg_lane: u32, @builtin(subgroup_size) sg_size: u32',
+    WORKGROUP_FOLD: subgroupFold(subgroup),
+  };
+}
 
 /** [outer, n, inner] around `axis` (negative axes count from the end). */
 export function splitAxis(shape: Shape, axis: number): { outer: number; n: number; inner: number; axis: number } {
@@ -34,7 +70,7 @@ export function reduce(op: ReduceOp, x: Tensor, axis: number, keepDims = false):
   const { outer, n, inner, axis: ax } = splitAxis(x.shape, axis);
   const out = new Tensor(rt, reducedShape(x.shape, ax, keepDims));
   const wg = Math.min(256, rt.maxInvocations);
-  const kernel = rt.kernel({ shader: 'reduce', template: { COMBINE: REDUCE[op].combine, IDENTITY: REDUCE[op].identity }, constants: { WG: wg } });
+  const kernel = rt.kernel({ shader: 'reduce', template: reduceVariant(op, rt.gpu.features.subgroups), constants: { WG: wg } });
   const scale = op === 'mean' ? 1 / n : 1;
   rt.dispatch(kernel, { x_in: x, out }, { outer, n, inner, scale }, grid1d(outer * inner, 1));
   return out;
