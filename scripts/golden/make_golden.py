@@ -65,7 +65,7 @@ def gelu():
 
 
 class Block(torch.nn.Module):
-    """Pre-LN transformer block with parameter names matching src/nn/transformer.ts."""
+    """Pre-LN transformer block with its own parameter names (test/gpu/golden.test.ts maps them to the encoder block's)."""
 
     def __init__(self, dim, heads):
         super().__init__()

@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor/tensor.js';
 
 export { backward, clone, detach, isGradEnabled, noGrad, record, requireGrad, sumToShape } from './graph.js';
 export { gelu, relu, tanh } from '../ops/activation.js';
+export { attention } from '../ops/attention.js';
 export { dropout } from '../ops/dropout.js';
 export { embedding } from '../ops/embedding.js';
 export { layerNorm } from '../ops/layernorm.js';

@@ -1,13 +1,12 @@
 // The transformer encoder block shared by the ViT (pre-LN) and BERT (post-LN) encoders, with the pieces
 // both encoders use: multi-head self-attention, seeded dropout whose state can be checkpointed, and
 // exact row selection/insertion by constant 0/1 matrices.
-import { add, dropout, gelu, matmul, reshape } from '../autograd/index.js';
+import { add, attention, dropout, gelu, matmul, permute, reshape, scale, softmax } from '../autograd/index.js';
 import { hash32 } from '../data/rng.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { LayerNorm, Linear } from '../nn/layers.js';
 import { Module, type Rng } from '../nn/module.js';
 import { tensorFrom, type Tensor } from '../tensor/tensor.js';
-import { multiHeadAttention } from './attention.js';
 import type { TransformerShape } from './config.js';
 
 /**
@@ -39,6 +38,26 @@ export class SeededDropout extends Module {
   }
 }
 
+/** Multi-head attention over q, k, v [batch, seq, heads·headDim]; keyPadding [batch, seq] is 0 at padding. */
+export type AttentionFn = (q: Tensor, k: Tensor, v: Tensor, heads: number, keyPadding?: Tensor) => Tensor;
+
+/** The fused flash-attention kernels, reading the projections' layout in place. */
+export const fusedAttention: AttentionFn = (q, k, v, heads, keyPadding) => attention(q, k, v, { layout: 'bshd', heads, keyPadding });
+
+/**
+ * softmax(q·kᵀ/√d)·v from differentiable matmul/softmax/permute: the cross-check of the fused kernels (golden
+ * tests run the block both ways). No padding mask.
+ */
+export const composedAttention: AttentionFn = (q, k, v, heads, keyPadding) => {
+  if (keyPadding) throw new Error('composedAttention: key padding is only supported by the fused kernels');
+  const [batch, seq, dim] = q.shape as [number, number, number];
+  const headDim = dim / heads;
+  const split = (t: Tensor) => permute(reshape(t, [batch, seq, heads, headDim]), [0, 2, 1, 3]);
+  const scores = scale(matmul(split(q), split(k), { transB: true }), 1 / Math.sqrt(headDim));
+  const context = matmul(softmax(scores), split(v));
+  return reshape(permute(context, [0, 2, 1, 3]), [batch, seq, dim]);
+};
+
 export class SelfAttention extends Module {
   readonly query: Linear;
   readonly key: Linear;
@@ -50,6 +69,7 @@ export class SelfAttention extends Module {
     hidden: number,
     readonly heads: number,
     rng: Rng,
+    private readonly attend: AttentionFn = fusedAttention,
   ) {
     super();
     this.query = this.addModule('query', new Linear(rt, hidden, hidden, rng));
@@ -60,7 +80,7 @@ export class SelfAttention extends Module {
 
   /** x [batch, seq, hidden]; keyPadding [batch, seq] with 0 at padding. */
   forward(x: Tensor, keyPadding?: Tensor): Tensor {
-    const context = multiHeadAttention(this.query.forward(x), this.key.forward(x), this.value.forward(x), this.heads, keyPadding);
+    const context = this.attend(this.query.forward(x), this.key.forward(x), this.value.forward(x), this.heads, keyPadding);
     return this.output.forward(context);
   }
 }
@@ -82,9 +102,10 @@ export class TransformerBlock extends Module {
     readonly placement: NormPlacement,
     rng: Rng,
     stream: DropoutStream,
+    attend: AttentionFn = fusedAttention,
   ) {
     super();
-    this.attention = this.addModule('attention', new SelfAttention(rt, c.hidden, c.heads, rng));
+    this.attention = this.addModule('attention', new SelfAttention(rt, c.hidden, c.heads, rng, attend));
     this.attentionNorm = this.addModule('attentionNorm', new LayerNorm(rt, c.hidden, c.layerNormEps));
     this.intermediate = this.addModule('intermediate', new Linear(rt, c.hidden, c.mlp, rng));
     this.output = this.addModule('output', new Linear(rt, c.mlp, c.hidden, rng));

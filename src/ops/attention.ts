@@ -12,6 +12,7 @@
 // through strides, and the output comes back in the same layout, ready for the output projection.
 // A query row with no attendable key (all padding, or causal with no key) has output 0, gradients 0 and
 // lse = LOG_ZERO.
+import { record } from '../autograd/graph.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { shaderSource } from '../gpu/shader-source.js';
 import type { HostTensor } from '../tensor/host.js';
@@ -197,6 +198,16 @@ export function attentionForward(q: Tensor, k: Tensor, v: Tensor, opts: Attentio
   const lse = new Tensor(rt, [g.batch, g.heads, g.seqQ]);
   launch(rt, 'forward', g, opts, { q, k, v, out, lse });
   return { out, lse };
+}
+
+/** The differentiable op: the forward saves lse for the fused backward, which recomputes from it. */
+export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  const { out, lse } = attentionForward(q, k, v, opts);
+  const rule = (dOut: Tensor) => {
+    const { dq, dk, dv } = attentionBackward(q, k, v, out, lse, dOut, opts);
+    return [dq, dk, dv];
+  };
+  return record('attention', out, [q, k, v], rule, [lse]);
 }
 
 /** Gradients of sum(dOut ∘ attention(q, k, v)) from the forward's out and lse. */

@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as ag from '../../src/autograd/index.js';
-import { TransformerBlock } from '../../src/nn/transformer.js';
+import { composedAttention, DropoutStream, fusedAttention, TransformerBlock } from '../../src/models/transformer.js';
+import { Rng } from '../../src/nn/module.js';
 import { AdamW } from '../../src/ops/optim.js';
 import { tensorFrom, tidyAsync, type Tensor } from '../../src/tensor/tensor.js';
 import { gpuRuntime } from '../helpers/gpu.js';
@@ -81,20 +82,42 @@ describe('PyTorch golden files', () => {
     });
   }
 
-  for (const fused of [true, false]) {
-    it(`pre-LN transformer block, ${fused ? 'fused' : 'composed'} attention: output and every parameter's gradient`, async () => {
+  // The golden script names the block's parameters its own way; ours are the encoders' names.
+  const GOLDEN_NAMES: Record<string, string> = {
+    'attentionNorm.weight': 'ln1.weight',
+    'attentionNorm.bias': 'ln1.bias',
+    'mlpNorm.weight': 'ln2.weight',
+    'mlpNorm.bias': 'ln2.bias',
+    'attention.query.weight': 'attn.q.weight',
+    'attention.query.bias': 'attn.q.bias',
+    'attention.key.weight': 'attn.k.weight',
+    'attention.key.bias': 'attn.k.bias',
+    'attention.value.weight': 'attn.v.weight',
+    'attention.value.bias': 'attn.v.bias',
+    'attention.output.weight': 'attn.out.weight',
+    'attention.output.bias': 'attn.out.bias',
+    'intermediate.weight': 'fc1.weight',
+    'intermediate.bias': 'fc1.bias',
+    'output.weight': 'fc2.weight',
+    'output.bias': 'fc2.bias',
+  };
+
+  for (const [label, attend] of [['fused', fusedAttention], ['composed', composedAttention]] as const) {
+    it(`pre-LN transformer block, ${label} attention: output and every parameter's gradient`, async () => {
       const rt = await gpuRuntime();
       const g = golden('transformer_block');
-      const block = new TransformerBlock(rt, g.dim, { heads: g.heads, fusedAttention: fused });
-      expect([...block.namedParameters()].map(([n]) => n).sort()).toEqual(Object.keys(g.params).sort());
-      block.loadParameters(g.params);
+      const shape = { hidden: g.dim, layers: 1, heads: g.heads, mlp: 4 * g.dim, layerNormEps: 1e-5, dropout: 0, embedDim: g.dim };
+      const block = new TransformerBlock(rt, shape, 'pre', new Rng(0), new DropoutStream(0), attend);
+      const names = [...block.namedParameters()].map(([n]) => GOLDEN_NAMES[n] ?? n);
+      expect(names.sort()).toEqual(Object.keys(g.params).sort());
+      block.loadParameters(Object.fromEntries(Object.entries(GOLDEN_NAMES).map(([ours, theirs]) => [ours, g.params[theirs]])));
       await tidyAsync(async () => {
         const x = await leaf(g.x, g.shape);
         const y = block.forward(x);
         await expectMatches('y', y, g.y);
         ag.backward(y, tensorFrom(rt, g.cotangent, g.shape));
         await expectMatches('dx', x.grad, g.dx);
-        for (const [name, p] of block.namedParameters()) await expectMatches(`d ${name}`, p.grad, g.grads[name]);
+        for (const [name, p] of block.namedParameters()) await expectMatches(`d ${name}`, p.grad, g.grads[GOLDEN_NAMES[name]!]);
         x.grad?.dispose();
       });
       block.dispose();
