@@ -11,6 +11,7 @@ const commands: Record<string, () => Promise<Command>> = {
   data: async () => (await import('./commands/data.js')).default,
   ober: async () => (await import('./commands/ober.js')).default,
   tokenize: async () => (await import('./commands/tokenize.js')).default,
+  demo: async () => (await import('./commands/demo.js')).default,
   train: async () => (await import('./commands/train.js')).default,
   eval: async () => (await import('./commands/eval.js')).default,
   search: async () => (await import('./commands/search.js')).search,

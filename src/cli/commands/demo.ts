@@ -1,0 +1,66 @@
+// `medtrim demo [--port N] [--open-browser yes|no] [--run DIR]`: serves the browser demo on 127.0.0.1.
+import { spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { startDemoSite } from '../../web/node/demo-site.js';
+import type { Command } from '../main.js';
+
+const HELP = `usage: medtrim demo [--port N] [--open-browser yes|no] [--run DIR]
+
+Builds the browser bundle if it is missing or stale, then serves the demo pages on 127.0.0.1 only
+(never on other interfaces) until interrupted:
+  /            web/ (index.html: adapter and engine self-check; bench.html: kernel benchmarks)
+  /dist/       the bundle (dist/web/)
+  /run/        DIR, read-only, when --run DIR is given
+
+  --port N              port to listen on (default 8080; 0 picks a free one)
+  --open-browser yes|no open the page in the system browser (default: yes when a display is available)
+  --run DIR             also serve DIR under /run/
+
+WebGPU in Chrome on Linux may need --enable-unsafe-webgpu.`;
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer from 0 to 65535, got '${text}'`);
+  return port;
+}
+
+function hasDisplay(): boolean {
+  return process.platform === 'darwin' || process.platform === 'win32' || !!(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
+}
+
+function openBrowser(url: string): void {
+  const [cmd, args] = process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]];
+  const child = spawn(cmd, args as string[], { stdio: 'ignore', detached: true });
+  child.on('error', (err) => console.error(`medtrim demo: could not open a browser (${err.message}); open ${url} yourself`));
+  child.unref();
+}
+
+const demo: Command = {
+  summary: 'serve the browser demo and kernel benchmark pages on 127.0.0.1',
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        port: { type: 'string', default: '8080' },
+        'open-browser': { type: 'string' },
+        run: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+    const open = values['open-browser'] ?? (hasDisplay() ? 'yes' : 'no');
+    if (open !== 'yes' && open !== 'no') throw new Error(`--open-browser must be yes or no, got '${open}'`);
+    const site = await startDemoSite({ port: parsePort(values.port!), runDir: values.run, log: console.log });
+    console.log(`medtrim demo: serving ${site.url} (kernel benchmarks: ${site.url}bench.html${values.run ? `, run directory: ${site.url}run/` : ''}); Ctrl-C stops`);
+    if (open === 'yes') openBrowser(site.url);
+    await new Promise<void>((resolve) => {
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+    });
+    await site.close();
+    return 0;
+  },
+};
+export default demo;

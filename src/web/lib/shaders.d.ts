@@ -1,0 +1,5 @@
+// The WGSL table scripts/build-web.ts embeds in the browser bundle: { shader name: WGSL text }.
+declare module 'medtrim:shaders' {
+  const table: Record<string, string>;
+  export default table;
+}
