@@ -47,7 +47,7 @@ export interface TrainConfig {
 export const DEFAULT_CONFIG: TrainConfig = {
   preset: 'tiny',
   objective: 'medtrim',
-  steps: 300,
+  steps: 250,
   batchSize: 32,
   lr: 1e-3,
   warmupSteps: 30,
