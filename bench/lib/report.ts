@@ -1,23 +1,8 @@
 // Benchmark output: a markdown table and JSON, written to bench/results/<name>.{md,json}.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { AdapterDescription } from '../../src/gpu/device.js';
 
-export function adapterLine(info: AdapterDescription): string {
-  const names = [info.vendor, info.architecture, info.device, info.description].filter(Boolean);
-  return `${names.join(' / ')} (backend ${info.backend}, ${info.featureLevel})`;
-}
-
-/** A file-name-safe tag for the adapter, e.g. `gles-llvmpipe` or `swiftshader-swiftshader`. */
-export function adapterTag(info: AdapterDescription): string {
-  const text = `${info.architecture} ${info.device} ${info.description} ${info.vendor}`.toLowerCase();
-  const word = /llvmpipe|swiftshader|lavapipe/.exec(text)?.[0] ?? text.trim().replace(/[^a-z0-9]+/g, '-').slice(0, 24);
-  return `${info.backend}-${word}`;
-}
-
-export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
+// The formatting helpers live in src/bench (browser pages use them too); re-exported for the bench scripts.
+export { adapterLine, adapterTag, markdownTable } from '../../src/bench/format.js';
 
 const RESULTS_DIR = new URL('../results/', import.meta.url);
 
@@ -35,8 +20,9 @@ export function readResults(prefix: string): { file: string; json: unknown }[] {
     });
 }
 
-export function writeResults(name: string, markdown: string, json: unknown): { md: string; json: string } {
-  const dir = RESULTS_DIR;
+/** Writes `<dir>/<name>.md` and `.json` (dir: bench/results unless given, a path or file URL). */
+export function writeResults(name: string, markdown: string, json: unknown, dir: URL = RESULTS_DIR): { md: string; json: string } {
+  if (!dir.href.endsWith('/')) dir = new URL(`${dir.href}/`);
   mkdirSync(dir, { recursive: true });
   const md = new URL(`${name}.md`, dir);
   const js = new URL(`${name}.json`, dir);

@@ -11,11 +11,12 @@ const commands: Record<string, () => Promise<Command>> = {
   data: async () => (await import('./commands/data.js')).default,
   ober: async () => (await import('./commands/ober.js')).default,
   tokenize: async () => (await import('./commands/tokenize.js')).default,
-  demo: async () => (await import('./commands/demo.js')).default,
   train: async () => (await import('./commands/train.js')).default,
   eval: async () => (await import('./commands/eval.js')).default,
   search: async () => (await import('./commands/search.js')).search,
   embed: async () => (await import('./commands/search.js')).embed,
+  demo: async () => (await import('./commands/demo.js')).default,
+  bench: async () => (await import('./commands/bench.js')).default,
 };
 
 function usage(): string {

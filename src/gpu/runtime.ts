@@ -87,6 +87,8 @@ export class Runtime {
   private pendingErrors: Promise<string | null>[] = [];
   /** Number of command buffers submitted so far (the pool's reuse epoch). */
   submits = 0;
+  /** When set, every compute pass the runtime begins gets these timestamp writes (benchmarks time passes with it). */
+  passTimestamps: (() => GPUComputePassTimestampWrites) | null = null;
 
   constructor(readonly gpu: GpuContext) {
     this.device = gpu.device;
@@ -236,7 +238,7 @@ export class Runtime {
     });
     const bindGroup = this.device.createBindGroup({ layout: kernel.pipeline.getBindGroupLayout(0), entries, label: kernel.name });
     // After the entries: writing uniforms may have ended the step early (full arena).
-    this.pass ??= this.passEncoder.beginComputePass({ label: 'step' });
+    this.pass ??= this.passEncoder.beginComputePass(this.passTimestamps ? { label: 'step', timestampWrites: this.passTimestamps() } : { label: 'step' });
     this.pass.setPipeline(kernel.pipeline);
     this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(x, y, z);

@@ -1,9 +1,10 @@
 // Batched matrix product with either operand transposed: shaders/matmul.wgsl (register-blocked, vec4 fetches
 // where the layout allows, block sizes from matmulTiles) and the float64 reference.
 import { record } from '../autograd/graph.js';
+import { autotunerOf } from '../gpu/autotune.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
-import { Tensor, type Shape } from '../tensor/tensor.js';
+import { Tensor, zeros, type Shape } from '../tensor/tensor.js';
 
 export interface MatmulOptions {
   transA?: boolean;
@@ -64,14 +65,40 @@ export function matmulDims(a: Shape, b: Shape, { transA = false, transB = false 
 }
 
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
-  const rt = a.runtime;
   const d = matmulDims(a.shape, b.shape, options);
+  return recordMatmul(a, b, options, d, chooseTiles(a, b, options, d));
+}
+
+/** What autotuning (src/gpu/autotune.ts) tries: 8×8 workgroups with 1–2 blocks each way, and other workgroup shapes. */
+export function matmulTileCandidates(rt: Runtime): MatmulTiles[] {
+  const layouts: [number, number, number, number][] = [[8, 8, 2, 2], [8, 8, 1, 1], [8, 8, 2, 1], [8, 8, 1, 2], [4, 4, 2, 2], [16, 4, 1, 2], [4, 16, 2, 1], [16, 16, 1, 1]];
+  return layouts.filter(([x, y]) => x * y <= rt.maxInvocations).map(([WG_X, WG_Y, ROW_BLOCKS, COL_BLOCKS]) => ({ WG_X, WG_Y, ROW_BLOCKS, COL_BLOCKS }));
+}
+
+/** The default tiles, or with autotuning on, the tuned ones of this product's shape family (sizes rounded up to powers of 2). */
+function chooseTiles(a: Tensor, b: Tensor, options: MatmulOptions, d: MatmulDims): MatmulTiles {
+  const rt = a.runtime;
+  const tuner = autotunerOf(rt);
+  if (!tuner || d.k === 0) return matmulTiles(rt);
+  const pow2 = (x: number) => 2 ** Math.ceil(Math.log2(Math.max(1, x)));
+  const { transA = false, transB = false } = options;
+  const aligned = [(transA ? d.m : d.k) % 4, (transB ? d.k : d.n) % 4, d.k % 4].map((r) => (r === 0 ? 1 : 0)).join('');
+  const family = `matmul ${transA ? 'T' : 'N'}${transB ? 'T' : 'N'} aligned ${aligned} m${pow2(d.m)} n${pow2(d.n)} k${pow2(d.k)} batch ${pow2(d.batch)}`;
+  const [aShape, bShape] = [[...a.shape], [...b.shape]];
+  const trial = () => {
+    const [x, y] = [zeros(rt, aShape).keep(), zeros(rt, bShape).keep()];
+    return { run: (tiles: MatmulTiles) => recordMatmul(x, y, options, d, tiles).dispose(), dispose: () => [x, y].forEach((t) => t.dispose()) };
+  };
+  return tuner.choose(family, matmulTileCandidates(rt), trial) ?? matmulTiles(rt);
+}
+
+function recordMatmul(a: Tensor, b: Tensor, options: MatmulOptions, d: MatmulDims, tiles: MatmulTiles): Tensor {
+  const rt = a.runtime;
   const out = new Tensor(rt, d.outShape);
   if (d.k === 0) {
     rt.clear(out);
     return out;
   }
-  const tiles = matmulTiles(rt);
   const transA = !!options.transA;
   const transB = !!options.transB;
   // The axis each operand is fetched along: its contiguous one.

@@ -1,6 +1,6 @@
 // The demo page (web/index.html): shows the WebGPU adapter the engine runs on and a self-check of a few
 // kernels against their float64 references, on the same code path as Node above the adapter.
-import { adapterLine } from './lib/adapter-format.js';
+import { adapterLine } from '../bench/format.js';
 import { bootEngine, element, fillDescriptionList, fillTable, showFatal, type MedtrimPageApi } from './lib/boot.js';
 import { caseInputs, KERNEL_CASES, maxAbsDifference, runCaseOnGpu, runCaseReference } from './lib/kernel-cases.js';
 
