@@ -177,8 +177,9 @@ export class Trainer {
   ) {
     model.image.freeze(config.freezeImageLayers);
     model.text.freeze(config.freezeTextLayers);
-    const trainable = model.parameters().filter((p) => p.requiresGrad && (config.objective === 'infonce' || p !== model.logitScale));
-    if (config.objective !== 'infonce') model.logitScale.requiresGrad = false;
+    // Only InfoNCE learns the temperature; frozen layers and an unused temperature get no optimizer state.
+    model.logitScale.requiresGrad = config.objective === 'infonce';
+    const trainable = model.parameters().filter((p) => p.requiresGrad);
     this.optimizer = new AdamW(trainable, { lr: config.lr, weightDecay: config.weightDecay, maxGradNorm: config.maxGradNorm });
   }
 
