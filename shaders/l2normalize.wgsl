@@ -5,14 +5,14 @@ override WG: u32 = 64u;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
 {{WORKGROUP_REDUCE}}
+{{ROWS}}
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let row = wid.x + wid.y * groups.x;
-  let valid = row < params.rows;
-  let base = row * params.n;
+  let slot = row_slot(wid, groups, lid, params.rows);
+  let base = slot.row * params.n;
   var q = 0.0;
-  if (valid) { for (var j = lid; j < params.n; j += WG) { q += x_in[base + j] * x_in[base + j]; } }
-  let d = max(sqrt(wg_sum(q, lid)), params.eps);
-  if (valid) { for (var j = lid; j < params.n; j += WG) { y[base + j] = x_in[base + j] / d; } }
+  if (slot.valid) { for (var j = slot.lane; j < params.n; j += ROW_THREADS) { q += x_in[base + j] * x_in[base + j]; } }
+  let d = max(sqrt(row_sum(q, lid)), params.eps);
+  if (slot.valid) { for (var j = slot.lane; j < params.n; j += ROW_THREADS) { y[base + j] = x_in[base + j] / d; } }
 }

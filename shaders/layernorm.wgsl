@@ -1,6 +1,6 @@
 // Layer norm over the last axis of x viewed as [rows, n]: y = (x − mean)·rstd·gamma + beta, with
 // rstd = 1/sqrt(var + eps) (biased variance, two passes for accuracy). Saves mean and rstd per row for
-// the backward kernel. One workgroup per row.
+// the backward kernel. Rows map to invocations as ROWS (src/ops/wgsl-lib.ts) says.
 struct Params { rows: u32, n: u32, eps: f32 }
 override WG: u32 = 64u;
 @group(0) @binding(0) var<storage, read> x_in: array<f32>;
@@ -11,20 +11,20 @@ override WG: u32 = 64u;
 @group(0) @binding(5) var<storage, read_write> rstd: array<f32>;
 @group(0) @binding(6) var<uniform> params: Params;
 {{WORKGROUP_REDUCE}}
+{{ROWS}}
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let row = wid.x + wid.y * groups.x;
-  let valid = row < params.rows;
-  let base = row * params.n;
+  let slot = row_slot(wid, groups, lid, params.rows);
+  let base = slot.row * params.n;
   var s = 0.0;
-  if (valid) { for (var j = lid; j < params.n; j += WG) { s += x_in[base + j]; } }
-  let mu = wg_sum(s, lid) / f32(params.n);
+  if (slot.valid) { for (var j = slot.lane; j < params.n; j += ROW_THREADS) { s += x_in[base + j]; } }
+  let mu = row_sum(s, lid) / f32(params.n);
   var q = 0.0;
-  if (valid) { for (var j = lid; j < params.n; j += WG) { let d = x_in[base + j] - mu; q += d * d; } }
-  let r = inverseSqrt(wg_sum(q, lid) / f32(params.n) + params.eps);
-  if (valid) {
-    for (var j = lid; j < params.n; j += WG) { y[base + j] = (x_in[base + j] - mu) * r * gamma[j] + beta[j]; }
-    if (lid == 0u) { mean[row] = mu; rstd[row] = r; }
+  if (slot.valid) { for (var j = slot.lane; j < params.n; j += ROW_THREADS) { let d = x_in[base + j] - mu; q += d * d; } }
+  let r = inverseSqrt(row_sum(q, lid) / f32(params.n) + params.eps);
+  if (slot.valid) {
+    for (var j = slot.lane; j < params.n; j += ROW_THREADS) { y[base + j] = (x_in[base + j] - mu) * r * gamma[j] + beta[j]; }
+    if (slot.lane == 0u) { mean[slot.row] = mu; rstd[slot.row] = r; }
   }
 }

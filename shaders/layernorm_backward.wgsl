@@ -1,8 +1,9 @@
-// Layer norm backward in one dispatch. Workgroups [0, rows) each take a row and write
+// Layer norm backward in one dispatch. Workgroups [0, row_groups) take rows (as ROWS in src/ops/wgsl-lib.ts
+// maps them) and write
 // dx = rstd·(dxh − mean(dxh) − xh·mean(dxh·xh)), with xh the normalised input and dxh = dy·gamma.
 // The remaining workgroups take WG columns each and sum over rows: dgamma = Σ dy·xh, dbeta = Σ dy
 // (a fixed order per column: deterministic, no atomics).
-struct Params { rows: u32, n: u32 }
+struct Params { rows: u32, n: u32, row_groups: u32 }
 override WG: u32 = 64u;
 @group(0) @binding(0) var<storage, read> x_in: array<f32>;
 @group(0) @binding(1) var<storage, read> gamma: array<f32>;
@@ -14,30 +15,35 @@ override WG: u32 = 64u;
 @group(0) @binding(7) var<storage, read_write> dbeta: array<f32>;
 @group(0) @binding(8) var<uniform> params: Params;
 {{WORKGROUP_REDUCE}}
+{{ROWS}}
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let group = wid.x + wid.y * groups.x;
-  if (group < params.rows) {
-    let row = group;
-    let base = row * params.n;
-    let mu = mean[row];
-    let r = rstd[row];
+  if (group < params.row_groups) {
+    let slot = row_slot(wid, groups, lid, params.rows);
+    let base = slot.row * params.n;
+    let mu = mean[min(slot.row, params.rows - 1u)];
+    let r = rstd[min(slot.row, params.rows - 1u)];
     var s1 = 0.0;
     var s2 = 0.0;
-    for (var j = lid; j < params.n; j += WG) {
-      let dxh = dy[base + j] * gamma[j];
-      s1 += dxh;
-      s2 += dxh * (x_in[base + j] - mu) * r;
+    if (slot.valid) {
+      for (var j = slot.lane; j < params.n; j += ROW_THREADS) {
+        let dxh = dy[base + j] * gamma[j];
+        s1 += dxh;
+        s2 += dxh * (x_in[base + j] - mu) * r;
+      }
     }
-    let mean_dxh = wg_sum(s1, lid) / f32(params.n);
-    let mean_dxh_xh = wg_sum(s2, lid) / f32(params.n);
-    for (var j = lid; j < params.n; j += WG) {
-      let xh = (x_in[base + j] - mu) * r;
-      dx[base + j] = r * (dy[base + j] * gamma[j] - mean_dxh - xh * mean_dxh_xh);
+    let mean_dxh = row_sum(s1, lid) / f32(params.n);
+    let mean_dxh_xh = row_sum(s2, lid) / f32(params.n);
+    if (slot.valid) {
+      for (var j = slot.lane; j < params.n; j += ROW_THREADS) {
+        let xh = (x_in[base + j] - mu) * r;
+        dx[base + j] = r * (dy[base + j] * gamma[j] - mean_dxh - xh * mean_dxh_xh);
+      }
     }
   } else {
-    let col = (group - params.rows) * WG + lid;
+    let col = (group - params.row_groups) * WG + lid;
     if (col < params.n) {
       var dg = 0.0;
       var db = 0.0;

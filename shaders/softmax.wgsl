@@ -7,20 +7,20 @@ override LOG: bool = false;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
 {{WORKGROUP_REDUCE}}
+{{ROWS}}
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let row = wid.x + wid.y * groups.x;
-  let valid = row < params.rows;
-  let base = row * params.n;
+  let slot = row_slot(wid, groups, lid, params.rows);
+  let base = slot.row * params.n;
   var m = -3.4028234663852886e38;
-  if (valid) { for (var j = lid; j < params.n; j += WG) { m = max(m, x_in[base + j]); } }
-  m = wg_max(m, lid);
+  if (slot.valid) { for (var j = slot.lane; j < params.n; j += ROW_THREADS) { m = max(m, x_in[base + j]); } }
+  m = row_max(m, lid);
   var s = 0.0;
-  if (valid) { for (var j = lid; j < params.n; j += WG) { s += exp(x_in[base + j] - m); } }
-  s = wg_sum(s, lid);
-  if (valid) {
-    for (var j = lid; j < params.n; j += WG) {
+  if (slot.valid) { for (var j = slot.lane; j < params.n; j += ROW_THREADS) { s += exp(x_in[base + j] - m); } }
+  s = row_sum(s, lid);
+  if (slot.valid) {
+    for (var j = slot.lane; j < params.n; j += ROW_THREADS) {
       let z = x_in[base + j] - m;
       out[base + j] = select(exp(z) / s, z - log(s), LOG);
     }

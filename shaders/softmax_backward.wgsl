@@ -8,19 +8,19 @@ override LOG: bool = false;
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
 {{WORKGROUP_REDUCE}}
+{{ROWS}}
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let row = wid.x + wid.y * groups.x;
-  let valid = row < params.rows;
-  let base = row * params.n;
+  let slot = row_slot(wid, groups, lid, params.rows);
+  let base = slot.row * params.n;
   var acc = 0.0;
-  if (valid) {
-    for (var j = lid; j < params.n; j += WG) { acc += select(dy[base + j] * y[base + j], dy[base + j], LOG); }
+  if (slot.valid) {
+    for (var j = slot.lane; j < params.n; j += ROW_THREADS) { acc += select(dy[base + j] * y[base + j], dy[base + j], LOG); }
   }
-  acc = wg_sum(acc, lid);
-  if (valid) {
-    for (var j = lid; j < params.n; j += WG) {
+  acc = row_sum(acc, lid);
+  if (slot.valid) {
+    for (var j = slot.lane; j < params.n; j += ROW_THREADS) {
       let g = dy[base + j];
       let v = y[base + j];
       dx[base + j] = select(v * (g - acc), g - exp(v) * acc, LOG);

@@ -6,6 +6,12 @@ import type { Runtime } from '../gpu/runtime.js';
 /** WebGPU's largest query set. */
 const MAX_QUERIES = 4096;
 
+export interface DispatchTime {
+  kernel: string;
+  workgroups: [number, number, number];
+  seconds: number;
+}
+
 export class PassTimer {
   private readonly querySet: GPUQuerySet;
   private readonly resolved: GPUBuffer;
@@ -32,7 +38,7 @@ export class PassTimer {
 
   /** Runs `work` (which must submit and wait for everything it records) and returns the GPU seconds of its passes. */
   async time(work: () => Promise<void>): Promise<number> {
-    if (this.rt.passTimestamps) throw new Error('pass timer: another timer is attached to this runtime');
+    if (this.rt.passTimestamps || this.rt.dispatchTimestamps) throw new Error('pass timer: another timer is attached to this runtime');
     this.rt.flush();
     this.passes = 0;
     this.rt.passTimestamps = () => this.nextPass();
@@ -42,12 +48,33 @@ export class PassTimer {
     } finally {
       this.rt.passTimestamps = null;
     }
-    return this.collect();
+    return (await this.collect()).reduce((total, span) => total + span, 0);
   }
 
-  private async collect(): Promise<number> {
+  /** Runs `work` with every dispatch in a pass of its own; returns each dispatch's kernel, grid and GPU seconds. */
+  async profile(work: () => Promise<void>): Promise<DispatchTime[]> {
+    if (this.rt.passTimestamps || this.rt.dispatchTimestamps) throw new Error('pass timer: another timer is attached to this runtime');
+    this.rt.flush();
+    this.passes = 0;
+    const dispatches: Omit<DispatchTime, 'seconds'>[] = [];
+    this.rt.dispatchTimestamps = (kernel, workgroups) => {
+      dispatches.push({ kernel, workgroups });
+      return this.nextPass();
+    };
+    try {
+      await work();
+      this.rt.flush();
+    } finally {
+      this.rt.dispatchTimestamps = null;
+    }
+    const spans = await this.collect();
+    return dispatches.map((d, i) => ({ ...d, seconds: spans[i]! }));
+  }
+
+  /** Seconds between each pass's begin and end stamps. */
+  private async collect(): Promise<number[]> {
     const count = 2 * this.passes;
-    if (count === 0) return 0;
+    if (count === 0) return [];
     const encoder = this.rt.device.createCommandEncoder({ label: 'pass-timer' });
     encoder.resolveQuerySet(this.querySet, 0, count, this.resolved, 0);
     encoder.copyBufferToBuffer(this.resolved, 0, this.readback, 0, count * 8);
@@ -55,9 +82,9 @@ export class PassTimer {
     await this.readback.mapAsync(GPUMapMode.READ, 0, count * 8);
     const stamps = new BigInt64Array(this.readback.getMappedRange(0, count * 8).slice(0));
     this.readback.unmap();
-    let nanoseconds = 0n;
-    for (let p = 0; p < count; p += 2) nanoseconds += stamps[p + 1]! - stamps[p]!;
-    return Number(nanoseconds) / 1e9;
+    const spans: number[] = [];
+    for (let p = 0; p < count; p += 2) spans.push(Number(stamps[p + 1]! - stamps[p]!) / 1e9);
+    return spans;
   }
 
   destroy(): void {

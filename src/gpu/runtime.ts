@@ -89,6 +89,11 @@ export class Runtime {
   submits = 0;
   /** When set, every compute pass the runtime begins gets these timestamp writes (benchmarks time passes with it). */
   passTimestamps: (() => GPUComputePassTimestampWrites) | null = null;
+  /**
+   * When set, every dispatch runs in a compute pass of its own with these timestamp writes (a per-kernel profile;
+   * it takes precedence over passTimestamps, and costs a pass per dispatch).
+   */
+  dispatchTimestamps: ((kernel: string, workgroups: [number, number, number]) => GPUComputePassTimestampWrites) | null = null;
 
   constructor(readonly gpu: GpuContext) {
     this.device = gpu.device;
@@ -238,11 +243,16 @@ export class Runtime {
     });
     const bindGroup = this.device.createBindGroup({ layout: kernel.pipeline.getBindGroupLayout(0), entries, label: kernel.name });
     // After the entries: writing uniforms may have ended the step early (full arena).
+    if (this.dispatchTimestamps) {
+      this.endPass();
+      this.pass = this.passEncoder.beginComputePass({ label: kernel.name, timestampWrites: this.dispatchTimestamps(kernel.name, [x, y, z]) });
+    }
     this.pass ??= this.passEncoder.beginComputePass(this.passTimestamps ? { label: 'step', timestampWrites: this.passTimestamps() } : { label: 'step' });
     this.pass.setPipeline(kernel.pipeline);
     this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(x, y, z);
     this.stepKernels.add(kernel.name);
+    if (this.dispatchTimestamps) this.endPass();
   }
 
   private writeUniforms(kernel: Kernel, values: UniformValues): number {

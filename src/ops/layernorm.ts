@@ -5,24 +5,27 @@ import { record } from '../autograd/graph.js';
 import { grid1d } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
-import { rowsOf, rowWorkgroup, WORKGROUP_REDUCE } from './wgsl-lib.js';
+import { ROWS, rowLayout, rowsOf, WORKGROUP_REDUCE } from './wgsl-lib.js';
 
 export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
   const { rows, n } = rowsOf(x, 'layerNorm');
   if (gamma.size !== n || beta.size !== n) throw new Error(`layerNorm: gamma/beta of ${gamma.size}/${beta.size} values for rows of ${n}`);
   const rt = x.runtime;
-  const wg = rowWorkgroup(rt, n);
+  const layout = rowLayout(rt, rows, n);
   const y = new Tensor(rt, x.shape);
   const mean = new Tensor(rt, [rows]);
   const rstd = new Tensor(rt, [rows]);
-  const forward = rt.kernel({ shader: 'layernorm', template: { WORKGROUP_REDUCE }, constants: { WG: wg } });
-  rt.dispatch(forward, { x_in: x, gamma, beta, y, mean, rstd }, { rows, n, eps }, grid1d(rows, 1));
+  const forward = rt.kernel({ shader: 'layernorm', template: { WORKGROUP_REDUCE, ROWS }, constants: layout.constants });
+  rt.dispatch(forward, { x_in: x, gamma, beta, y, mean, rstd }, { rows, n, eps }, layout.grid);
   const rule = (dy: Tensor) => {
     const dx = new Tensor(rt, x.shape);
     const dgamma = new Tensor(rt, gamma.shape);
     const dbeta = new Tensor(rt, beta.shape);
-    const backward = rt.kernel({ shader: 'layernorm_backward', template: { WORKGROUP_REDUCE }, constants: { WG: wg } });
-    rt.dispatch(backward, { x_in: x, gamma, mean, rstd, dy, dx, dgamma, dbeta }, { rows, n }, grid1d(rows + Math.ceil(n / wg), 1));
+    const { WG, ROW_THREADS } = layout.constants;
+    const rowGroups = Math.ceil(rows / (WG / ROW_THREADS));
+    const backward = rt.kernel({ shader: 'layernorm_backward', template: { WORKGROUP_REDUCE, ROWS }, constants: layout.constants });
+    // Row workgroups first, then one per WG columns of dgamma/dbeta.
+    rt.dispatch(backward, { x_in: x, gamma, mean, rstd, dy, dx, dgamma, dbeta }, { rows, n, row_groups: rowGroups }, grid1d(rowGroups + Math.ceil(n / WG), 1));
     return [dx, dgamma, dbeta];
   };
   return record('layerNorm', y, [x, gamma, beta], rule, [mean, rstd]);

@@ -6,7 +6,7 @@ import { grid1d } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 import { reduce } from './reduce.js';
-import { rowsOf, rowWorkgroup, WORKGROUP_REDUCE } from './wgsl-lib.js';
+import { ROWS, rowLayout, rowsOf, WORKGROUP_REDUCE } from './wgsl-lib.js';
 
 const WG = 64;
 
@@ -22,8 +22,9 @@ export function crossEntropy(logits: Tensor, targets: Tensor): Tensor {
   const rt = logits.runtime;
   const losses = new Tensor(rt, [rows]);
   const lse = new Tensor(rt, [rows]);
-  const kernel = rt.kernel({ shader: 'cross_entropy', template: { WORKGROUP_REDUCE }, constants: { WG: rowWorkgroup(rt, n) } });
-  rt.dispatch(kernel, { x_in: logits, targets, losses, lse }, { rows, n }, grid1d(rows, 1));
+  const layout = rowLayout(rt, rows, n);
+  const kernel = rt.kernel({ shader: 'cross_entropy', template: { WORKGROUP_REDUCE, ROWS }, constants: layout.constants });
+  rt.dispatch(kernel, { x_in: logits, targets, losses, lse }, { rows, n }, layout.grid);
   const loss = reduce('mean', losses, 0);
   losses.dispose();
   const rule = (g: Tensor) => {

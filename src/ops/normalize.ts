@@ -2,12 +2,11 @@
 // shaders/l2normalize_backward.wgsl), and the cosine-similarity matrix and pairwise cosine distance built
 // from it and matmul through autograd. Float64 references beside each.
 import { record } from '../autograd/graph.js';
-import { grid1d } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 import { unaryOp } from './elementwise.js';
 import { matmulOp } from './matmul.js';
-import { rowsOf, rowWorkgroup, WORKGROUP_REDUCE } from './wgsl-lib.js';
+import { ROWS, rowLayout, rowsOf, WORKGROUP_REDUCE } from './wgsl-lib.js';
 
 /** PyTorch's F.normalize default. */
 const EPS = 1e-12;
@@ -15,8 +14,9 @@ const EPS = 1e-12;
 function rowKernel(shader: string, buffers: Record<string, Tensor>, x: Tensor, eps: number): void {
   const { rows, n } = rowsOf(x, 'l2normalize');
   const rt = x.runtime;
-  const kernel = rt.kernel({ shader, template: { WORKGROUP_REDUCE }, constants: { WG: rowWorkgroup(rt, n) } });
-  rt.dispatch(kernel, buffers, { rows, n, eps }, grid1d(rows, 1));
+  const layout = rowLayout(rt, rows, n);
+  const kernel = rt.kernel({ shader, template: { WORKGROUP_REDUCE, ROWS }, constants: layout.constants });
+  rt.dispatch(kernel, buffers, { rows, n, eps }, layout.grid);
 }
 
 /** x / max(‖x‖₂, eps) for each row (last axis). */

@@ -1,5 +1,5 @@
 // AdamW for all parameters in one fused dispatch (shaders/adamw.wgsl), with clipping by global gradient
-// norm computed on the GPU (shaders/sumsq_partials.wgsl folded inside the AdamW kernel), and the float64
+// norm computed on the GPU (shaders/sumsq_partials.wgsl, then shaders/grad_norm.wgsl), and the float64
 // reference. Parameters keep their own buffers (kernels bind whole buffers), so each step packs parameters
 // and gradients into flat buffers (one small copy dispatch per tensor, shaders/copy_range.wgsl), updates
 // them all at once together with the flat moment buffers m and v, and unpacks the parameters.
@@ -8,6 +8,8 @@ import { Tensor } from '../tensor/tensor.js';
 import { WORKGROUP_REDUCE } from './wgsl-lib.js';
 
 const WG = 64;
+/** Elements each AdamW invocation updates: fewer, fuller workgroups (per-workgroup cost dominates on CPU adapters). */
+const ADAMW_PER_INVOCATION = 4;
 
 export interface AdamWOptions {
   lr?: number;
@@ -76,19 +78,22 @@ export class AdamW {
       this.copyRange(p.grad ?? p, this.flatGrads, p.size, 0, this.offsets[i]!, p.grad ? 1 : 0);
     });
     const count = this.flatParams.size;
-    const numPartials = this.maxGradNorm > 0 ? Math.min(WG, Math.ceil(count / WG)) : 0;
-    if (numPartials > 0) {
+    const clip = this.maxGradNorm > 0;
+    if (clip) {
+      const numPartials = Math.min(WG, Math.ceil(count / WG));
       const sumsq = rt.kernel({ shader: 'sumsq_partials', template: { WORKGROUP_REDUCE }, constants: { WG } });
       rt.dispatch(sumsq, { g: this.flatGrads, partials: this.partials }, { count }, [numPartials]);
+      const norm = rt.kernel({ shader: 'grad_norm', template: { WORKGROUP_REDUCE }, constants: { WG } });
+      rt.dispatch(norm, { partials: this.partials, grad_norm: this.gradNorm }, { num_partials: numPartials }, [1]);
     }
     this.steps++;
-    const adamw = rt.kernel({ shader: 'adamw', template: { WORKGROUP_REDUCE }, constants: { WG } });
+    const adamw = rt.kernel({ shader: 'adamw', constants: { WG, PER_INVOCATION: ADAMW_PER_INVOCATION } });
     rt.dispatch(
       adamw,
-      { param: this.flatParams, grad: this.flatGrads, m: this.m, v: this.v, partials: this.partials, grad_norm: this.gradNorm },
+      { param: this.flatParams, grad: this.flatGrads, m: this.m, v: this.v, grad_norm: this.gradNorm },
       {
         count,
-        num_partials: numPartials,
+        clip: clip ? 1 : 0,
         lr: this.lr,
         beta1: this.beta1,
         beta2: this.beta2,
@@ -98,7 +103,7 @@ export class AdamW {
         sqrt_bc2: Math.sqrt(1 - this.beta2 ** this.steps),
         max_norm: this.maxGradNorm,
       },
-      grid1d(count, WG),
+      grid1d(count, WG * ADAMW_PER_INVOCATION),
     );
     this.params.forEach((p, i) => this.copyRange(this.flatParams, p, p.size, this.offsets[i]!, 0));
   }

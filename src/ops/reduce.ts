@@ -65,14 +65,33 @@ function reducedShape(shape: Shape, axis: number, keepDims: boolean): number[] {
   return keepDims ? shape.map((d, i) => (i === axis ? 1 : d)) : shape.filter((_, i) => i !== axis);
 }
 
+/** Invocations of the serial kernel's workgroups. */
+const SERIAL_WG = 64;
+
+/**
+ * 'serial' (reduce_serial.wgsl: an invocation per output) for short axes, and for axes up to a few thousand long
+ * when outputs lie side by side in memory (inner ≥ 32: neighbouring invocations read neighbouring values);
+ * 'workgroup' (reduce.wgsl: a workgroup per output, folding in workgroup memory) for the rest — long axes of
+ * few outputs, and rows (inner = 1), which one invocation would read with a stride.
+ */
+export function reduceStrategy(n: number, inner: number): 'serial' | 'workgroup' {
+  return n <= 32 || (inner >= 32 && n <= 4096) ? 'serial' : 'workgroup';
+}
+
 export function reduce(op: ReduceOp, x: Tensor, axis: number, keepDims = false): Tensor {
   const rt = x.runtime;
   const { outer, n, inner, axis: ax } = splitAxis(x.shape, axis);
   const out = new Tensor(rt, reducedShape(x.shape, ax, keepDims));
+  const uniforms = { outer, n, inner, scale: op === 'mean' ? 1 / n : 1 };
+  if (reduceStrategy(n, inner) === 'serial') {
+    const { combine, identity } = REDUCE[op];
+    const kernel = rt.kernel({ shader: 'reduce_serial', template: { COMBINE: combine, IDENTITY: identity }, constants: { WG: SERIAL_WG } });
+    rt.dispatch(kernel, { x_in: x, out }, uniforms, grid1d(outer * inner, SERIAL_WG));
+    return out;
+  }
   const wg = Math.min(256, rt.maxInvocations);
   const kernel = rt.kernel({ shader: 'reduce', template: reduceVariant(op, rt.gpu.features.subgroups), constants: { WG: wg } });
-  const scale = op === 'mean' ? 1 / n : 1;
-  rt.dispatch(kernel, { x_in: x, out }, { outer, n, inner, scale }, grid1d(outer * inner, 1));
+  rt.dispatch(kernel, { x_in: x, out }, uniforms, grid1d(outer * inner, 1));
   return out;
 }
 

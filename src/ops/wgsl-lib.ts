@@ -1,6 +1,7 @@
 // WGSL shared by the row-wise kernels (softmax, log-softmax, cross-entropy, layer norm, L2 normalisation),
-// spliced in through the `{{WORKGROUP_REDUCE}}` template placeholder so the reduction exists once.
-import type { Runtime } from '../gpu/runtime.js';
+// spliced in through the `{{WORKGROUP_REDUCE}}` and `{{ROWS}}` template placeholders so the reduction and the
+// mapping of rows to invocations exist once.
+import { grid1d, type Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** Workgroup-wide sum / max; every invocation gets the result. Needs `override WG` (a power of two). */
@@ -42,4 +43,50 @@ export function rowsOf(x: Tensor, op: string): { rows: number; n: number } {
 export function rowWorkgroup(rt: Runtime, n: number): number {
   const cap = 2 ** Math.floor(Math.log2(Math.min(256, rt.maxInvocations)));
   return Math.min(cap, Math.max(32, 2 ** Math.ceil(Math.log2(Math.max(n, 1)))));
+}
+
+/**
+ * How a row kernel maps rows of n values to invocations (needs WORKGROUP_REDUCE spliced before it). ROW_THREADS
+ * is 1 (an invocation per row, WG rows per workgroup, no barriers) or WG (a workgroup per row, folding through
+ * workgroup memory). A kernel takes its slot from row_slot(), strides its row loops by ROW_THREADS from
+ * slot.lane, folds with row_sum/row_max from uniform control flow, and writes per-row values where slot.lane
+ * is 0.
+ */
+export const ROWS = /* wgsl */ `
+override ROW_THREADS: u32 = WG;
+struct RowSlot { row: u32, lane: u32, valid: bool }
+fn row_slot(wid: vec3<u32>, groups: vec3<u32>, lid: u32, rows: u32) -> RowSlot {
+  let row = (wid.x + wid.y * groups.x) * (WG / ROW_THREADS) + lid / ROW_THREADS;
+  return RowSlot(row, lid % ROW_THREADS, row < rows);
+}
+fn row_sum(v: f32, lid: u32) -> f32 {
+  if (ROW_THREADS == 1u) { return v; }
+  return wg_sum(v, lid);
+}
+fn row_max(v: f32, lid: u32) -> f32 {
+  if (ROW_THREADS == 1u) { return v; }
+  return wg_max(v, lid);
+}
+`;
+
+/**
+ * Rows up to this long get an invocation each: a workgroup per short row spends its time in the barriers of
+ * its fold (on SwiftShader a layer norm over [192, 64] took 30 ms that way).
+ */
+export const SERIAL_ROW_MAX = 256;
+
+export interface RowLayout {
+  /** Override constants of a kernel that splices WORKGROUP_REDUCE and ROWS. */
+  constants: { WG: number; ROW_THREADS: number };
+  /** Workgroups that cover the rows. */
+  grid: [number, number];
+}
+
+export function rowLayout(rt: Runtime, rows: number, n: number): RowLayout {
+  if (n <= SERIAL_ROW_MAX) {
+    const wg = Math.min(64, rt.maxInvocations);
+    return { constants: { WG: wg, ROW_THREADS: 1 }, grid: grid1d(rows, wg) };
+  }
+  const wg = rowWorkgroup(rt, n);
+  return { constants: { WG: wg, ROW_THREADS: wg }, grid: grid1d(rows, 1) };
 }

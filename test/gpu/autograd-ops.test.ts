@@ -14,11 +14,15 @@ import { matmulRef } from '../../src/ops/matmul.js';
 import { cosineDistanceRef, cosineSimilarityRef, l2normalizeRef } from '../../src/ops/normalize.js';
 import { reduceRef } from '../../src/ops/reduce.js';
 import { softmaxRef } from '../../src/ops/softmax.js';
+import { SERIAL_ROW_MAX } from '../../src/ops/wgsl-lib.js';
 import { tensorFrom } from '../../src/tensor/tensor.js';
 import { checkGrad } from '../helpers/check-grad.js';
 import { gpuRuntime } from '../helpers/gpu.js';
 
 const SIZES = [1, 3, 17, 65];
+// Row kernels give short rows an invocation each and long rows a workgroup (src/ops/wgsl-lib.ts rowLayout):
+// these cover both, and a last workgroup of short rows that is only partly filled.
+const ROW_SHAPES: [number, number][] = [[3, SERIAL_ROW_MAX + 44], [130, 5]];
 
 describe('row ops', () => {
   it('softmax and log-softmax', async () => {
@@ -32,13 +36,14 @@ describe('row ops', () => {
         });
       }
     }
+    for (const shape of ROW_SHAPES) await checkGrad({ shapes: [shape], gpu: ([x]) => ag.logSoftmax(x!), ref: ([x]) => softmaxRef(x!, true) });
     // Large logits: the max subtraction keeps exp finite.
     await checkGrad({ shapes: [[2, 17]], range: [80, 120], gpu: ([x]) => ag.softmax(x!), ref: ([x]) => softmaxRef(x!), gradAtol: 1e-3 });
   });
 
   it('cross-entropy with integer targets, mean over rows', async () => {
     const rt = await gpuRuntime();
-    for (const [rows, classes] of [[1, 3], [17, 5], [3, 65]] as const) {
+    for (const [rows, classes] of [[1, 3], [17, 5], [3, 65], ...ROW_SHAPES]) {
       const targets = Array.from({ length: rows }, (_, r) => (r * 7) % classes);
       await checkGrad({
         shapes: [[rows, classes]],
@@ -50,7 +55,7 @@ describe('row ops', () => {
   });
 
   it('layer norm (dx, dgamma, dbeta)', async () => {
-    for (const [rows, n] of [[1, 3], [17, 3], [3, 17], [65, 17], [2, 65]]) {
+    for (const [rows, n] of [[1, 3], [17, 3], [3, 17], [65, 17], [2, 65], ...ROW_SHAPES]) {
       await checkGrad({
         shapes: [[rows!, n!], [n!], [n!]],
         gpu: ([x, g, b]) => ag.layerNorm(x!, g!, b!),
@@ -65,6 +70,7 @@ describe('row ops', () => {
     for (const n of SIZES) {
       await checkGrad({ shapes: [[3, n]], gpu: ([x]) => ag.l2normalize(x!), ref: ([x]) => l2normalizeRef(x!) });
     }
+    for (const shape of ROW_SHAPES) await checkGrad({ shapes: [shape], gpu: ([x]) => ag.l2normalize(x!), ref: ([x]) => l2normalizeRef(x!) });
     await checkGrad({ shapes: [[5, 17], [3, 17]], gpu: ([a, b]) => ag.cosineSimilarity(a!, b!), ref: ([a, b]) => cosineSimilarityRef(a!, b!) });
     await checkGrad({ shapes: [[1, 3], [65, 3]], gpu: ([a, b]) => ag.cosineDistance(a!, b!), ref: ([a, b]) => cosineDistanceRef(a!, b!) });
   });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BINARY, binary, binaryRef, UNARY, unary, unaryRef, type BinaryOp, type UnaryOp } from '../../src/ops/elementwise.js';
 import { broadcastTo, gather, gatherRef, permute, permuteRef, transpose } from '../../src/ops/layout.js';
 import { matmul, matmulDims, matmulRef } from '../../src/ops/matmul.js';
-import { REDUCE, reduce, reduceRef, type ReduceOp } from '../../src/ops/reduce.js';
+import { REDUCE, reduce, reduceRef, reduceStrategy, splitAxis, type ReduceOp } from '../../src/ops/reduce.js';
 import { host } from '../../src/tensor/host.js';
 import { tensorFrom, tidy } from '../../src/tensor/tensor.js';
 import { AWKWARD, checkOp } from '../helpers/check-op.js';
@@ -78,6 +78,13 @@ describe('reductions along an axis', () => {
         }
       }
       await checkOp({ shapes: [[5, 1000]], gpu: ([x]) => reduce(op, x!, -1, true), ref: ([x]) => reduceRef(op, x!, -1, true), atol: 1e-4 });
+      // Both kernels, at the shapes of a train step: a position-embedding gradient summed over the batch and a
+      // bias gradient summed over rows (serial), long rows (workgroup).
+      for (const [shape, axis, strategy] of [[[4, 3072], 0, 'serial'], [[300, 65], 0, 'serial'], [[2, 129, 17], 1, 'workgroup'], [[7, 5000], 1, 'workgroup']] as const) {
+        const { n, inner } = splitAxis(shape, axis);
+        expect(reduceStrategy(n, inner), `[${shape.join(', ')}] axis ${axis}`).toBe(strategy);
+        await checkOp({ shapes: [[...shape]], gpu: ([x]) => reduce(op, x!, axis), ref: ([x]) => reduceRef(op, x!, axis), rtol: 1e-5, atol: 1e-4 });
+      }
     });
   }
 });

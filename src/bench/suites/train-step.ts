@@ -30,7 +30,7 @@ export function trainStepFlop(vit: ViTConfig, bert: BertConfig, batch: number): 
   return 3 * (image + text);
 }
 
-function trainStepCase(ctx: SuiteContext, preset: PresetName, batch: number): BenchCase {
+export function trainStepCase(ctx: SuiteContext, preset: PresetName, batch: number): BenchCase {
   const vit = VIT_PRESETS[preset];
   const bert = BERT_PRESETS[preset];
   return {
