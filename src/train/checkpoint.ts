@@ -8,13 +8,14 @@
 // losses as one that never stopped.
 import { createHash } from 'node:crypto';
 import { Rng } from '../data/rng.js';
-import { readSafetensors, writeSafetensors, type ReadTensor, type WriteTensor } from '../io/safetensors.js';
+import { readSafetensors, writeSafetensors, type WriteTensor } from '../io/safetensors.js';
 import { DropoutStream } from '../models/transformer.js';
 import type { Module } from '../nn/module.js';
 import type { AdamW } from '../ops/optim.js';
 import { Tensor } from '../tensor/tensor.js';
+import { bad, checkpointStep, checksumParts, checkTensors, CHECKPOINT_FORMAT, parameterEntries, parseMeta, verifyChecksum } from './checkpoint-model.js';
 
-export const CHECKPOINT_FORMAT = 'medtrim-checkpoint/1';
+export { CHECKPOINT_FORMAT };
 
 /** Randomness whose state a checkpoint carries: sfc32 generators (data order, augmentation) and dropout streams. */
 export type RandomSource = Rng | DropoutStream;
@@ -71,17 +72,10 @@ function randomRecord(source: RandomSource): RandomRecord {
 
 // ---- saving
 
-function checksum(tensors: Iterable<[string, Float32Array]>): string {
+function sha256(parts: readonly Uint8Array[]): string {
   const hash = createHash('sha256');
-  for (const [name, data] of [...tensors].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    hash.update(name);
-    hash.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  }
+  for (const part of parts) hash.update(part);
   return hash.digest('hex');
-}
-
-function parameterEntries(modules: Record<string, Module>): [string, Tensor][] {
-  return Object.entries(modules).flatMap(([moduleName, m]) => [...m.namedParameters()].map(([name, t]): [string, Tensor] => [`param/${moduleName}.${name}`, t]));
 }
 
 function adamwRecord(opt: AdamW): AdamWRecord {
@@ -105,41 +99,15 @@ export async function saveCheckpoint(path: string, state: CheckpointState): Prom
     config: JSON.stringify(state.config),
     adamw: JSON.stringify(adamwRecord(state.optimizer)),
     random: JSON.stringify(random),
-    sha256: checksum(data),
+    sha256: sha256(checksumParts(data)),
   });
 }
 
 // ---- loading
 
-function bad(path: string, problem: string): never {
-  throw new Error(`checkpoint ${path}: ${problem}`);
-}
-
-function parseMeta<T>(path: string, metadata: Record<string, string>, key: string): T {
-  const text = metadata[key];
-  if (text === undefined) bad(path, `metadata has no '${key}'`);
-  try {
-    return JSON.parse(text) as T;
-  } catch (err) {
-    bad(path, `metadata '${key}' is not valid JSON (${(err as Error).message})`);
-  }
-}
-
 const sameNames = (a: Iterable<string>, b: Iterable<string>) => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-
-function checkTensors(path: string, tensors: Map<string, ReadTensor>, expected: [string, Tensor][]): void {
-  const wanted = new Set(expected.map(([name]) => name));
-  const extra = [...tensors.keys()].filter((n) => !wanted.has(n));
-  if (extra.length) bad(path, `unexpected tensors ${extra.slice(0, 5).join(', ')} (a checkpoint of a different model?)`);
-  for (const [name, t] of expected) {
-    const found = tensors.get(name);
-    if (!found) bad(path, `tensor '${name}' is missing (a checkpoint of a different model?)`);
-    if (found.dtype !== 'F32') bad(path, `tensor '${name}' is ${found.dtype}, checkpoints hold F32`);
-    if (found.shape.join(',') !== t.shape.join(',')) bad(path, `tensor '${name}' has shape [${found.shape.join(', ')}], the model has [${t.shape.join(', ')}]`);
-  }
-}
 
 function checkAdamW(path: string, saved: AdamWRecord, opt: AdamW): void {
   if (!isObject(saved)) bad(path, "metadata 'adamw' is not an object");
@@ -179,22 +147,19 @@ function restoreRandom(saved: Record<string, RandomRecord>, sources: Record<stri
  */
 export async function loadCheckpoint(path: string, target: Omit<CheckpointState, 'step' | 'config'> & { config?: unknown }): Promise<{ step: number; config: unknown }> {
   const { tensors, metadata } = await readSafetensors(path).catch((err: Error) => bad(path, err.message));
-  if (metadata.format !== CHECKPOINT_FORMAT) bad(path, `format is ${JSON.stringify(metadata.format)}, expected '${CHECKPOINT_FORMAT}'`);
-  const step = Number(metadata.step);
-  if (!Number.isSafeInteger(step) || step < 0) bad(path, `step ${JSON.stringify(metadata.step)} is not a count`);
+  const step = checkpointStep(path, metadata);
   const config = parseMeta<unknown>(path, metadata, 'config');
   if (target.config !== undefined && JSON.stringify(config) !== JSON.stringify(target.config)) bad(path, `saved config ${JSON.stringify(config)} differs from the given ${JSON.stringify(target.config)}`);
   const { m, v } = adamwMoments(target.optimizer);
   const entries: [string, Tensor][] = [...parameterEntries(target.modules), ['adamw/m', m], ['adamw/v', v]];
   checkTensors(path, tensors, entries);
-  const data = new Map([...tensors].map(([name, t]) => [name, t.data as Float32Array]));
-  if (checksum(data) !== metadata.sha256) bad(path, 'tensor data does not match its SHA-256 checksum (corrupted file)');
+  await verifyChecksum(path, tensors, metadata.sha256, sha256);
   const adamw = parseMeta<AdamWRecord>(path, metadata, 'adamw');
   checkAdamW(path, adamw, target.optimizer);
   const random = parseMeta<Record<string, RandomRecord>>(path, metadata, 'random');
   checkRandom(path, random, target.random);
 
-  for (const [name, t] of entries) t.runtime.upload(t, data.get(name)!);
+  for (const [name, t] of entries) t.runtime.upload(t, tensors.get(name)!.data as Float32Array);
   target.optimizer.steps = adamw.steps;
   target.optimizer.lr = adamw.lr;
   restoreRandom(random, target.random);

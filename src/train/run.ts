@@ -3,25 +3,17 @@
 // report (report.html, loss.png, precision.png). Resuming reads the directory back and continues exactly.
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createSyntheticDataset } from '../data/synthetic/dataset.js';
 import type { Runtime } from '../gpu/runtime.js';
-import { BERT_PRESETS, VIT_PRESETS } from '../models/config.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { writeRunReport, type RunReportData } from '../report/index.js';
-import { BertTokenizer } from '../text/tokenizer.js';
 import { loadVocab, saveVocab, type Vocab } from '../text/vocab.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { resolveConfig, type TrainConfig } from './config.js';
 import { evaluate, type EvalResult } from './evaluate.js';
-import { domainVocab, DualEncoder, modelConfigs, Trainer, TrainingData, type StepLog } from './trainer.js';
+import { assembleRun, RUN_FILES, runVocab } from './run-setup.js';
+import { DualEncoder, Trainer, TrainingData, type StepLog } from './trainer.js';
 
-export const RUN_FILES = {
-  config: 'config.json',
-  vocab: 'vocab.txt',
-  log: 'log.jsonl',
-  checkpoint: 'checkpoint.safetensors',
-  eval: 'eval.json',
-} as const;
+export { RUN_FILES };
 
 /** Everything a run needs in memory: data, model, optimizer (inside the trainer). */
 export interface LoadedRun {
@@ -41,10 +33,7 @@ function readJson(path: string): unknown {
 }
 
 function build(rt: Runtime, dir: string, config: TrainConfig, vocab: Vocab): LoadedRun {
-  const { vit, bert } = modelConfigs(config, vocab.tokens.length);
-  const dataset = createSyntheticDataset({ seed: config.dataSeed, size: vit.imageSize, count: config.dataCount });
-  const data = new TrainingData(dataset, new BertTokenizer(vocab), config.maxTokens, config.seed);
-  const model = new DualEncoder(rt, vit, bert, config.seed);
+  const { data, model } = assembleRun(rt, config, vocab);
   return { dir, config, data, model, trainer: new Trainer(rt, config, model, data) };
 }
 
@@ -64,8 +53,7 @@ export async function createRun(rt: Runtime, dir: string, overrides: Record<stri
   }
   const config = resolveConfig(overrides);
   mkdirSync(dir, { recursive: true });
-  // The preset's vocabulary size is an upper bound: a small corpus learns fewer tokens.
-  const vocab = domainVocab(createSyntheticDataset({ seed: config.dataSeed, size: VIT_PRESETS[config.preset].imageSize, count: config.dataCount }), BERT_PRESETS[config.preset].vocabSize);
+  const vocab = runVocab(config);
   await writeFileAtomic(join(dir, RUN_FILES.config), JSON.stringify(config, null, 2) + '\n');
   await saveVocab(join(dir, RUN_FILES.vocab), vocab);
   return build(rt, dir, config, vocab);

@@ -1,7 +1,11 @@
-// The demo page (web/index.html): shows the WebGPU adapter the engine runs on and a self-check of a few
-// kernels against their float64 references, on the same code path as Node above the adapter.
+// The demo page (web/index.html): shows the WebGPU adapter the engine runs on, loads the served training run
+// (or trains one in the page) for report→image and image→report search (src/web/lib/demo-ui.ts), and runs a
+// self-check of a few kernels against their float64 references, on the same code path as Node.
+import ontology from 'medtrim:ontology';
 import { adapterLine } from '../bench/format.js';
+import { setOntologySources, type OntologyFile } from '../ober/ontology.js';
 import { bootEngine, element, fillDescriptionList, fillTable, showFatal, type MedtrimPageApi } from './lib/boot.js';
+import { startDemo } from './lib/demo-ui.js';
 import { caseInputs, KERNEL_CASES, maxAbsDifference, runCaseOnGpu, runCaseReference } from './lib/kernel-cases.js';
 
 const SELF_CHECK_SEED = 1;
@@ -73,8 +77,10 @@ function showSelfCheck(rows: SelfCheckRow[]): void {
 }
 
 async function main(): Promise<void> {
+  setOntologySources(ontology as Record<OntologyFile, string>);
   const api = await bootEngine();
   showAdapter(api);
+  await startDemo(api);
   showSelfCheck(await selfCheck(api));
 }
 

@@ -34,6 +34,8 @@ function startDemo(args: string[]): Promise<number> {
 beforeAll(async () => {
   runDir = mkdtempSync(join(tmpdir(), 'medtrim-run-'));
   writeFileSync(join(runDir, 'metrics.json'), '{"loss":[1,0.5]}');
+  // Only served here, never parsed: the page's tests (demo-run.test.ts) use a real run.
+  for (const file of ['config.json', 'vocab.txt', 'checkpoint.safetensors']) writeFileSync(join(runDir, file), '');
   port = await startDemo(['--port', '0', '--open-browser', 'no', '--run', runDir]);
 });
 
@@ -66,6 +68,19 @@ describe('medtrim demo', () => {
     const r = spawnSync(process.execPath, ['bin/medtrim.js', 'demo', '--open-browser', 'maybe'], { encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stderr.trim()).toBe("medtrim demo: --open-browser must be yes or no, got 'maybe'");
+  });
+
+  it('tells whether a run is served in /site/site.json', async () => {
+    const info = await rawRequest(port, 'GET', '/site/site.json');
+    expect(info.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(info.body)).toEqual({ run: '/run/' });
+    expect((await rawRequest(port, 'GET', '/site/other.json')).status).toBe(404);
+  });
+
+  it('rejects a --run directory that holds no run, naming the missing files', () => {
+    const r = spawnSync(process.execPath, ['bin/medtrim.js', 'demo', '--open-browser', 'no', '--port', '0', '--run', tmpdir()], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(`medtrim demo: --run ${tmpdir()}: config.json, vocab.txt, checkpoint.safetensors missing (not a run written by medtrim train, or no checkpoint yet)`);
   });
 
   it('says when the port is taken', () => {

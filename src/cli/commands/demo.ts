@@ -1,6 +1,9 @@
 // `medtrim demo [--port N] [--open-browser yes|no] [--run DIR]`: serves the browser demo on 127.0.0.1.
 import { spawn } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { RUN_FILES } from '../../train/run-setup.js';
 import { startDemoSite } from '../../web/node/demo-site.js';
 import type { Command } from '../main.js';
 
@@ -8,13 +11,16 @@ const HELP = `usage: medtrim demo [--port N] [--open-browser yes|no] [--run DIR]
 
 Builds the browser bundle if it is missing or stale, then serves the demo pages on 127.0.0.1 only
 (never on other interfaces) until interrupted:
-  /            web/ (index.html: adapter and engine self-check; bench.html: kernel benchmarks)
+  /            web/ (index.html: adapter, engine self-check, retrieval and in-page training;
+               bench.html: kernel benchmarks)
   /dist/       the bundle (dist/web/)
-  /run/        DIR, read-only, when --run DIR is given
+  /run/        DIR, read-only, when --run DIR is given: a run written by medtrim train, whose
+               checkpoint the page loads for report→image and image→report search
 
   --port N              port to listen on (default 8080; 0 picks a free one)
   --open-browser yes|no open the page in the system browser (default: yes when a display is available)
-  --run DIR             also serve DIR under /run/
+  --run DIR             serve the training run in DIR under /run/ (it must hold config.json, vocab.txt
+                        and checkpoint.safetensors)
 
 WebGPU in Chrome on Linux may need --enable-unsafe-webgpu.`;
 
@@ -22,6 +28,13 @@ function parsePort(text: string): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer from 0 to 65535, got '${text}'`);
   return port;
+}
+
+/** The page needs these files of a run; a directory without them is a mistake better reported here. */
+function checkRunDir(dir: string): void {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`--run ${dir}: no such directory`);
+  const missing = [RUN_FILES.config, RUN_FILES.vocab, RUN_FILES.checkpoint].filter((f) => !existsSync(join(dir, f)));
+  if (missing.length) throw new Error(`--run ${dir}: ${missing.join(', ')} missing (not a run written by medtrim train, or no checkpoint yet)`);
 }
 
 function hasDisplay(): boolean {
@@ -53,6 +66,7 @@ const demo: Command = {
     }
     const open = values['open-browser'] ?? (hasDisplay() ? 'yes' : 'no');
     if (open !== 'yes' && open !== 'no') throw new Error(`--open-browser must be yes or no, got '${open}'`);
+    if (values.run !== undefined) checkRunDir(values.run);
     const site = await startDemoSite({ port: parsePort(values.port!), runDir: values.run, log: console.log });
     console.log(`medtrim demo: serving ${site.url} (kernel benchmarks: ${site.url}bench.html${values.run ? `, run directory: ${site.url}run/` : ''}); Ctrl-C stops`);
     if (open === 'yes') openBrowser(site.url);

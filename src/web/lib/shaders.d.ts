@@ -3,3 +3,9 @@ declare module 'medtrim:shaders' {
   const table: Record<string, string>;
   export default table;
 }
+
+// The OBER ontology files scripts/build-web.ts embeds: { 'classes.json': JSON text, … }.
+declare module 'medtrim:ontology' {
+  const table: Record<string, string>;
+  export default table;
+}

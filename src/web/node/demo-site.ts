@@ -1,5 +1,6 @@
 // The demo site: web/ at '/', the browser bundle (dist/web/, rebuilt first when stale) at '/dist/', and
-// optionally a training run directory at '/run/' (checkpoints, the data set's test split) — read-only.
+// optionally a training run directory at '/run/' (config, vocabulary, checkpoint) — read-only — and
+// '/site/site.json', which tells the page whether a run is served (so it never has to probe for a 404).
 import { fileURLToPath } from 'node:url';
 import { ensureWebBundle, WEB_BUNDLE_DIR } from '../../../scripts/build-web.js';
 import { startStaticServer, type Mount, type StaticServer } from './static-server.js';
@@ -13,10 +14,18 @@ export interface DemoSiteOptions {
   log?: (line: string) => void;
 }
 
+/** What /site/site.json says; the page reads it at start-up. */
+export interface SiteInfo {
+  /** URL prefix of the served run directory, or null. */
+  run: string | null;
+}
+
 export function demoMounts(runDir?: string): Mount[] {
+  const info: SiteInfo = { run: runDir ? '/run/' : null };
   const mounts: Mount[] = [
     { prefix: '/', dir: WEB_PAGES_DIR },
     { prefix: '/dist/', dir: WEB_BUNDLE_DIR },
+    { prefix: '/site/', files: { 'site.json': JSON.stringify(info) } },
   ];
   if (runDir) mounts.push({ prefix: '/run/', dir: runDir });
   return mounts;

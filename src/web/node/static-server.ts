@@ -1,17 +1,17 @@
 // A read-only static file server for the demo pages, on 127.0.0.1 only. Each mount maps a URL prefix to a
 // directory (web/ at `/`, dist/web/ at `/dist/`, and later a run directory or a data split); a request
-// is served only if it names a regular file whose real path lies inside its mount's real directory.
+// is served only if it names a regular file whose real path lies inside its mount's real directory. A mount
+// may instead hold a few generated files in memory (the demo's site.json), served only under their exact names.
 import { createReadStream, realpathSync, type Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, isAbsolute, join, relative, sep } from 'node:path';
 
-export interface Mount {
+export type Mount = {
   /** URL path prefix, starting and ending with '/', e.g. '/' or '/dist/'. */
   prefix: string;
-  dir: string;
-}
+} & ({ dir: string } | { files: Record<string, string> });
 
 export interface StaticServer {
   server: Server;
@@ -90,7 +90,7 @@ function inside(root: string, path: string): boolean {
 }
 
 /** The real path of the file a request names (a directory's index.html), checked to stay inside the mount. */
-async function resolveFile(mount: Mount, rootReal: string, rest: string[]): Promise<{ path: string; stats: Stats }> {
+async function resolveFile(mount: Mount & { dir: string }, rootReal: string, rest: string[]): Promise<{ path: string; stats: Stats }> {
   let candidate = join(rootReal, ...rest);
   if (!inside(rootReal, candidate)) throw new HttpError(400, 'path leaves the served directory');
   let stats: Stats;
@@ -125,14 +125,23 @@ async function handle(req: IncomingMessage, res: ServerResponse, mounts: readonl
       throw new HttpError(405, 'method not allowed');
     }
     const { mount, rest } = findMount(mounts, safeSegments(req.url ?? ''));
-    const file = await resolveFile(mount, realRoots.get(mount)!, rest);
-    res.writeHead(200, {
-      'content-type': contentType(file.path),
-      'content-length': file.stats.size,
+    const headers = (path: string, bytes: number) => ({
+      'content-type': contentType(path),
+      'content-length': bytes,
       // A development server: never let the browser keep a bundle that was just rebuilt.
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
     });
+    if ('files' in mount) {
+      const name = rest.join('/');
+      if (!Object.hasOwn(mount.files, name)) throw new HttpError(404, `not found under ${mount.prefix}`);
+      const body = mount.files[name]!;
+      res.writeHead(200, headers(name, Buffer.byteLength(body)));
+      res.end(head ? undefined : body);
+      return;
+    }
+    const file = await resolveFile(mount, realRoots.get(mount)!, rest);
+    res.writeHead(200, headers(file.path, file.stats.size));
     if (head) res.end();
     else createReadStream(file.path).on('error', () => res.destroy()).pipe(res);
   } catch (err) {
@@ -145,6 +154,7 @@ function checkMounts(mounts: readonly Mount[]): Map<Mount, string> {
   const roots = new Map<Mount, string>();
   for (const m of mounts) {
     if (!/^\/(?:[^/]+\/)*$/.test(m.prefix)) throw new Error(`mount prefix '${m.prefix}' must start and end with '/'`);
+    if (!('dir' in m)) continue;
     try {
       roots.set(m, realpathSync(m.dir));
     } catch {
