@@ -1,7 +1,11 @@
 // Fused attention backward, part 2 (FlashAttention-2 order): for a block of ROWS keys, stream query tiles and
 // accumulate dV = Pᵀ·dO and dK = scale·dSᵀ·Q in registers, reading P and dS from the scratch that part 1
-// wrote ([batch·heads, seq_q, key_quads], 4 keys per vec4) instead of recomputing them.
+// wrote ([batch·heads, seq_q, key_quads], 4 keys per vec4) instead of recomputing them. Each invocation owns
+// KEY_BLOCKS blocks of 4 keys (ROWS = 4·KEY_BLOCKS·WG_Y keys a workgroup); src/ops/attention.ts picks KEY_BLOCKS
+// per adapter.
 {{COMMON}}
+const KEY_BLOCKS = {{KEY_BLOCKS}}u;
+override KEY_QUADS: u32 = WG_Y * KEY_BLOCKS;
 @group(0) @binding(2) var<storage, read> q: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> d_out: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> probs: array<vec4<f32>>;
@@ -11,8 +15,8 @@
 
 var<workgroup> q_tile: array<vec4<f32>, COLS * DQ>; // [query][quad]
 var<workgroup> do_tile: array<vec4<f32>, COLS * DQ>;
-var<workgroup> p_tile: array<vec4<f32>, COLS * WG_Y>; // [query][key quad]
-var<workgroup> ds_tile: array<vec4<f32>, COLS * WG_Y>;
+var<workgroup> p_tile: array<vec4<f32>, COLS * KEY_QUADS>; // [query][key quad]
+var<workgroup> ds_tile: array<vec4<f32>, COLS * KEY_QUADS>;
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
@@ -22,10 +26,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let q_base = b * params.q_batch + (bh % params.heads) * params.q_head;
   let kv_base = b * params.kv_batch + (bh % params.heads) * params.kv_head;
   let row0 = wid.x * ROWS;
-  // Column i of acc_dk[t] / acc_dv[t] is key i's head-dim quad t (see attention_forward.wgsl on matrices).
-  var acc_dk: array<mat4x4<f32>, TQ>;
-  var acc_dv: array<mat4x4<f32>, TQ>;
-  let keys = vec4<u32>(row0 + lid.y * 4u) + vec4<u32>(0u, 1u, 2u, 3u);
+  // Column i of acc_dk[kb·TQ + t] / acc_dv[…] is key i of block kb, head-dim quad t (see attention_forward.wgsl).
+  var acc_dk: array<mat4x4<f32>, KEY_BLOCKS * TQ>;
+  var acc_dv: array<mat4x4<f32>, KEY_BLOCKS * TQ>;
+  let own_quad0 = lid.y * KEY_BLOCKS;
 
   // Under the causal mask, queries before the first key of the block attend to none of it.
   let start = select(0u, row0, params.causal != 0u);
@@ -43,9 +47,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       do_tile[e] = dov;
     }
     // Part 1 wrote only the key tiles a query block can attend to: anything else reads as 0 here.
-    for (var e = li; e < COLS * WG_Y; e += THREADS) {
-      let query = col0 + e / WG_Y;
-      let key_quad = row0 / 4u + e % WG_Y;
+    for (var e = li; e < COLS * KEY_QUADS; e += THREADS) {
+      let query = col0 + e / KEY_QUADS;
+      let key_quad = row0 / 4u + e % KEY_QUADS;
       let kept = attends4(b, vec4<u32>(query), vec4<u32>(key_quad * 4u) + vec4<u32>(0u, 1u, 2u, 3u));
       var pv = vec4<f32>(0.0);
       var dsv = vec4<f32>(0.0);
@@ -61,25 +65,29 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 
     // Queries outer, head-dim quads inner: each P / dS vec4 is read once per tile, not once per quad.
     for (var c = 0u; c < COLS; c++) {
-      let pv = p_tile[c * WG_Y + lid.y];
-      let dsv = ds_tile[c * WG_Y + lid.y];
-      for (var t = 0u; t < TQ; t++) {
-        let dov = do_tile[c * DQ + lid.x + t * WG_X];
-        let qv = q_tile[c * DQ + lid.x + t * WG_X];
-        acc_dv[t] += mat4x4<f32>(dov * pv.x, dov * pv.y, dov * pv.z, dov * pv.w);
-        acc_dk[t] += mat4x4<f32>(qv * dsv.x, qv * dsv.y, qv * dsv.z, qv * dsv.w);
+      for (var kb = 0u; kb < KEY_BLOCKS; kb++) {
+        let pv = p_tile[c * KEY_QUADS + own_quad0 + kb];
+        let dsv = ds_tile[c * KEY_QUADS + own_quad0 + kb];
+        for (var t = 0u; t < TQ; t++) {
+          let dov = do_tile[c * DQ + lid.x + t * WG_X];
+          let qv = q_tile[c * DQ + lid.x + t * WG_X];
+          acc_dv[kb * TQ + t] += mat4x4<f32>(dov * pv.x, dov * pv.y, dov * pv.z, dov * pv.w);
+          acc_dk[kb * TQ + t] += mat4x4<f32>(qv * dsv.x, qv * dsv.y, qv * dsv.z, qv * dsv.w);
+        }
       }
     }
   }
 
-  for (var i = 0u; i < 4u; i++) {
-    let key = keys[i];
-    if (key >= params.seq_k) { break; }
-    for (var t = 0u; t < TQ; t++) {
-      let quad = lid.x + t * WG_X;
-      if (quad < HEAD_QUADS) {
-        dk[kv_base + key * params.kv_row + quad] = acc_dk[t][i] * params.scale;
-        dv[kv_base + key * params.kv_row + quad] = acc_dv[t][i];
+  for (var kb = 0u; kb < KEY_BLOCKS; kb++) {
+    for (var i = 0u; i < 4u; i++) {
+      let key = row0 + (own_quad0 + kb) * 4u + i;
+      if (key >= params.seq_k) { break; }
+      for (var t = 0u; t < TQ; t++) {
+        let quad = lid.x + t * WG_X;
+        if (quad < HEAD_QUADS) {
+          dk[kv_base + key * params.kv_row + quad] = acc_dk[kb * TQ + t][i] * params.scale;
+          dv[kv_base + key * params.kv_row + quad] = acc_dv[kb * TQ + t][i];
+        }
       }
     }
   }

@@ -24,6 +24,10 @@ override DQ: u32 = WG_X * TQ;
 override ROWS: u32 = WG_Y * 4u;
 override COLS: u32 = WG_X * 4u;
 override THREADS: u32 = WG_X * WG_Y;
+// Where the forward and dQ kernels read an invocation's own 4 query rows from in the score loop: registers, filled
+// once (llvmpipe, whose lane-varying workgroup-memory reads are gathers), or the staged tile on every key tile
+// (elsewhere; src/ops/attention.ts decides).
+override ROWS_IN_REGISTERS: bool = false;
 // WGSL has no -inf literal: the lowest finite f32 stands for log 0 (masked scores, lse of an all-masked row).
 const NEG_BIG = -3.4028234663852886e38;
 

@@ -23,6 +23,11 @@ var<workgroup> v_tile: array<vec4<f32>, COLS * DQ>; // [key][quad]
 var<workgroup> p_tile: array<vec4<f32>, COLS * WG_Y>; // [key][row quad]: P transposed, 4 rows per vec4
 var<workgroup> row_part: array<vec4<f32>, WG_Y * WG_X>; // 4 rows' partial max (per tile), then partial sums
 
+/** Staged rows r…r+3 of q at head-dim quad `quad`, transposed (column i = row r + i). */
+fn q_rows(r: u32, quad: u32) -> mat4x4<f32> {
+  return transpose(mat4x4<f32>(q_tile[r + quad], q_tile[r + DQ + quad], q_tile[r + 2u * DQ + quad], q_tile[r + 3u * DQ + quad]));
+}
+
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
@@ -45,6 +50,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   var acc: array<mat4x4<f32>, TQ>;
   let rows = vec4<u32>(row0 + lid.y * 4u) + vec4<u32>(0u, 1u, 2u, 3u);
 
+  // Column i of q_own[quad] is row i's head-dim quad `quad` (filled only with ROWS_IN_REGISTERS).
+  var q_own: array<mat4x4<f32>, HEAD_QUADS>;
+  let qr = lid.y * 4u * DQ;
+  if (ROWS_IN_REGISTERS) {
+    workgroupBarrier();
+    for (var quad = 0u; quad < HEAD_QUADS; quad++) {
+      q_own[quad] = q_rows(qr, quad);
+    }
+  }
   let end = key_end(row0);
   for (var col0 = 0u; col0 < end; col0 += COLS) {
     workgroupBarrier();
@@ -61,13 +75,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
     workgroupBarrier();
 
-    let qr = lid.y * 4u * DQ;
     let kr = lid.x * 4u * DQ;
     var s = mat4x4<f32>();
-    for (var quad = 0u; quad < DQ; quad++) {
-      let q4 = mat4x4<f32>(q_tile[qr + quad], q_tile[qr + DQ + quad], q_tile[qr + 2u * DQ + quad], q_tile[qr + 3u * DQ + quad]);
+    for (var quad = 0u; quad < HEAD_QUADS; quad++) {
+      var q4: mat4x4<f32>;
+      if (ROWS_IN_REGISTERS) {
+        q4 = q_own[quad];
+      } else {
+        q4 = q_rows(qr, quad);
+      }
       let k4 = mat4x4<f32>(k_tile[kr + quad], k_tile[kr + DQ + quad], k_tile[kr + 2u * DQ + quad], k_tile[kr + 3u * DQ + quad]);
-      s += transpose(q4) * k4;
+      s += q4 * k4;
     }
     let key0 = col0 + lid.x * 4u;
     s = mat4x4<f32>(masked_scores(s[0], b, rows, key0), masked_scores(s[1], b, rows, key0 + 1u),

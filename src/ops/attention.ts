@@ -133,23 +133,42 @@ function tileCandidates(rt: Runtime): AttentionTiles[] {
   return rt.gpu.info.backend === 'gles' ? WIDE_FIRST : NARROW_FIRST;
 }
 
+/**
+ * ROWS_IN_REGISTERS (attention_common.wgsl) per adapter: on llvmpipe, holding each invocation's query rows in
+ * registers made the forward and dQ kernels ≈15% faster; on SwiftShader, which spills per-invocation arrays to
+ * memory, it gained nothing measurable, so it keeps reading the tiles.
+ */
+function rowsInRegisters(rt: Runtime, kernel: AttentionKernel): boolean {
+  return rt.gpu.info.backend === 'gles' && kernel !== 'backward_dkdv';
+}
+
 /** Head-dim quads each invocation accumulates. */
 function quadsPerThread(tiles: AttentionTiles, headDim: number): number {
   return Math.ceil(headDim / 4 / tiles.WG_X);
 }
 
-function workgroupBytes(kernel: AttentionKernel, tiles: AttentionTiles, headDim: number): number {
+/**
+ * Blocks of 4 keys each dK/dV invocation owns (KEY_BLOCKS in attention_backward_dkdv.wgsl): 2 on llvmpipe, where
+ * each dO/Q quad read from the tiles then serves twice the keys (≈5–10% faster at seq 256); 1 elsewhere
+ * (SwiftShader spills the larger accumulators). The other kernels own 1.
+ */
+function keyBlocks(rt: Runtime, kernel: AttentionKernel): number {
+  return kernel === 'backward_dkdv' && rt.gpu.info.backend === 'gles' ? 2 : 1;
+}
+
+function workgroupBytes(kernel: AttentionKernel, tiles: AttentionTiles, headDim: number, blocks: number): number {
   const s = STAGING[kernel];
-  const rows = 4 * tiles.WG_Y;
+  const rows = 4 * tiles.WG_Y * blocks;
   const cols = 4 * tiles.WG_X;
   const dq = tiles.WG_X * quadsPerThread(tiles, headDim);
-  return 16 * (s.rowTiles * rows * dq + s.colTiles * cols * dq + s.scoreTiles * cols * tiles.WG_Y) + 4 * s.scalars(tiles);
+  return 16 * (s.rowTiles * rows * dq + s.colTiles * cols * dq + s.scoreTiles * cols * tiles.WG_Y * blocks) + 4 * s.scalars(tiles);
 }
 
 /** The largest tiling of `kernel` the device's workgroup storage and invocation limits allow. */
 export function attentionTiles(rt: Runtime, kernel: AttentionKernel, headDim: number): AttentionTiles {
   const storage = rt.limits.maxComputeWorkgroupStorageSize ?? 16384;
-  const fits = (t: AttentionTiles) => t.WG_X * t.WG_Y <= rt.maxInvocations && workgroupBytes(kernel, t, headDim) <= storage;
+  const blocks = keyBlocks(rt, kernel);
+  const fits = (t: AttentionTiles) => t.WG_X * t.WG_Y <= rt.maxInvocations && workgroupBytes(kernel, t, headDim, blocks) <= storage;
   const tiles = tileCandidates(rt).find(fits);
   if (!tiles) throw new Error(`attention: head dim ${headDim} does not fit in ${storage} bytes of workgroup storage`);
   return tiles;
@@ -157,12 +176,13 @@ export function attentionTiles(rt: Runtime, kernel: AttentionKernel, headDim: nu
 
 function launch(rt: Runtime, kernel: AttentionKernel, g: AttentionGeometry, opts: AttentionOptions, buffers: Record<string, Tensor>): void {
   const tiles = attentionTiles(rt, kernel, g.headDim);
+  const blocks = keyBlocks(rt, kernel);
+  const rowsPerGroup = 4 * tiles.WG_Y * blocks;
   const compiled = rt.kernel({
     shader: `attention_${kernel}`,
-    template: { COMMON: shaderSource('attention_common'), HEAD_QUADS: String(g.headDim / 4), TQ: String(quadsPerThread(tiles, g.headDim)) },
-    constants: { ...tiles },
+    template: { COMMON: shaderSource('attention_common'), HEAD_QUADS: String(g.headDim / 4), TQ: String(quadsPerThread(tiles, g.headDim)), KEY_BLOCKS: String(blocks) },
+    constants: { ...tiles, ROWS: rowsPerGroup, ROWS_IN_REGISTERS: rowsInRegisters(rt, kernel) ? 1 : 0 },
   });
-  const rowsPerGroup = 4 * tiles.WG_Y;
   const blockRows = kernel === 'backward_dkdv' ? g.seqK : g.seqQ;
   // Strides go to the kernels in quads (every one is a multiple of the head dim, itself a multiple of 4).
   const uniforms = {
