@@ -143,7 +143,7 @@ class DemoPage implements MedtrimDemoApi {
   async search(report: string, k: number): Promise<Hit[]> {
     const hits = await this.api.exclusive(() => this.ready.searchText(report, k));
     element('image-results').replaceChildren(...hits.map((h) => this.thumbnail(h)));
-    element('image-results-title').textContent = `Test images nearest to the report (top ${k})`;
+    element('image-results-title').textContent = `Test images nearest to the report (top ${hits.length})`;
     this.shown('search-status', `${hits.length} images for the report`);
     return hits;
   }
@@ -166,7 +166,7 @@ class DemoPage implements MedtrimDemoApi {
       return item;
     });
     element('report-results').replaceChildren(...items);
-    element('report-results-title').textContent = `Test reports nearest to image ${this.ready.samples[this.ready.position(index)]!.id} (top ${k})`;
+    element('report-results-title').textContent = `Test reports nearest to image ${this.ready.samples[this.ready.position(index)]!.id} (top ${hits.length})`;
     element('report-query').replaceChildren(this.thumbnail({ index, id: this.ready.samples[this.ready.position(index)]!.id }));
     this.shown('search-status', `${hits.length} reports for the image`);
     return hits;
