@@ -11,6 +11,7 @@ import { attentionBackward, attentionForward } from '../src/ops/attention.js';
 import { Tensor, tensorFrom, tidy } from '../src/tensor/tensor.js';
 import { adapterLine, adapterTag, markdownTable, writeResults } from './lib/report.js';
 import { timeInterleaved } from './lib/timing.js';
+import { runScript } from './lib/run-script.js';
 
 const BATCH = 2;
 const HEADS = 4;
@@ -132,10 +133,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+runScript(main);

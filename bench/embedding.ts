@@ -11,6 +11,7 @@ import { Tensor, tensorFrom } from '../src/tensor/tensor.js';
 import { randomData } from '../test/helpers/random.js';
 import { adapterLine, adapterTag, markdownTable, writeResults } from './lib/report.js';
 import { timeInterleaved } from './lib/timing.js';
+import { runScript } from './lib/run-script.js';
 
 interface Case {
   name: string;
@@ -120,10 +121,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+runScript(main);

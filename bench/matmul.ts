@@ -11,6 +11,7 @@ import { tensorFrom } from '../src/tensor/tensor.js';
 import { adapterLine, adapterTag, markdownTable, readResults, writeResults } from './lib/report.js';
 import { startTfjs, type TfjsPeer } from './lib/tfjs-peer.js';
 import { timeInterleaved } from './lib/timing.js';
+import { runScript } from './lib/run-script.js';
 
 interface Case {
   a: number[];
@@ -195,10 +196,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+runScript(main);

@@ -12,6 +12,7 @@ import { Runtime } from '../src/gpu/runtime.js';
 import { VIT_PRESETS, type PresetName } from '../src/models/config.js';
 import { tidy } from '../src/tensor/tensor.js';
 import { adapterLine, adapterTag, markdownTable, writeResults } from './lib/report.js';
+import { runScript } from './lib/run-script.js';
 
 const HELP = 'usage: npx tsx bench/profile-step.ts [--backend swiftshader|native|auto] [--preset tiny|small|base] [--batch N] [--top N]';
 
@@ -96,10 +97,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+runScript(main);
