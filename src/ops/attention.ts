@@ -134,9 +134,10 @@ function tileCandidates(rt: Runtime): AttentionTiles[] {
 }
 
 /**
- * ROWS_IN_REGISTERS (attention_common.wgsl) per adapter: on llvmpipe, holding each invocation's query rows in
- * registers made the forward and dQ kernels ≈15% faster; on SwiftShader, which spills per-invocation arrays to
- * memory, it gained nothing measurable, so it keeps reading the tiles.
+ * ROWS_IN_REGISTERS (attention_common.wgsl) per adapter: on llvmpipe, each invocation's query rows in registers
+ * (with keyBlocks below: fused forward+backward at seq 256 went from 1.63–1.67× to 1.84–1.89× tfjs in
+ * `medtrim bench attention --quick --backend gles`); SwiftShader spills per-invocation arrays to memory and was not
+ * faster, so it keeps reading the tiles.
  */
 function rowsInRegisters(rt: Runtime, kernel: AttentionKernel): boolean {
   return rt.gpu.info.backend === 'gles' && kernel !== 'backward_dkdv';
@@ -149,8 +150,8 @@ function quadsPerThread(tiles: AttentionTiles, headDim: number): number {
 
 /**
  * Blocks of 4 keys each dK/dV invocation owns (KEY_BLOCKS in attention_backward_dkdv.wgsl): 2 on llvmpipe, where
- * each dO/Q quad read from the tiles then serves twice the keys (≈5–10% faster at seq 256); 1 elsewhere
- * (SwiftShader spills the larger accumulators). The other kernels own 1.
+ * each dO/Q quad read from the tiles then serves twice the keys (see rowsInRegisters for the measurement); 1
+ * elsewhere (SwiftShader spills the larger accumulators and ran slower). The other kernels own 1.
  */
 function keyBlocks(rt: Runtime, kernel: AttentionKernel): number {
   return kernel === 'backward_dkdv' && rt.gpu.info.backend === 'gles' ? 2 : 1;
