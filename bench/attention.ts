@@ -1,13 +1,14 @@
 // Fused attention vs attention composed of our own ops (matmul Q·Kᵀ, scale, softmax, matmul P·V, and for the
 // backward the autograd rules of those ops: matmul products plus the softmax backward), on the same adapter.
 //   npx tsx bench/attention.ts [--backend gles|swiftshader|native|auto] [--runs N]   (or MEDTRIM_BACKEND=…)
-// Each run records the ops, submits, and waits for onSubmittedWorkDone; the median of the timed runs (after a
-// warm-up, fused and composed interleaved) is reported. Results go to bench/results/attention-<adapter>.{md,json}.
+// Both fused variants (tiled, stream: src/ops/attention.ts) are timed; the ratio is against the one the adapter
+// uses. Each run records the ops, submits, and waits for onSubmittedWorkDone; the median of the timed runs (after
+// a warm-up, all interleaved) is reported. Results go to bench/results/attention-<adapter>.{md,json}.
 import { parseArgs } from 'node:util';
 import { backward, matmul, requireGrad, scale, softmax } from '../src/autograd/index.js';
 import { acquireGpu, type BackendChoice } from '../src/gpu/device.js';
 import { Runtime } from '../src/gpu/runtime.js';
-import { attentionBackward, attentionForward } from '../src/ops/attention.js';
+import { ATTENTION_VARIANTS, attentionBackward, attentionForward, attentionVariant, useAttentionVariant, type AttentionVariant } from '../src/ops/attention.js';
 import { Tensor, tensorFrom, tidy } from '../src/tensor/tensor.js';
 import { adapterLine, adapterTag, markdownTable, writeResults } from './lib/report.js';
 import { timeInterleaved } from './lib/timing.js';
@@ -90,6 +91,7 @@ async function main(): Promise<number> {
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got '${values.runs}'`);
   const gpu = await acquireGpu({ backend: values.backend as BackendChoice | undefined });
   const rt = new Runtime(gpu);
+  const defaultVariant = attentionVariant(rt);
   const rows: string[][] = [];
   const json: unknown[] = [];
   try {
@@ -98,20 +100,38 @@ async function main(): Promise<number> {
       const n = shape.reduce((p, d) => p * d, 1);
       const [q, k, v, dOut] = [1, 2, 3, 4].map((seed) => tensorFrom(rt, randomFloats(n, seed), shape));
       const inputs: Inputs = { q: q!, k: k!, v: v!, dOut: dOut! };
-      const fusedOut = () => tidy(() => attentionForward(q!, k!, v!).out);
-      const checks = {
-        forward: await maxAbsDiff([fusedOut()], [composedForward(inputs)]),
-        backward: await maxAbsDiff(fusedGradients(inputs), composedGradients(inputs)),
+      // Each fused variant pins itself while it records; the composed path does not use attention.
+      const pinned = (variant: AttentionVariant, work: () => Tensor | Tensor[]) => () => {
+        useAttentionVariant(rt, variant);
+        try {
+          return work();
+        } finally {
+          useAttentionVariant(rt, undefined);
+        }
       };
-      const cases: [string, () => Tensor | Tensor[], () => Tensor | Tensor[], number][] = [
-        ['forward', fusedOut, () => composedForward(inputs), checks.forward],
-        ['forward+backward', () => fusedGradients(inputs), () => composedGradients(inputs), checks.backward],
+      const fusedOut = () => tidy(() => attentionForward(q!, k!, v!).out);
+      const passes: [string, () => Tensor | Tensor[], () => Tensor | Tensor[]][] = [
+        ['forward', fusedOut, () => composedForward(inputs)],
+        ['forward+backward', () => fusedGradients(inputs), () => composedGradients(inputs)],
       ];
-      for (const [pass, fused, composed, diff] of cases) {
-        const [tf, tc] = await timeInterleaved([run(rt, fused), run(rt, composed)], { warmup: 1, runs });
-        const ratio = tc!.seconds / tf!.seconds;
-        rows.push([String(seq), pass, (tf!.seconds * 1000).toFixed(1), (tc!.seconds * 1000).toFixed(1), `${ratio.toFixed(2)}×`, diff.toExponential(1)]);
-        json.push({ seq, pass, fusedSeconds: tf!.runs, composedSeconds: tc!.runs, ratio, maxAbsDiff: diff });
+      for (const [pass, fused, composed] of passes) {
+        let diff = 0;
+        for (const variant of ATTENTION_VARIANTS) diff = Math.max(diff, await maxAbsDiff([pinned(variant, fused)()].flat(), [composed()].flat()));
+        const timings = await timeInterleaved([...ATTENTION_VARIANTS.map((variant) => run(rt, pinned(variant, fused))), run(rt, composed)], { warmup: 1, runs });
+        const tc = timings.at(-1)!;
+        const seconds = Object.fromEntries(ATTENTION_VARIANTS.map((variant, i) => [variant, timings[i]!]));
+        const ratio = tc.seconds / seconds[defaultVariant]!.seconds;
+        rows.push([String(seq), pass, ...ATTENTION_VARIANTS.map((variant) => (seconds[variant]!.seconds * 1000).toFixed(1)), (tc.seconds * 1000).toFixed(1), `${ratio.toFixed(2)}×`, diff.toExponential(1)]);
+        json.push({
+          seq,
+          pass,
+          variant: defaultVariant,
+          fusedSeconds: seconds[defaultVariant]!.runs,
+          variantSeconds: Object.fromEntries(ATTENTION_VARIANTS.map((variant) => [variant, seconds[variant]!.runs])),
+          composedSeconds: tc.runs,
+          ratio,
+          maxAbsDiff: diff,
+        });
         console.log(rows.at(-1)!.join('  '));
       }
       for (const t of [q, k, v, dOut]) t!.dispose();
@@ -119,16 +139,17 @@ async function main(): Promise<number> {
   } finally {
     gpu.release();
   }
-  const header = ['seq', 'pass', 'fused ms', 'composed ms', 'composed / fused', 'max abs diff (fused vs composed)'];
+  const header = ['seq', 'pass', ...ATTENTION_VARIANTS.map((variant) => `fused ${variant} ms`), 'composed ms', `composed / fused (${defaultVariant})`, 'max abs diff (fused vs composed)'];
   const markdown = [
     `# Attention: fused vs composed (batch ${BATCH}, ${HEADS} heads, head dim ${HEAD_DIM}, no mask)`,
     '',
     `Adapter: ${adapterLine(gpu.info)}. Median of ${runs} runs after a warm-up, wall time until onSubmittedWorkDone.`,
     'Composed = matmul(q, kᵀ) → scale → softmax → matmul(p, v) with our ops; its backward is their autograd rules.',
+    `Fused: both kernel variants (src/ops/attention.ts); this adapter uses '${defaultVariant}', the ratio is against it.`,
     '',
     markdownTable(header, rows),
   ].join('\n');
-  const written = writeResults(`attention-${adapterTag(gpu.info)}`, markdown, { adapter: gpu.info, batch: BATCH, heads: HEADS, headDim: HEAD_DIM, results: json });
+  const written = writeResults(`attention-${adapterTag(gpu.info)}`, markdown, { adapter: gpu.info, batch: BATCH, heads: HEADS, headDim: HEAD_DIM, variant: defaultVariant, results: json });
   console.log(`\n${markdown}\n\nwrote ${written.md}`);
   return 0;
 }

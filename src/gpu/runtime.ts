@@ -17,6 +17,12 @@ export interface KernelSpec {
   shader: string;
   /** `{{KEY}}` placeholders replaced in the source (used to generate variants, e.g. the elementwise op). */
   template?: Record<string, string>;
+  /**
+   * Register-blocking counts: a line `@each(NAME) …` is repeated NAME times with `$NAME` replaced by 0, 1, …, and so
+   * is every line between `@each(NAME)` alone on a line and `@end` — for per-invocation state that must be separate
+   * variables rather than an array indexed in a loop (see expandRepeats).
+   */
+  repeat?: Record<string, number>;
   /** Pipeline-overridable constants (tile sizes, workgroup sizes, flags). */
   constants?: Record<string, number>;
   entryPoint?: string;
@@ -72,6 +78,39 @@ function expandIncludes(name: string, seen: string[] = []): string {
   return shaderSource(name).replace(/^#include "(\w+)"\s*$/gm, (_, inc: string) => expandIncludes(inc, [...seen, name]));
 }
 
+/**
+ * Expands `@each(NAME)` lines and blocks (KernelSpec.repeat). Separate variables per block, not arrays: llvmpipe
+ * keeps unrolled scalars in registers and on the stack, where a loop over an array of per-block state was
+ * measured no faster than one block (exp: fused attention forward, 8 rows per invocation).
+ */
+export function expandRepeats(source: string, repeat: Record<string, number>, shader: string): string {
+  const lines = source.split('\n');
+  const out: string[] = [];
+  const copies = (name: string, body: string[]) => {
+    const n = repeat[name];
+    if (n === undefined) throw new GpuError(`shader ${shader}: @each(${name}) has no count in the kernel's 'repeat'`);
+    for (let i = 0; i < n; i++) out.push(...body.map((line) => line.replaceAll(`$${name}`, String(i))));
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const each = /^(\s*)@each\((\w+)\)\s*(.*)$/.exec(line);
+    if (!each) {
+      out.push(line);
+      continue;
+    }
+    const [, indent, name, rest] = each as unknown as [string, string, string, string];
+    if (rest) {
+      copies(name, [indent + rest]);
+      continue;
+    }
+    const end = lines.findIndex((l, j) => j > i && /^\s*@end\s*$/.test(l));
+    if (end < 0) throw new GpuError(`shader ${shader}: @each(${name}) block without @end`);
+    copies(name, lines.slice(i + 1, end));
+    i = end;
+  }
+  return out.join('\n');
+}
+
 export class Runtime {
   readonly device: GPUDevice;
   readonly pool: BufferPool;
@@ -120,6 +159,7 @@ export class Runtime {
     // spliced into a comment would break the shader).
     let source = expandIncludes(spec.shader).replace(/\/\/[^\n]*/g, '');
     for (const [key, value] of Object.entries(spec.template ?? {})) source = source.replaceAll(`{{${key}}}`, value);
+    if (spec.repeat || source.includes('@each(')) source = expandRepeats(source, spec.repeat ?? {}, spec.shader);
     const constants = spec.constants ?? {};
     const key = `${source}\u0000${JSON.stringify(Object.entries(constants).sort())}\u0000${spec.entryPoint ?? ''}`;
     const cached = this.kernels.get(key);
@@ -132,6 +172,7 @@ export class Runtime {
   private compile(spec: KernelSpec, source: string, constants: Record<string, number>): Kernel {
     // Short template values (an op's expression) name the variant; long ones (shared WGSL) by their key.
     const variant = Object.entries(spec.template ?? {}).map(([key, value]) => (value.length <= 40 && !value.includes('\n') ? value : key));
+    for (const [key, count] of Object.entries(spec.repeat ?? {})) variant.push(`${key}×${count}`);
     const name = spec.shader + (variant.length ? `[${variant.join(',')}]` : '');
     const unresolved = /\{\{(\w+)\}\}/.exec(source);
     if (unresolved) throw new GpuError(`kernel '${name}': template value {{${unresolved[1]}}} not given`);

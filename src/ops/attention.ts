@@ -1,10 +1,11 @@
 // Fused scaled-dot-product attention, flash-style (shaders/attention_*.wgsl): the forward streams key/value
-// tiles through workgroup memory with an online softmax and saves only the log-sum-exp per query row; the
-// backward (FlashAttention-2) recomputes probabilities from it in two kernels — one per query block for dQ
-// (which also computes delta = rowsum(dO∘O) and writes P and dS to a scratch), one per key block for dK and
-// dV (reading P and dS back instead of recomputing them) — so no float atomics are needed. The scratch is
-// 2 × batch·heads·seqQ·⌈seqK/4⌉·16 bytes, freed when the backward's kernels are recorded: on the CPU adapters
+// blocks with an online softmax and saves only the log-sum-exp per query row; the backward (FlashAttention-2)
+// recomputes probabilities from it in two kernels — one per query block for dQ (which also computes
+// delta = rowsum(dO∘O) and writes P and dS to a scratch), one per key block for dK and dV (reading P and dS back
+// instead of recomputing them) — so no float atomics are needed. The scratch is
+// 2 × batch·heads·4⌈seqQ/4⌉·⌈seqK/4⌉·16 bytes, freed when the backward's kernels are recorded: on the CPU adapters
 // we run on, a second recomputation of QKᵀ and dO·Vᵀ cost more than storing them (bench/attention.ts).
+// Each kernel comes in two variants (AttentionVariant below): tiles in workgroup memory, or streaming.
 // Float64 references for both directions sit beside the launchers.
 //
 // Layout: 'bhsd' is [batch, heads, seq, headDim]; 'bshd' is [batch, seq, heads, headDim] or, with `heads`
@@ -13,7 +14,7 @@
 // A query row with no attendable key (all padding, or causal with no key) has output 0, gradients 0 and
 // lse = LOG_ZERO.
 import { record } from '../autograd/graph.js';
-import type { Runtime } from '../gpu/runtime.js';
+import type { Kernel, Runtime } from '../gpu/runtime.js';
 import { shaderSource } from '../gpu/shader-source.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor, type Shape } from '../tensor/tensor.js';
@@ -175,16 +176,90 @@ export function attentionTiles(rt: Runtime, kernel: AttentionKernel, headDim: nu
   return tiles;
 }
 
-function launch(rt: Runtime, kernel: AttentionKernel, g: AttentionGeometry, opts: AttentionOptions, buffers: Record<string, Tensor>): void {
-  const tiles = attentionTiles(rt, kernel, g.headDim);
+/**
+ * How the fused kernels split the work. 'tiled' (attention_*.wgsl) stages tiles of the other side in workgroup
+ * memory behind barriers, each invocation owning a 4×4 block of the score tile: the GPU shape, and SwiftShader's.
+ * 'stream' (attention_*_stream.wgsl) has no workgroup memory: each invocation owns 4 rows in registers and the
+ * workgroup's invocations read the same keys (or queries) straight from storage, one address for all SIMD lanes:
+ * llvmpipe's shape: `npx tsx bench/attention.ts --backend gles` times both (seq 256, forward+backward: tiled
+ * 130 ms, stream 57 ms, composed of our matmul and softmax 86 ms).
+ */
+export type AttentionVariant = 'tiled' | 'stream';
+export const ATTENTION_VARIANTS: readonly AttentionVariant[] = ['tiled', 'stream'];
+
+const pinnedVariant = new WeakMap<Runtime, AttentionVariant>();
+
+/** Pins the variant a runtime's attention uses (tests and benchmarks run both); undefined restores the default. */
+export function useAttentionVariant(rt: Runtime, variant: AttentionVariant | undefined): void {
+  if (variant) pinnedVariant.set(rt, variant);
+  else pinnedVariant.delete(rt);
+}
+
+export function attentionVariant(rt: Runtime): AttentionVariant {
+  return pinnedVariant.get(rt) ?? (rt.gpu.info.backend === 'gles' ? 'stream' : 'tiled');
+}
+
+/** Invocations of a 'stream' workgroup: one llvmpipe SIMD register of lanes (8 × f32 with AVX2). */
+const STREAM_LANES = 8;
+
+/** Storage bindings each 'stream' kernel reads rows of through `<name>_quads`. */
+const STREAM_READS: Record<AttentionKernel, string[]> = {
+  forward: ['q', 'k', 'v'],
+  backward_dq: ['q', 'k', 'v', 'out', 'd_out'],
+  backward_dkdv: ['q', 'd_out'],
+};
+
+/**
+ * WGSL `<name>_quads(base, stride, row0, count, quad)` per binding: a mat4x4 whose column i is head-dim quad `quad`
+ * of row row0 + i (at base + row·stride + quad), zero for rows at or past `count` — the read itself is clamped
+ * into the buffer, and the select keeps a neighbouring head's rows or stale pool memory (possibly NaN) out.
+ */
+function quadReaders(bindings: string[]): string {
+  const column = (name: string, i: number) => `select(vec4<f32>(0.0), ${name}[at + ${i}u * stride], row0 + ${i}u < count)`;
+  return bindings
+    .map((name) => `fn ${name}_quads(base: u32, stride: u32, row0: u32, count: u32, quad: u32) -> mat4x4<f32> {
+  let at = base + row0 * stride + quad;
+  return mat4x4<f32>(${[0, 1, 2, 3].map((i) => column(name, i)).join(', ')});
+}`)
+    .join('\n');
+}
+
+/**
+ * Row blocks (of 4) each 'stream' invocation owns, for a kernel splitting `rows` rows: 2 from 64 rows on (seq 256,
+ * forward alone: 24 → 16 ms, composed 34 ms; 4 blocks was faster still at seq 256 but idles lanes at 64 and takes
+ * ~50 s to compile), 1 below, where 8 rows an invocation would leave most lanes idle.
+ */
+function streamRowBlocks(rows: number): number {
+  return rows >= 64 ? 2 : 1;
+}
+
+function compileKernel(rt: Runtime, kernel: AttentionKernel, headDim: number, rows: number): { compiled: Kernel; rowsPerGroup: number } {
+  const common = { COMMON: shaderSource('attention_common'), HEAD_QUADS: String(headDim / 4) };
+  if (attentionVariant(rt) === 'stream') {
+    const blocks = streamRowBlocks(rows);
+    const rowsPerGroup = 4 * blocks * STREAM_LANES;
+    const compiled = rt.kernel({
+      shader: `attention_${kernel}_stream`,
+      template: { ...common, TQ: '1', ROW_BLOCKS: String(blocks), READERS: quadReaders(STREAM_READS[kernel]) },
+      repeat: { R: blocks },
+      constants: { WG_X: STREAM_LANES, WG_Y: 1, ROWS: rowsPerGroup },
+    });
+    return { compiled, rowsPerGroup };
+  }
+  const tiles = attentionTiles(rt, kernel, headDim);
   const blocks = keyBlocks(rt, kernel);
   const rowsPerGroup = 4 * tiles.WG_Y * blocks;
   const compiled = rt.kernel({
     shader: `attention_${kernel}`,
-    template: { COMMON: shaderSource('attention_common'), HEAD_QUADS: String(g.headDim / 4), TQ: String(quadsPerThread(tiles, g.headDim)), KEY_BLOCKS: String(blocks) },
+    template: { ...common, TQ: String(quadsPerThread(tiles, headDim)), KEY_BLOCKS: String(blocks) },
     constants: { ...tiles, ROWS: rowsPerGroup, ROWS_IN_REGISTERS: rowsInRegisters(rt, kernel) ? 1 : 0 },
   });
+  return { compiled, rowsPerGroup };
+}
+
+function launch(rt: Runtime, kernel: AttentionKernel, g: AttentionGeometry, opts: AttentionOptions, buffers: Record<string, Tensor>): void {
   const blockRows = kernel === 'backward_dkdv' ? g.seqK : g.seqQ;
+  const { compiled, rowsPerGroup } = compileKernel(rt, kernel, g.headDim, blockRows);
   // Strides go to the kernels in quads (every one is a multiple of the head dim, itself a multiple of 4).
   const uniforms = {
     seq_q: g.seqQ,
@@ -248,7 +323,8 @@ export function attentionBackward(
   }
   if (describe(lse.shape) !== describe([g.batch, g.heads, g.seqQ])) throw new Error(`attention backward: lse ${describe(lse.shape)} should be [${g.batch}, ${g.heads}, ${g.seqQ}]`);
   const rt = q.runtime;
-  const scratch: Shape = [g.batch * g.heads, g.seqQ, Math.ceil(g.seqK / 4), 4];
+  // Rows rounded up to whole query quads: the 'stream' kernels store P and dS as 4×4 blocks.
+  const scratch: Shape = [g.batch * g.heads, 4 * Math.ceil(g.seqQ / 4), Math.ceil(g.seqK / 4), 4];
   const [probs, dscores] = [new Tensor(rt, scratch), new Tensor(rt, scratch)];
   const dq = new Tensor(rt, q.shape);
   const dk = new Tensor(rt, k.shape);

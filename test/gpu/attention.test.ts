@@ -1,7 +1,15 @@
 // Fused attention forward and backward against the float64 reference, on awkward shapes, both layouts,
 // with padding masks, causal masks and query rows that have no key left to attend to.
 import { describe, expect, it } from 'vitest';
-import { attentionBackward, attentionBackwardRef, attentionForward, attentionRef, type AttentionOptions } from '../../src/ops/attention.js';
+import {
+  ATTENTION_VARIANTS,
+  attentionBackward,
+  attentionBackwardRef,
+  attentionForward,
+  attentionRef,
+  useAttentionVariant,
+  type AttentionOptions,
+} from '../../src/ops/attention.js';
 import { host, type HostTensor } from '../../src/tensor/host.js';
 import { sizeOf, tensorFrom, tidyAsync, type DType, type Tensor } from '../../src/tensor/tensor.js';
 import { expectClose, gpuRuntime, randomData } from '../helpers/gpu.js';
@@ -37,29 +45,35 @@ function hostRandom(shape: number[], seed: number): HostTensor {
 }
 
 describe('fused attention vs the float64 reference', () => {
-  for (const c of CASES) {
-    it(c.name, async () => {
+  // Both kernel variants on every adapter, whichever one the adapter uses by default.
+  for (const c of CASES.flatMap((base) => ATTENTION_VARIANTS.map((variant) => ({ ...base, variant })))) {
+    it(`${c.name} (${c.variant})`, async () => {
       const rt = await gpuRuntime();
-      const [q, k, v, dOut] = [hostRandom(c.q, 1), hostRandom(c.k, 2), hostRandom(c.k, 3), hostRandom(c.q, 4)];
-      const padding = c.padding ? host(c.padding.flat(), [c.padding.length, c.padding[0]!.length]) : undefined;
-      const refOpts = { ...c.opts, keyPadding: padding };
-      const expected = attentionRef(q!, k!, v!, refOpts);
-      const expectedGrads = attentionBackwardRef(q!, k!, v!, dOut!, refOpts);
-      const before = rt.pool.liveBytes;
-      await tidyAsync(async () => {
-        const t = (h: HostTensor): Tensor => tensorFrom(rt, h.data, h.shape);
-        const opts: AttentionOptions = { ...c.opts, keyPadding: padding && tensorFrom(rt, padding.data, padding.shape, c.paddingDtype ?? 'f32') };
-        const [tq, tk, tv] = [t(q!), t(k!), t(v!)];
-        const { out, lse } = attentionForward(tq, tk, tv, opts);
-        const { dq, dk, dv } = attentionBackward(tq, tk, tv, out, lse, t(dOut!), opts);
-        expect(out.shape).toEqual(c.q);
-        expectClose(await out.read(), expected.out, 1e-4, 2e-5);
-        expectClose(await lse.read(), expected.lse, 1e-5, 2e-5);
-        expectClose(await dq.read(), expectedGrads.dq, 1e-4, 3e-5);
-        expectClose(await dk.read(), expectedGrads.dk, 1e-4, 3e-5);
-        expectClose(await dv.read(), expectedGrads.dv, 1e-4, 3e-5);
-      });
-      expect(rt.pool.liveBytes).toBe(before);
+      useAttentionVariant(rt, c.variant);
+      try {
+        const [q, k, v, dOut] = [hostRandom(c.q, 1), hostRandom(c.k, 2), hostRandom(c.k, 3), hostRandom(c.q, 4)];
+        const padding = c.padding ? host(c.padding.flat(), [c.padding.length, c.padding[0]!.length]) : undefined;
+        const refOpts = { ...c.opts, keyPadding: padding };
+        const expected = attentionRef(q!, k!, v!, refOpts);
+        const expectedGrads = attentionBackwardRef(q!, k!, v!, dOut!, refOpts);
+        const before = rt.pool.liveBytes;
+        await tidyAsync(async () => {
+          const t = (h: HostTensor): Tensor => tensorFrom(rt, h.data, h.shape);
+          const opts: AttentionOptions = { ...c.opts, keyPadding: padding && tensorFrom(rt, padding.data, padding.shape, c.paddingDtype ?? 'f32') };
+          const [tq, tk, tv] = [t(q!), t(k!), t(v!)];
+          const { out, lse } = attentionForward(tq, tk, tv, opts);
+          const { dq, dk, dv } = attentionBackward(tq, tk, tv, out, lse, t(dOut!), opts);
+          expect(out.shape).toEqual(c.q);
+          expectClose(await out.read(), expected.out, 1e-4, 2e-5);
+          expectClose(await lse.read(), expected.lse, 1e-5, 2e-5);
+          expectClose(await dq.read(), expectedGrads.dq, 1e-4, 3e-5);
+          expectClose(await dk.read(), expectedGrads.dk, 1e-4, 3e-5);
+          expectClose(await dv.read(), expectedGrads.dv, 1e-4, 3e-5);
+        });
+        expect(rt.pool.liveBytes).toBe(before);
+      } finally {
+        useAttentionVariant(rt, undefined);
+      }
     });
   }
 
