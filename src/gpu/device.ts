@@ -53,7 +53,8 @@ interface Candidate {
   open(): Promise<{ gpu: GPU; adapter: GPUAdapter | null } | null>;
 }
 
-function isSoftware(info: GPUAdapterInfo): boolean {
+/** Whether an adapter is a CPU rasterizer (SwiftShader, llvmpipe, …), by the names it reports. */
+export function isSoftware(info: Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'device' | 'description'>): boolean {
   const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
   return /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render/.test(text);
 }

@@ -14,6 +14,7 @@
 // A query row with no attendable key (all padding, or causal with no key) has output 0, gradients 0 and
 // lse = LOG_ZERO.
 import { record } from '../autograd/graph.js';
+import { isSoftware } from '../gpu/device.js';
 import type { Kernel, Runtime } from '../gpu/runtime.js';
 import { shaderSource } from '../gpu/shader-source.js';
 import type { HostTensor } from '../tensor/host.js';
@@ -178,11 +179,11 @@ export function attentionTiles(rt: Runtime, kernel: AttentionKernel, headDim: nu
 
 /**
  * How the fused kernels split the work. 'tiled' (attention_*.wgsl) stages tiles of the other side in workgroup
- * memory behind barriers, each invocation owning a 4×4 block of the score tile: the GPU shape, and SwiftShader's.
- * 'stream' (attention_*_stream.wgsl) has no workgroup memory: each invocation owns 4 rows in registers and the
- * workgroup's invocations read the same keys (or queries) straight from storage, one address for all SIMD lanes:
- * llvmpipe's shape: `npx tsx bench/attention.ts --backend gles` times both (seq 256, forward+backward: tiled
- * 130 ms, stream 57 ms, composed of our matmul and softmax 86 ms).
+ * memory behind barriers, each invocation owning a 4×4 block of the score tile: the GPU shape.
+ * 'stream' (attention_*_stream.wgsl) has no workgroup memory: each invocation owns 4 or 8 rows in registers and
+ * the workgroup's invocations read the same keys (or queries) straight from storage: the CPU rasterizers' shape.
+ * `npx tsx bench/attention.ts` times both; seq 256, forward+backward: llvmpipe tiled 130 ms, stream 57 ms,
+ * composed of our matmul and softmax 86 ms; SwiftShader 2056 / 763 / 1496 ms.
  */
 export type AttentionVariant = 'tiled' | 'stream';
 export const ATTENTION_VARIANTS: readonly AttentionVariant[] = ['tiled', 'stream'];
@@ -195,8 +196,9 @@ export function useAttentionVariant(rt: Runtime, variant: AttentionVariant | und
   else pinnedVariant.delete(rt);
 }
 
+/** The pinned variant, else 'stream' on a CPU rasterizer and 'tiled' on a GPU. */
 export function attentionVariant(rt: Runtime): AttentionVariant {
-  return pinnedVariant.get(rt) ?? (rt.gpu.info.backend === 'gles' ? 'stream' : 'tiled');
+  return pinnedVariant.get(rt) ?? (isSoftware(rt.gpu.info) ? 'stream' : 'tiled');
 }
 
 /** Invocations of a 'stream' workgroup: one llvmpipe SIMD register of lanes (8 × f32 with AVX2). */
