@@ -109,6 +109,9 @@ const STAGING: Record<AttentionKernel, { rowTiles: number; colTiles: number; sco
   backward_dkdv: { rowTiles: 0, colTiles: 2, scoreTiles: 2, scalars: () => 0 },
 };
 
+// The 'tiled' variant's choices below were measured on the CPU adapters, when it still ran there (it runs there now
+// only when pinned, as in tests and bench/attention.ts); on GPUs, where it is the default, they are not tuned yet —
+// scripts/bench-gpu.sh times it.
 // Tilings in order of preference, per adapter (measured with each kernel alone, seq 64 and 256, head dim 64).
 // llvmpipe runs fastest with 8 invocations across the head dim (2 quads each): smaller per-invocation
 // accumulators. SwiftShader prefers 4 across (4 quads each): fewer, larger workgroups.
