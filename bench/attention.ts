@@ -72,12 +72,21 @@ async function maxAbsDiff(a: Tensor[], b: Tensor[]): Promise<number> {
   return worst;
 }
 
-/** A timed run: records `work`, waits for the GPU, frees what it made. */
-function run(rt: Runtime, work: () => Tensor | Tensor[]): () => Promise<void> {
+/**
+ * Calls of the op recorded into each timed submission: 4 at seq 64, 1 from 128 on. A single seq-64 call is a few
+ * milliseconds on llvmpipe, where run-to-run jitter of a millisecond or two (thread wake-ups; measured with single
+ * calls: 5.4–10.5 ms for the same fused forward+backward) would decide the ratio.
+ */
+function callsPerRun(seq: number): number {
+  return Math.max(1, Math.round((128 / seq) ** 2));
+}
+
+/** A timed run: records `work` `calls` times, waits for the GPU, frees what it made. */
+function run(rt: Runtime, work: () => Tensor | Tensor[], calls: number): () => Promise<void> {
   return async () => {
-    const made = work();
+    const made = Array.from({ length: calls }, () => work());
     await rt.sync();
-    for (const t of [made].flat()) t.dispose();
+    for (const t of made.flat()) t.dispose();
   };
 }
 
@@ -117,7 +126,9 @@ async function main(): Promise<number> {
       for (const [pass, fused, composed] of passes) {
         let diff = 0;
         for (const variant of ATTENTION_VARIANTS) diff = Math.max(diff, await maxAbsDiff([pinned(variant, fused)()].flat(), [composed()].flat()));
-        const timings = await timeInterleaved([...ATTENTION_VARIANTS.map((variant) => run(rt, pinned(variant, fused))), run(rt, composed)], { warmup: 1, runs });
+        const calls = callsPerRun(seq);
+        const timed = await timeInterleaved([...ATTENTION_VARIANTS.map((variant) => run(rt, pinned(variant, fused), calls)), run(rt, composed, calls)], { warmup: 3, runs });
+        const timings = timed.map((t) => ({ seconds: t.seconds / calls, runs: t.runs.map((r) => r / calls) }));
         const tc = timings.at(-1)!;
         const seconds = Object.fromEntries(ATTENTION_VARIANTS.map((variant, i) => [variant, timings[i]!]));
         const ratio = tc.seconds / seconds[defaultVariant]!.seconds;
@@ -129,6 +140,7 @@ async function main(): Promise<number> {
           fusedSeconds: seconds[defaultVariant]!.runs,
           variantSeconds: Object.fromEntries(ATTENTION_VARIANTS.map((variant) => [variant, seconds[variant]!.runs])),
           composedSeconds: tc.runs,
+          callsPerRun: calls,
           ratio,
           maxAbsDiff: diff,
         });
@@ -143,7 +155,7 @@ async function main(): Promise<number> {
   const markdown = [
     `# Attention: fused vs composed (batch ${BATCH}, ${HEADS} heads, head dim ${HEAD_DIM}, no mask)`,
     '',
-    `Adapter: ${adapterLine(gpu.info)}. Median of ${runs} runs after a warm-up, wall time until onSubmittedWorkDone.`,
+    `Adapter: ${adapterLine(gpu.info)}. Median of ${runs} runs after 3 warm-ups, wall time until onSubmittedWorkDone, per call (calls a run: ${SEQS.map((seq) => `seq ${seq} ${callsPerRun(seq)}`).join(', ')}).`,
     'Composed = matmul(q, kᵀ) → scale → softmax → matmul(p, v) with our ops; its backward is their autograd rules.',
     `Fused: both kernel variants (src/ops/attention.ts); this adapter uses '${defaultVariant}', the ratio is against it.`,
     '',
