@@ -2,7 +2,7 @@
 // shaders/unary.wgsl or shaders/binary.wgsl) and its float64 CPU reference.
 import { record } from '../autograd/graph.js';
 import { grid1d, type Runtime } from '../gpu/runtime.js';
-import { broadcastShapes, broadcastStrides, forEachBroadcast, type HostTensor } from '../tensor/host.js';
+import { broadcastShapes, broadcastStrides, collapseBroadcast, forEachBroadcast, type HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 
 const WG = 64;
@@ -73,17 +73,12 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(a.shape, b.shape);
   if (shape.length > MAX_RANK) throw new Error(`${op}: rank ${shape.length} exceeds ${MAX_RANK}`);
   const out = new Tensor(rt, shape);
-  const kernel = rt.kernel({ shader: 'binary', template: { EXPR: BINARY[op].wgsl }, constants: { WG } });
+  const dims = collapseBroadcast(shape, broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape));
+  const kernel = rt.kernel({ shader: 'binary', template: { EXPR: BINARY[op].wgsl }, constants: { WG, RANK: dims.shape.length } });
   rt.dispatch(
     kernel,
     { a, b, out },
-    {
-      count: out.size,
-      rank: shape.length,
-      out_shape: packDims(shape),
-      a_strides: packDims(broadcastStrides(a.shape, shape)),
-      b_strides: packDims(broadcastStrides(b.shape, shape)),
-    },
+    { count: out.size, out_shape: packDims(dims.shape), a_strides: packDims(dims.a), b_strides: packDims(dims.b) },
     grid1d(out.size, WG),
   );
   return out;

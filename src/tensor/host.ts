@@ -31,6 +31,32 @@ export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
   return outShape.map((_, i) => (i < offset || shape[i - offset] === 1 ? 0 : strides[i - offset]!));
 }
 
+/**
+ * The same element-to-element mapping with fewest dimensions: extent-1 dimensions dropped and neighbours merged
+ * wherever both operands walk them as one (stride of the outer = stride of the inner × its extent, which includes
+ * two broadcast dimensions). Same-shape operands become rank 1; a bias add [n, c] + [c] stays rank 2.
+ */
+export function collapseBroadcast(outShape: Shape, aStrides: number[], bStrides: number[]): { shape: number[]; a: number[]; b: number[] } {
+  const shape: number[] = [];
+  const a: number[] = [];
+  const b: number[] = [];
+  outShape.forEach((extent, d) => {
+    if (extent === 1) return;
+    const last = shape.length - 1;
+    if (last >= 0 && a[last] === aStrides[d]! * extent && b[last] === bStrides[d]! * extent) {
+      shape[last]! *= extent;
+      a[last] = aStrides[d]!;
+      b[last] = bStrides[d]!;
+      return;
+    }
+    shape.push(extent);
+    a.push(aStrides[d]!);
+    b.push(bStrides[d]!);
+  });
+  if (shape.length === 0) return { shape: [1], a: [0], b: [0] };
+  return { shape, a, b };
+}
+
 /** Calls fn(outIndex, aIndex, bIndex) for every element of the broadcast result. */
 export function forEachBroadcast(outShape: Shape, aStrides: number[], bStrides: number[], fn: (i: number, ia: number, ib: number) => void): void {
   const n = sizeOf(outShape);

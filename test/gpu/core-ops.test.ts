@@ -37,6 +37,9 @@ describe('binary ops with broadcasting', () => {
     [[3, 1, 17], [1, 65, 1]],
     [[1], [129]],
     [[2, 3, 1, 5], [3, 17, 1]],
+    // Collapse to rank 1 and to rank 2 (a bias over merged rows) before launch.
+    [[4, 5, 6], [4, 5, 6]],
+    [[4, 1, 5, 6], [5, 6]],
   ];
   for (const op of Object.keys(BINARY) as BinaryOp[]) {
     it(op, async () => {
