@@ -176,8 +176,9 @@ async function main(): Promise<number> {
     const rt = new Runtime(gpu);
     const peer = await startTfjs(gpu);
     const adapter = adapterLine(gpu.info);
-    const tiles = matmulTiles(rt);
-    console.log(`adapter: ${adapter}\ntfjs adapter: ${peer.adapter}\nour tiles: ${JSON.stringify(tiles)}`);
+    // Tiles depend on the shape (matmulTiles): recorded per case.
+    const tiles = cases.map((c) => ({ a: c.a, b: c.b, ...matmulTiles(rt, matmulDims(c.a, c.b, c.options ?? {}).m, !!c.options?.transA) }));
+    console.log(`adapter: ${adapter}\ntfjs adapter: ${peer.adapter}`);
     const rows: Row[] = [];
     for (const [i, c] of cases.entries()) {
       const row = await benchCase(rt, peer, c, runs, 1000 + 2 * i);

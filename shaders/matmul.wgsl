@@ -75,27 +75,29 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let col0 = gid.x * 4u * COL_BLOCKS;
   let a_base = select(0u, batch * params.m * params.k, params.batch_a > 1u);
   let b_base = select(0u, batch * params.k * params.n, params.batch_b > 1u);
-  // acc[rb * COL_BLOCKS + cb][i] is row row0 + 4·rb + i of C over columns col0 + 4·cb …+3.
-  var acc: array<mat4x4<f32>, ROW_BLOCKS * COL_BLOCKS>;
+  @each(R)
+  @each(C) var acc$R_$C = mat4x4<f32>();
+  @end
   for (var k = 0u; k < params.k; k += 4u) {
-    var bm: array<mat4x4<f32>, COL_BLOCKS>;
-    for (var cb = 0u; cb < COL_BLOCKS; cb++) { bm[cb] = b_block(b_base, k, col0 + 4u * cb); }
-    for (var rb = 0u; rb < ROW_BLOCKS; rb++) {
-      let am = a_block(a_base, row0 + 4u * rb, k);
-      for (var cb = 0u; cb < COL_BLOCKS; cb++) { acc[rb * COL_BLOCKS + cb] += bm[cb] * am; }
-    }
+    @each(C) let bm$C = b_block(b_base, k, col0 + 4u * $C);
+    @each(R)
+    let am$R = a_block(a_base, row0 + 4u * $R, k);
+    @each(C) acc$R_$C += bm$C * am$R;
+    @end
   }
   let c_base = batch * params.m * params.n;
-  for (var rb = 0u; rb < ROW_BLOCKS; rb++) {
-    for (var i = 0u; i < 4u; i++) {
-      let row = row0 + 4u * rb + i;
-      if (row >= params.m) { break; }
-      for (var cb = 0u; cb < COL_BLOCKS; cb++) {
-        for (var j = 0u; j < 4u; j++) {
-          let col = col0 + 4u * cb + j;
-          if (col < params.n) { c[c_base + row * params.n + col] = acc[rb * COL_BLOCKS + cb][i][j]; }
-        }
-      }
+  @each(R)
+  @each(C) store_block(acc$R_$C, c_base, row0 + 4u * $R, col0 + 4u * $C);
+  @end
+}
+
+fn store_block(acc: mat4x4<f32>, c_base: u32, row0: u32, col0: u32) {
+  for (var i = 0u; i < 4u; i++) {
+    let row = row0 + i;
+    if (row >= params.m) { break; }
+    for (var j = 0u; j < 4u; j++) {
+      let col = col0 + j;
+      if (col < params.n) { c[c_base + row * params.n + col] = acc[i][j]; }
     }
   }
 }

@@ -17,6 +17,11 @@ describe('expandRepeats', () => {
     ]);
   });
 
+  it('blocks nest: an @each(C) inside an @each(R) block gives R × C copies', () => {
+    const source = ['@each(R)', '@each(C) acc$R_$C += b$C * a$R;', '@end'].join('\n');
+    expect(expandRepeats(source, { R: 2, C: 2 }, 'test').split('\n')).toEqual(['acc0_0 += b0 * a0;', 'acc0_1 += b1 * a0;', 'acc1_0 += b0 * a1;', 'acc1_1 += b1 * a1;']);
+  });
+
   it('a count of 1 keeps one copy; unknown names and unclosed blocks are errors naming the shader', () => {
     expect(expandRepeats('@each(R) s$R += 1;', { R: 1 }, 'k')).toBe('s0 += 1;');
     expect(() => expandRepeats('@each(Q) x$Q;', { R: 2 }, 'attention_x')).toThrow(/attention_x: @each\(Q\) has no count/);

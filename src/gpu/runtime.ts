@@ -89,7 +89,8 @@ export function expandRepeats(source: string, repeat: Record<string, number>, sh
   const copies = (name: string, body: string[]) => {
     const n = repeat[name];
     if (n === undefined) throw new GpuError(`shader ${shader}: @each(${name}) has no count in the kernel's 'repeat'`);
-    for (let i = 0; i < n; i++) out.push(...body.map((line) => line.replaceAll(`$${name}`, String(i))));
+    // Each copy is expanded again, so blocks nest (an @each(C) inside an @each(R) block).
+    for (let i = 0; i < n; i++) out.push(expandRepeats(body.map((line) => line.replaceAll(`$${name}`, String(i))).join('\n'), repeat, shader));
   };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;

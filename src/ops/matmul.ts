@@ -20,12 +20,16 @@ export interface MatmulTiles {
 }
 
 /**
- * An 8×8 block of C per invocation in 8×8 workgroups: measured fastest of 4×4, 8×4, 4×8 and 8×8 blocks on both
- * llvmpipe and SwiftShader (bench/matmul.ts); 64 invocations fit every adapter (compat guarantees 128).
+ * 8×8 workgroups, each invocation a 16×8 block of C (4×2 blocks of 4×4) when M ≥ 256 and A is not transposed,
+ * else 8×8. On the CPU rasterizers every read is costly (a loop over the SIMD lanes on llvmpipe), so a larger block —
+ * more multiply-adds per value read — wins once there are rows enough to keep the cores busy. Autotuned on llvmpipe
+ * (`medtrim bench matmul --quick --autotune --backend gles`, the cache file lists each candidate's time): 256²
+ * 6.4 → 4.6 ms, [1024×64]·[256×64]ᵀ 4.0 → 2.6 ms, [2048×256]·[64×256]ᵀ 6.4 → 3.4 ms; with Aᵀ (weight gradients, long
+ * K: 8.5 → 15.6 ms) and small M, 8×8 stays faster. 64 invocations fit every adapter (compat guarantees 128).
  */
-export function matmulTiles(rt: Runtime): MatmulTiles {
+export function matmulTiles(rt: Runtime, m = 0, transA = false): MatmulTiles {
   const wg = rt.maxInvocations >= 64 ? 8 : 4;
-  return { WG_X: wg, WG_Y: wg, ROW_BLOCKS: 2, COL_BLOCKS: 2 };
+  return { WG_X: wg, WG_Y: wg, ROW_BLOCKS: m >= 256 && !transA ? 4 : 2, COL_BLOCKS: 2 };
 }
 
 /** Template text that makes `a`/`b` a vec4 binding when every 4-vector the kernel fetches is aligned. */
@@ -69,9 +73,9 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   return recordMatmul(a, b, options, d, chooseTiles(a, b, options, d));
 }
 
-/** What autotuning (src/gpu/autotune.ts) tries: 8×8 workgroups with 1–2 blocks each way, and other workgroup shapes. */
+/** What autotuning (src/gpu/autotune.ts) tries: 8×8 workgroups with 1–4 blocks each way, and other workgroup shapes. */
 export function matmulTileCandidates(rt: Runtime): MatmulTiles[] {
-  const layouts: [number, number, number, number][] = [[8, 8, 2, 2], [8, 8, 1, 1], [8, 8, 2, 1], [8, 8, 1, 2], [4, 4, 2, 2], [16, 4, 1, 2], [4, 16, 2, 1], [16, 16, 1, 1]];
+  const layouts: [number, number, number, number][] = [[8, 8, 2, 2], [8, 8, 4, 2], [8, 8, 2, 4], [8, 8, 4, 4], [8, 8, 1, 1], [8, 8, 2, 1], [8, 8, 1, 2], [4, 4, 2, 2], [16, 4, 1, 2], [4, 16, 2, 1], [16, 16, 1, 1]];
   return layouts.filter(([x, y]) => x * y <= rt.maxInvocations).map(([WG_X, WG_Y, ROW_BLOCKS, COL_BLOCKS]) => ({ WG_X, WG_Y, ROW_BLOCKS, COL_BLOCKS }));
 }
 
@@ -79,7 +83,8 @@ export function matmulTileCandidates(rt: Runtime): MatmulTiles[] {
 function chooseTiles(a: Tensor, b: Tensor, options: MatmulOptions, d: MatmulDims): MatmulTiles {
   const rt = a.runtime;
   const tuner = autotunerOf(rt);
-  if (!tuner || d.k === 0) return matmulTiles(rt);
+  const fallback = matmulTiles(rt, d.m, !!options.transA);
+  if (!tuner || d.k === 0) return fallback;
   const pow2 = (x: number) => 2 ** Math.ceil(Math.log2(Math.max(1, x)));
   const { transA = false, transB = false } = options;
   const aligned = [(transA ? d.m : d.k) % 4, (transB ? d.k : d.n) % 4, d.k % 4].map((r) => (r === 0 ? 1 : 0)).join('');
@@ -89,7 +94,7 @@ function chooseTiles(a: Tensor, b: Tensor, options: MatmulOptions, d: MatmulDims
     const [x, y] = [zeros(rt, aShape).keep(), zeros(rt, bShape).keep()];
     return { run: (tiles: MatmulTiles) => recordMatmul(x, y, options, d, tiles).dispose(), dispose: () => [x, y].forEach((t) => t.dispose()) };
   };
-  return tuner.choose(family, matmulTileCandidates(rt), trial) ?? matmulTiles(rt);
+  return tuner.choose(family, matmulTileCandidates(rt), trial) ?? fallback;
 }
 
 function recordMatmul(a: Tensor, b: Tensor, options: MatmulOptions, d: MatmulDims, tiles: MatmulTiles): Tensor {
@@ -107,6 +112,7 @@ function recordMatmul(a: Tensor, b: Tensor, options: MatmulOptions, d: MatmulDim
   const kernel = rt.kernel({
     shader: 'matmul',
     template: { ...fetchTemplate('a', aAligned), ...fetchTemplate('b', bAligned), ROW_BLOCKS: `${tiles.ROW_BLOCKS}`, COL_BLOCKS: `${tiles.COL_BLOCKS}` },
+    repeat: { R: tiles.ROW_BLOCKS, C: tiles.COL_BLOCKS },
     constants: { WG_X: tiles.WG_X, WG_Y: tiles.WG_Y, TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0, K_ALIGNED: d.k % 4 === 0 ? 1 : 0 },
   });
   rt.dispatch(kernel, { a, b, c: out }, { m: d.m, n: d.n, k: d.k, batch_a: d.batchA, batch_b: d.batchB }, [

@@ -14,7 +14,8 @@ function stored(rows: number, cols: number, trans: boolean | undefined): number[
 describe('matmul variants', () => {
   it('aligned and unaligned M, N, K under every transpose', async () => {
     for (const opts of TRANSPOSES)
-      for (const m of [4, 69])
+      // M ≥ 256 with A untransposed takes the 16×8 blocks (matmulTiles).
+      for (const m of [4, 69, 261])
         for (const n of [72, 13])
           for (const k of [36, 7]) {
             await checkOp({
