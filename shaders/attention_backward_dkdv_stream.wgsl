@@ -27,13 +27,13 @@ fn read_block(bh: u32, query_quad: u32, key_quad: u32) -> Block {
                mat4x4<f32>(dscores[at], dscores[at + 1u], dscores[at + 2u], dscores[at + 3u]));
 }
 
-fn write_keys(acc_dk: ptr<function, array<mat4x4<f32>, HEAD_QUADS>>, acc_dv: ptr<function, array<mat4x4<f32>, HEAD_QUADS>>, key0: u32, kv_base: u32) {
+/** Quad `quad` of the 4 keys' dK and dV. */
+fn write_quad(acc_dk: mat4x4<f32>, acc_dv: mat4x4<f32>, key0: u32, kv_base: u32, quad: u32) {
   for (var j = 0u; j < 4u; j++) {
     let key = key0 + j;
-    if (key >= params.seq_k) { break; }
-    for (var quad = 0u; quad < HEAD_QUADS; quad++) {
-      dk[kv_base + key * params.kv_row + quad] = (*acc_dk)[quad][j] * params.scale;
-      dv[kv_base + key * params.kv_row + quad] = (*acc_dv)[quad][j];
+    if (key < params.seq_k) {
+      dk[kv_base + key * params.kv_row + quad] = acc_dk[j] * params.scale;
+      dv[kv_base + key * params.kv_row + quad] = acc_dv[j];
     }
   }
 }
@@ -45,22 +45,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let q_base = b * params.q_batch + (bh % params.heads) * params.q_head;
   let kv_base = b * params.kv_batch + (bh % params.heads) * params.kv_head;
   let key_quad0 = (wid.x * ROWS + li * 4u * ROW_BLOCKS) / 4u;
-  // Column j of acc_dk$R[quad] / acc_dv$R[quad] is key 4·(key_quad0 + $R) + j's quad.
-  @each(R) var acc_dk$R: array<mat4x4<f32>, HEAD_QUADS>;
-  @each(R) var acc_dv$R: array<mat4x4<f32>, HEAD_QUADS>;
+  // Column j of acc_dk$R_$Q / acc_dv$R_$Q is key 4·(key_quad0 + $R) + j's quad $Q (separate variables per quad,
+  // as in attention_forward_stream.wgsl).
+  @each(R)
+  @each(Q) var acc_dk$R_$Q = mat4x4<f32>();
+  @each(Q) var acc_dv$R_$Q = mat4x4<f32>();
+  @end
   // Under the causal mask, queries before the workgroup's first key attend to none of its keys.
   let start = select(0u, wid.x * ROWS / 4u, params.causal != 0u);
   for (var query_quad = start; query_quad < (params.seq_q + 3u) / 4u; query_quad++) {
     @each(R) let block$R = read_block(bh, query_quad, key_quad0 + $R);
     // (dO · P)[column j] = Σ_i p_j[i] · dO_i, with column i of dO = query i's quad.
-    for (var quad = 0u; quad < HEAD_QUADS; quad++) {
-      let do4 = d_out_quads(q_base, params.q_row, query_quad * 4u, params.seq_q, quad);
-      let q4 = q_quads(q_base, params.q_row, query_quad * 4u, params.seq_q, quad);
-      @each(R)
-      acc_dv$R[quad] += do4 * block$R.p;
-      acc_dk$R[quad] += q4 * block$R.ds;
-      @end
-    }
+    @each(Q)
+    let do4_$Q = d_out_quads(q_base, params.q_row, query_quad * 4u, params.seq_q, $Q);
+    let q4_$Q = q_quads(q_base, params.q_row, query_quad * 4u, params.seq_q, $Q);
+    @each(R) acc_dv$R_$Q += do4_$Q * block$R.p;
+    @each(R) acc_dk$R_$Q += q4_$Q * block$R.ds;
+    @end
   }
-  @each(R) write_keys(&acc_dk$R, &acc_dv$R, (key_quad0 + $R) * 4u, kv_base);
+  @each(R)
+  @each(Q) write_quad(acc_dk$R_$Q, acc_dv$R_$Q, (key_quad0 + $R) * 4u, kv_base, $Q);
+  @end
 }

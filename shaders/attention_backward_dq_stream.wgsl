@@ -47,11 +47,10 @@ fn scores_grad(s: mat4x4<f32>, dp: mat4x4<f32>, lse4: vec4<f32>, delta: vec4<f32
   return transpose(ds);
 }
 
-fn write_rows(acc: ptr<function, array<mat4x4<f32>, HEAD_QUADS>>, rows: vec4<u32>, q_base: u32) {
+/** Quad `quad` of the 4 rows' dQ. */
+fn write_quad(acc: mat4x4<f32>, rows: vec4<u32>, q_base: u32, quad: u32) {
   for (var i = 0u; i < 4u; i++) {
-    let row = rows[i];
-    if (row >= params.seq_q) { break; }
-    for (var quad = 0u; quad < HEAD_QUADS; quad++) { dq[q_base + row * params.q_row + quad] = (*acc)[quad][i] * params.scale; }
+    if (rows[i] < params.seq_q) { dq[q_base + rows[i] * params.q_row + quad] = acc[i] * params.scale; }
   }
 }
 
@@ -62,41 +61,38 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let q_base = b * params.q_batch + (bh % params.heads) * params.q_head;
   let kv_base = b * params.kv_batch + (bh % params.heads) * params.kv_head;
   let row0 = wid.x * ROWS + li * 4u * ROW_BLOCKS;
-  // Row i of q_t$R[quad] / do_t$R[quad] is query row i's quad; column i of acc$R[quad] is row i's dQ quad.
+  // Row i of q_t$R_$Q / do_t$R_$Q is query row i's quad $Q; column i of acc$R_$Q is row i's dQ quad $Q (separate
+  // variables per quad, as in attention_forward_stream.wgsl).
   @each(R)
   let rows$R = vec4<u32>(row0 + 4u * $R) + vec4<u32>(0u, 1u, 2u, 3u);
-  var q_t$R: array<mat4x4<f32>, HEAD_QUADS>;
-  var do_t$R: array<mat4x4<f32>, HEAD_QUADS>;
-  var acc$R: array<mat4x4<f32>, HEAD_QUADS>;
   var delta$R = vec4<f32>(0.0);
+  @each(Q)
+  let do4_$R_$Q = d_out_quads(q_base, params.q_row, rows$R.x, params.seq_q, $Q);
+  let o4_$R_$Q = out_quads(q_base, params.q_row, rows$R.x, params.seq_q, $Q);
+  delta$R += vec4<f32>(dot(do4_$R_$Q[0], o4_$R_$Q[0]), dot(do4_$R_$Q[1], o4_$R_$Q[1]), dot(do4_$R_$Q[2], o4_$R_$Q[2]), dot(do4_$R_$Q[3], o4_$R_$Q[3]));
+  let q_t$R_$Q = transpose(q_quads(q_base, params.q_row, rows$R.x, params.seq_q, $Q));
+  let do_t$R_$Q = transpose(do4_$R_$Q);
+  var acc$R_$Q = mat4x4<f32>();
+  @end
   let lse$R = row_lse(bh, rows$R);
   @end
-  for (var quad = 0u; quad < HEAD_QUADS; quad++) {
-    @each(R)
-    let do4_$R = d_out_quads(q_base, params.q_row, rows$R.x, params.seq_q, quad);
-    let o4_$R = out_quads(q_base, params.q_row, rows$R.x, params.seq_q, quad);
-    delta$R += vec4<f32>(dot(do4_$R[0], o4_$R[0]), dot(do4_$R[1], o4_$R[1]), dot(do4_$R[2], o4_$R[2]), dot(do4_$R[3], o4_$R[3]));
-    q_t$R[quad] = transpose(q_quads(q_base, params.q_row, rows$R.x, params.seq_q, quad));
-    do_t$R[quad] = transpose(do4_$R);
-    @end
-  }
-  var k_kept: array<mat4x4<f32>, HEAD_QUADS>;
   let end = key_end(wid.x * ROWS);
   for (var key0 = 0u; key0 < end; key0 += 4u) {
     @each(R) var s$R = mat4x4<f32>();
     @each(R) var dp$R = mat4x4<f32>();
-    for (var quad = 0u; quad < HEAD_QUADS; quad++) {
-      let k4 = k_quads(kv_base, params.kv_row, key0, params.seq_k, quad);
-      let v4 = v_quads(kv_base, params.kv_row, key0, params.seq_k, quad);
-      k_kept[quad] = k4;
-      @each(R) s$R += q_t$R[quad] * k4;
-      @each(R) dp$R += do_t$R[quad] * v4;
-    }
+    @each(Q)
+    let k4_$Q = k_quads(kv_base, params.kv_row, key0, params.seq_k, $Q);
+    let v4_$Q = v_quads(kv_base, params.kv_row, key0, params.seq_k, $Q);
+    @each(R) s$R += q_t$R_$Q * k4_$Q;
+    @each(R) dp$R += do_t$R_$Q * v4_$Q;
+    @end
     @each(R) let dst$R = scores_grad(s$R, dp$R, lse$R, delta$R, b, bh, rows$R, key0);
-    // acc column i += Σ_j ds_j[i] · k_j: K (column j = key j) times dSᵀ.
-    for (var quad = 0u; quad < HEAD_QUADS; quad++) {
-      @each(R) acc$R[quad] += k_kept[quad] * dst$R;
-    }
+    // acc column i += Σ_j ds_j[i] · k_j: K (column j = key j) times dSᵀ, K kept from the scores.
+    @each(R)
+    @each(Q) acc$R_$Q += k4_$Q * dst$R;
+    @end
   }
-  @each(R) write_rows(&acc$R, rows$R, q_base);
+  @each(R)
+  @each(Q) write_quad(acc$R_$Q, rows$R, q_base, $Q);
+  @end
 }

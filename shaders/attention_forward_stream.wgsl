@@ -34,16 +34,20 @@ fn softmax_step(s: mat4x4<f32>, b: u32, rows: vec4<u32>, key0: u32, m: ptr<funct
   return Step(transpose(p), mat4x4<f32>(alpha.x, 0.0, 0.0, 0.0, 0.0, alpha.y, 0.0, 0.0, 0.0, 0.0, alpha.z, 0.0, 0.0, 0.0, 0.0, alpha.w));
 }
 
-/** out = acc / l for the 4 rows (0 for a row with no attendable key) and their lse. */
-fn write_rows(acc: ptr<function, array<mat4x4<f32>, HEAD_QUADS>>, rows: vec4<u32>, m: vec4<f32>, l: vec4<f32>, q_base: u32, bh: u32) {
-  let inv = select(vec4<f32>(0.0), 1.0 / l, l > vec4<f32>(0.0));
+/** Quad `quad` of the 4 rows' output, acc / l (0 for a row with no attendable key). */
+fn write_quad(acc: mat4x4<f32>, rows: vec4<u32>, inv: vec4<f32>, q_base: u32, quad: u32) {
+  for (var i = 0u; i < 4u; i++) {
+    if (rows[i] < params.seq_q) { out[q_base + rows[i] * params.q_row + quad] = acc[i] * inv[i]; }
+  }
+}
+
+/** The 4 rows' lse, m + log l (LOG_ZERO for a row with no attendable key); returns 1 / l (0 there). */
+fn write_lse(rows: vec4<u32>, m: vec4<f32>, l: vec4<f32>, bh: u32) -> vec4<f32> {
   let row_lse = select(vec4<f32>(NEG_BIG), m + log(l), l > vec4<f32>(0.0));
   for (var i = 0u; i < 4u; i++) {
-    let row = rows[i];
-    if (row >= params.seq_q) { break; }
-    for (var quad = 0u; quad < HEAD_QUADS; quad++) { out[q_base + row * params.q_row + quad] = (*acc)[quad][i] * inv[i]; }
-    lse[bh * params.seq_q + row] = row_lse[i];
+    if (rows[i] < params.seq_q) { lse[bh * params.seq_q + rows[i]] = row_lse[i]; }
   }
+  return select(vec4<f32>(0.0), 1.0 / l, l > vec4<f32>(0.0));
 }
 
 @compute @workgroup_size(WG_X, WG_Y)
@@ -53,31 +57,32 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let q_base = b * params.q_batch + (bh % params.heads) * params.q_head;
   let kv_base = b * params.kv_batch + (bh % params.heads) * params.kv_head;
   let row0 = wid.x * ROWS + li * 4u * ROW_BLOCKS;
-  // Row i of q_t$R[quad] is query row i's head-dim quad (s += q_t · K gives s[j][i] = q_i · k_j); column i of
-  // acc$R[quad] is row i's output quad; m$R and l$R are the 4 rows' running max and sum.
+  // Row i of q_t$R_$Q is query row i's head-dim quad $Q (s += q_t · K gives s[j][i] = q_i · k_j); column i of
+  // acc$R_$Q is row i's output quad $Q; m$R and l$R are the 4 rows' running max and sum. Head-dim quads are
+  // separate variables too (@each(Q)): SwiftShader keeps arrays indexed in loops in memory.
   @each(R)
   let rows$R = vec4<u32>(row0 + 4u * $R) + vec4<u32>(0u, 1u, 2u, 3u);
-  var q_t$R: array<mat4x4<f32>, HEAD_QUADS>;
-  var acc$R: array<mat4x4<f32>, HEAD_QUADS>;
+  @each(Q) let q_t$R_$Q = transpose(q_quads(q_base, params.q_row, rows$R.x, params.seq_q, $Q));
+  @each(Q) var acc$R_$Q = mat4x4<f32>();
   var m$R = vec4<f32>(NEG_BIG);
   var l$R = vec4<f32>(0.0);
   @end
-  for (var quad = 0u; quad < HEAD_QUADS; quad++) {
-    @each(R) q_t$R[quad] = transpose(q_quads(q_base, params.q_row, rows$R.x, params.seq_q, quad));
-  }
   let end = key_end(wid.x * ROWS);
   for (var key0 = 0u; key0 < end; key0 += 4u) {
     @each(R) var s$R = mat4x4<f32>();
-    for (var quad = 0u; quad < HEAD_QUADS; quad++) {
-      let k4 = k_quads(kv_base, params.kv_row, key0, params.seq_k, quad);
-      @each(R) s$R += q_t$R[quad] * k4;
-    }
+    @each(Q)
+    let k4_$Q = k_quads(kv_base, params.kv_row, key0, params.seq_k, $Q);
+    @each(R) s$R += q_t$R_$Q * k4_$Q;
+    @end
     @each(R) let step$R = softmax_step(s$R, b, rows$R, key0, &m$R, &l$R);
     // acc column i ← alpha_i · column i + Σ_j p_j[i] · v_j: V (column j = key j) times Pᵀ.
-    for (var quad = 0u; quad < HEAD_QUADS; quad++) {
-      let v4 = v_quads(kv_base, params.kv_row, key0, params.seq_k, quad);
-      @each(R) acc$R[quad] = acc$R[quad] * step$R.rescale + v4 * step$R.pt;
-    }
+    @each(Q)
+    let v4_$Q = v_quads(kv_base, params.kv_row, key0, params.seq_k, $Q);
+    @each(R) acc$R_$Q = acc$R_$Q * step$R.rescale + v4_$Q * step$R.pt;
+    @end
   }
-  @each(R) write_rows(&acc$R, rows$R, m$R, l$R, q_base, bh);
+  @each(R)
+  let inv$R = write_lse(rows$R, m$R, l$R, bh);
+  @each(Q) write_quad(acc$R_$Q, rows$R, inv$R, q_base, $Q);
+  @end
 }

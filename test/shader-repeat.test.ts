@@ -20,6 +20,8 @@ describe('expandRepeats', () => {
   it('blocks nest: an @each(C) inside an @each(R) block gives R × C copies', () => {
     const source = ['@each(R)', '@each(C) acc$R_$C += b$C * a$R;', '@end'].join('\n');
     expect(expandRepeats(source, { R: 2, C: 2 }, 'test').split('\n')).toEqual(['acc0_0 += b0 * a0;', 'acc0_1 += b1 * a0;', 'acc1_0 += b0 * a1;', 'acc1_1 += b1 * a1;']);
+    const blocks = ['@each(R)', 'r$R;', '@each(C)', 'c$R$C;', '@end', 'after$R;', '@end'].join('\n');
+    expect(expandRepeats(blocks, { R: 2, C: 2 }, 'test').split('\n')).toEqual(['r0;', 'c00;', 'c01;', 'after0;', 'r1;', 'c10;', 'c11;', 'after1;']);
   });
 
   it('a count of 1 keeps one copy; unknown names and unclosed blocks are errors naming the shader', () => {

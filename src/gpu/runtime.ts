@@ -104,7 +104,15 @@ export function expandRepeats(source: string, repeat: Record<string, number>, sh
       copies(name, [indent + rest]);
       continue;
     }
-    const end = lines.findIndex((l, j) => j > i && /^\s*@end\s*$/.test(l));
+    // The matching @end: block openers (@each alone on a line) between them nest.
+    let end = -1;
+    for (let j = i + 1, depth = 0; j < lines.length && end < 0; j++) {
+      if (/^\s*@each\(\w+\)\s*$/.test(lines[j]!)) depth++;
+      else if (/^\s*@end\s*$/.test(lines[j]!)) {
+        if (depth === 0) end = j;
+        else depth--;
+      }
+    }
     if (end < 0) throw new GpuError(`shader ${shader}: @each(${name}) block without @end`);
     copies(name, lines.slice(i + 1, end));
     i = end;

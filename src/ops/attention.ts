@@ -246,7 +246,7 @@ function compileKernel(rt: Runtime, kernel: AttentionKernel, headDim: number, ro
     const compiled = rt.kernel({
       shader: `attention_${kernel}_stream`,
       template: { ...common, TQ: '1', ROW_BLOCKS: String(blocks), READERS: quadReaders(STREAM_READS[kernel]) },
-      repeat: { R: blocks },
+      repeat: { R: blocks, Q: headDim / 4 },
       constants: { WG_X: STREAM_LANES, WG_Y: 1, ROWS: rowsPerGroup },
     });
     return { compiled, rowsPerGroup };
