@@ -230,18 +230,21 @@ function quadReaders(bindings: string[]): string {
 }
 
 /**
- * Row blocks (of 4) each 'stream' invocation owns, for a kernel splitting `rows` rows: 2 from 64 rows on (seq 256,
- * forward alone: 24 → 16 ms, composed 34 ms; 4 blocks was faster still at seq 256 but idles lanes at 64 and takes
- * ~50 s to compile), 1 below, where 8 rows an invocation would leave most lanes idle.
+ * Row blocks (of 4) each 'stream' invocation owns, for a kernel splitting `rows` rows: 1 below 64 rows, where more
+ * would leave most lanes idle; 2 from 64 (llvmpipe, seq 256 forward alone: 24 → 16 ms against 1; 4 was faster
+ * still but takes llvmpipe ~50 s to compile); 4 from 256 rows on the other CPU adapters, which compile it in
+ * seconds (SwiftShader, `bench/attention.ts` seq 256: forward 1.05–1.19× → 1.39× composed, forward+backward
+ * 1.23–1.29× → 1.70×).
  */
-function streamRowBlocks(rows: number): number {
-  return rows >= 64 ? 2 : 1;
+function streamRowBlocks(rt: Runtime, rows: number): number {
+  if (rows < 64) return 1;
+  return rows >= 256 && rt.gpu.info.backend !== 'gles' ? 4 : 2;
 }
 
 function compileKernel(rt: Runtime, kernel: AttentionKernel, headDim: number, rows: number): { compiled: Kernel; rowsPerGroup: number } {
   const common = { COMMON: shaderSource('attention_common'), HEAD_QUADS: String(headDim / 4) };
   if (attentionVariant(rt) === 'stream') {
-    const blocks = streamRowBlocks(rows);
+    const blocks = streamRowBlocks(rt, rows);
     const rowsPerGroup = 4 * blocks * STREAM_LANES;
     const compiled = rt.kernel({
       shader: `attention_${kernel}_stream`,

@@ -32,6 +32,8 @@ const CASES: Case[] = [
   { name: 'seq 65, bshd [b, s, h·d], causal and padding (u32 mask)', q: [2, 65, 64], k: [2, 65, 64], opts: { layout: 'bshd', heads: 2, causal: true }, padding: [keepFirst(65, 40), keepFirst(65, 65)], paddingDtype: 'u32' },
   // Batch 1 masks every key: its rows must come out 0 (not NaN), with zero gradients.
   { name: 'seq 17 queries over 3 keys, bshd [b, s, h, d], a fully masked batch', q: [3, 17, 1, 64], k: [3, 3, 1, 64], opts: { layout: 'bshd' }, padding: [[1, 0, 1], [0, 0, 0], [1, 1, 0]] },
+  // 260 rows: the streaming kernels' largest row blocks (streamRowBlocks), workgroups straddling the end.
+  { name: 'seq 260, head dim 32, causal and padding', q: [1, 1, 260, 32], k: [1, 1, 260, 32], opts: { causal: true }, padding: [keepFirst(260, 250)] },
   // Key 0 masked + causal: query 0 has nothing to attend to.
   { name: 'seq 17, causal with the first key padded', q: [1, 1, 17, 32], k: [1, 1, 17, 32], opts: { causal: true }, padding: [[0, ...keepFirst(16, 16)]] },
 ];
