@@ -1,8 +1,8 @@
 // out[i] = op(a[ia], b[ib]) with NumPy broadcasting: a and b are read through strides that are 0 along
 // broadcast dimensions. Shapes of up to 8 dimensions travel as two vec4s; the launcher merges dimensions first
 // (collapseBroadcast), so RANK is usually 1 (same shapes) or 2 (a bias), and as a pipeline constant it lets the
-// driver unroll the loop — a loop of runtime length indexing the uniform vectors cost SwiftShader most of a train
-// step's element-wise time.
+// driver unroll the loop — a loop of runtime length indexing the uniform vectors cost SwiftShader about half of a
+// train step's element-wise time (bench/profile-step.ts).
 struct Params {
   count: u32,
   out_shape: array<vec4<u32>, 2>,

@@ -79,9 +79,9 @@ function expandIncludes(name: string, seen: string[] = []): string {
 }
 
 /**
- * Expands `@each(NAME)` lines and blocks (KernelSpec.repeat). Separate variables per block, not arrays: llvmpipe
- * keeps unrolled scalars in registers and on the stack, where a loop over an array of per-block state was
- * measured no faster than one block (exp: fused attention forward, 8 rows per invocation).
+ * Expands `@each(NAME)` lines and blocks (KernelSpec.repeat). Separate variables per block, not arrays: SwiftShader
+ * keeps arrays indexed in loops in memory (matmul with its blocks as separate variables: 1.16–4.63× → 3.82–16.19×
+ * tfjs in bench/matmul.ts), and on llvmpipe a loop over an array of per-block state was no faster than one block.
  */
 export function expandRepeats(source: string, repeat: Record<string, number>, shader: string): string {
   const lines = source.split('\n');
@@ -168,11 +168,13 @@ export class Runtime {
     // spliced into a comment would break the shader).
     let source = expandIncludes(spec.shader).replace(/\/\/[^\n]*/g, '');
     for (const [key, value] of Object.entries(spec.template ?? {})) source = source.replaceAll(`{{${key}}}`, value);
-    if (spec.repeat || source.includes('@each(')) source = expandRepeats(source, spec.repeat ?? {}, spec.shader);
     const constants = spec.constants ?? {};
-    const key = `${source}\u0000${JSON.stringify(Object.entries(constants).sort())}\u0000${spec.entryPoint ?? ''}`;
+    // Keyed before @each expansion (the counts are in the key): a cached kernel costs no expansion per dispatch.
+    const repeat = spec.repeat ?? {};
+    const key = `${source}\u0000${JSON.stringify(Object.entries(repeat).sort())}\u0000${JSON.stringify(Object.entries(constants).sort())}\u0000${spec.entryPoint ?? ''}`;
     const cached = this.kernels.get(key);
     if (cached) return cached;
+    if (spec.repeat || source.includes('@each(')) source = expandRepeats(source, repeat, spec.shader);
     const kernel = this.compile(spec, source, constants);
     this.kernels.set(key, kernel);
     return kernel;

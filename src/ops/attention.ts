@@ -183,10 +183,10 @@ export function attentionTiles(rt: Runtime, kernel: AttentionKernel, headDim: nu
 /**
  * How the fused kernels split the work. 'tiled' (attention_*.wgsl) stages tiles of the other side in workgroup
  * memory behind barriers, each invocation owning a 4×4 block of the score tile: the GPU shape.
- * 'stream' (attention_*_stream.wgsl) has no workgroup memory: each invocation owns 4 or 8 rows in registers and
- * the workgroup's invocations read the same keys (or queries) straight from storage: the CPU rasterizers' shape.
- * `npx tsx bench/attention.ts` times both; seq 256, forward+backward: llvmpipe tiled 130 ms, stream 57 ms,
- * composed of our matmul and softmax 86 ms; SwiftShader 2056 / 763 / 1496 ms.
+ * 'stream' (attention_*_stream.wgsl) has no workgroup memory: each invocation owns 4, 8 or 16 rows in registers
+ * and the workgroup's invocations read the same keys (or queries) straight from storage: the CPU rasterizers'
+ * shape. `npx tsx bench/attention.ts` times both (bench/results/attention-*.md; seq 256, forward+backward:
+ * llvmpipe tiled 143 ms, stream 58 ms, composed of our matmul and softmax 125 ms; SwiftShader 1294 / 269 / 458 ms).
  */
 export type AttentionVariant = 'tiled' | 'stream';
 export const ATTENTION_VARIANTS: readonly AttentionVariant[] = ['tiled', 'stream'];
@@ -231,10 +231,9 @@ function quadReaders(bindings: string[]): string {
 
 /**
  * Row blocks (of 4) each 'stream' invocation owns, for a kernel splitting `rows` rows: 1 below 64 rows, where more
- * would leave most lanes idle; 2 from 64 (llvmpipe, seq 256 forward alone: 24 → 16 ms against 1; 4 was faster
- * still but takes llvmpipe ~50 s to compile); 4 from 256 rows on the other CPU adapters, which compile it in
- * seconds (SwiftShader, `bench/attention.ts` seq 256: forward 1.05–1.19× → 1.39× composed, forward+backward
- * 1.23–1.29× → 1.70×).
+ * would leave most lanes idle; 2 from 64 on llvmpipe (4 compiles there for close to a minute per kernel); 4 from
+ * 256 rows on the other CPU adapters, which compile it in seconds (SwiftShader, `bench/attention.ts` seq 256:
+ * forward 1.05–1.19× → 1.39× composed, forward+backward 1.23–1.29× → 1.70×).
  */
 function streamRowBlocks(rt: Runtime, rows: number): number {
   if (rows < 64) return 1;
