@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { EntitySet } from '../src/mining/entities.js';
 import { host } from '../src/tensor/host.js';
 import { topkRef } from '../src/ops/topk.js';
-import { coarseLabel, evaluateRetrieval, fineLabel, perClassPrecision, retrievalMetrics, type Ranking } from '../src/eval/retrieval.js';
+import { chanceAveragePrecision, coarseLabel, evaluateRetrieval, fineLabel, perClassPrecision, retrievalMetrics, type Ranking } from '../src/eval/retrieval.js';
 
 const PE = 'Pleural Effusion';
 const CM = 'Cardiomegaly';
@@ -117,5 +117,49 @@ describe('perClassPrecision and evaluateRetrieval', () => {
     expect(results['image→text']!.coarse.precisionAt[1]).toBe(1);
     expect(results['text→text']!.coarse.precisionAt[5]).toBeCloseTo(0.4, 12);
     expect(() => evaluateRetrieval({ 'image→image': cross }, truth, [1])).toThrow(/ranks itself/);
+  });
+});
+
+describe('chance levels and hubness', () => {
+  // Mean AP@k and P@R of many uniformly random rankings (a seeded LCG shuffle) approach the closed forms.
+  function randomRankingAverages(relevant: number, n: number, k: number, trials: number): { ap: number; p: number } {
+    let state = 12345;
+    const next = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    let apSum = 0;
+    let pSum = 0;
+    for (let t = 0; t < trials; t++) {
+      const order = Array.from({ length: n }, (_, i) => i);
+      for (let i = n - 1; i > 0; i--) {
+        const j = Math.floor(next() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      let hits = 0;
+      let sum = 0;
+      for (let i = 0; i < Math.min(k, n); i++) {
+        if (order[i]! < relevant) sum += ++hits / (i + 1);
+        if (i === 9) pSum += hits / 10;
+      }
+      apSum += sum / Math.min(relevant, k);
+    }
+    return { ap: apSum / trials, p: pSum / trials };
+  }
+  it('chanceAveragePrecision matches random rankings', () => {
+    for (const [relevant, n, k] of [[1, 20, 5], [3, 40, 10], [30, 100, 50], [60, 100, 50]] as const) {
+      const sim = randomRankingAverages(relevant, n, k, 40_000);
+      expect(Math.abs(chanceAveragePrecision(relevant, n, k) - sim.ap)).toBeLessThan(0.01);
+    }
+    expect(chanceAveragePrecision(5, 5, 50)).toBeCloseTo(1, 12);
+  });
+  it('a summary carries chance P@R and mAP, and distinctTop1 exposes a collapsed ranking', () => {
+    const n = 40;
+    const items: EntitySet[] = Array.from({ length: n }, (_, i): EntitySet => (i % 4 === 0 ? { [PE]: d([], []) } : { 'No Finding': d([], []) }));
+    // Every query ranks the same ten candidates in the same order: one distinct top-1.
+    const collapsed: Ranking = { k: 10, indices: Int32Array.from({ length: n * 10 }, (_, i) => i % 10) };
+    const r = retrievalMetrics(collapsed, items, { sameModality: false, rValues: [1, 10] });
+    expect(r.distinctTop1).toBe(1);
+    expect(r.queries).toBe(n);
+    // PE queries: 10 relevant of 40; normal queries: 30 of 40 → mean P@R chance (10·0.25 + 30·0.75)/40.
+    expect(r.coarse.chance.precisionAt[10]).toBeCloseTo((10 * 0.25 + 30 * 0.75) / n, 12);
+    expect(r.coarse.chance.map).toBeCloseTo((10 * chanceAveragePrecision(10, n, 10) + 30 * chanceAveragePrecision(30, n, 10)) / n, 12);
   });
 });

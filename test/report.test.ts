@@ -12,10 +12,16 @@ import { formatTables, writeRunReport, type RunReportData } from '../src/report/
 import type { GrayImage } from '../src/report/types.js';
 
 const none = { adjectives: [], directions: [] };
-const summary = (p1: number, p10: number, queries = 4, without = 0) => ({ precisionAt: { 1: p1, 10: p10 }, map: p1 / 2, queries, queriesWithoutRelevant: without });
+const summary = (p1: number, p10: number, queries = 4, without = 0) => ({
+  precisionAt: { 1: p1, 10: p10 },
+  map: p1 / 2,
+  queries,
+  queriesWithoutRelevant: without,
+  chance: { precisionAt: { 1: 0.25, 10: 0.25 }, map: 0.3 },
+});
 const retrieval: RetrievalResults = {
-  'image→text': { coarse: summary(0.75, 0.5), fine: summary(0.25, 0.125) },
-  'text→text': { coarse: summary(1, 0.6), fine: summary(NaN, NaN, 0, 4) },
+  'image→text': { coarse: summary(0.75, 0.5), fine: summary(0.25, 0.125), distinctTop1: 3, queries: 4 },
+  'text→text': { coarse: summary(1, 0.6), fine: summary(NaN, NaN, 0, 4), distinctTop1: 4, queries: 4 },
 };
 const zeroShot: ZeroShotResults = {
   classes: [
@@ -41,8 +47,8 @@ const data: RunReportData = {
   losses: [
     { step: 0, loss: 1.2, samplesPerSec: 40 },
     { step: 50, loss: 0.8, samplesPerSec: 42 },
-    { step: 100, loss: 0.5, samplesPerSec: 41 },
-    { step: 150, loss: 0.4, samplesPerSec: 43 },
+    { step: 100, loss: 0.5, samplesPerSec: 41, health: { imageCosine: 0.9, textCosine: 0.5, validAnchors: 1, activeTriplets: 0.8 } },
+    { step: 150, loss: 0.4, samplesPerSec: 43, health: { imageCosine: 0.7, textCosine: 0.4, validAnchors: 0.9, activeTriplets: 0.6 } },
   ],
   validationLosses: [{ step: 150, loss: 0.6 }],
   retrieval,
@@ -77,12 +83,16 @@ function pixel(png: ReturnType<typeof decode>, x: number, y: number): number[] {
 }
 
 describe('report.html', () => {
-  it('holds both charts, the P@R tables, zero-shot and per-class tables', () => {
-    expect(html.match(/<svg /g)).toHaveLength(2);
+  it('holds the loss, health and precision charts, the P@R tables, zero-shot and per-class tables', () => {
+    expect(html.match(/<svg /g)).toHaveLength(3);
+    expect(html).toContain('Training health');
+    expect(html).toContain('image embeddings: mean pairwise cosine');
+    expect(html).not.toContain('negatives from the semi-hard band'); // a series with no points is left out
+    expect(decode(readFileSync(join(dir, 'health.png'))).width).toBeGreaterThan(100);
     expect(html).toContain('Retrieval precision, coarse');
     expect(html).toContain('Retrieval precision, fine');
-    expect(html).toContain('<tr><td>image→text</td><td>0.750</td><td>0.500</td><td>0.375</td><td>4</td><td>0</td></tr>');
-    expect(html).toContain('<tr><td>text→text</td><td>n/a</td><td>n/a</td><td>n/a</td><td>0</td><td>4</td></tr>');
+    expect(html).toContain('<tr><td>image→text</td><td>0.750</td><td>0.500</td><td>0.375</td><td>0.300</td><td>3/4</td><td>4</td><td>0</td></tr>');
+    expect(html).toContain('<tr><td>text→text</td><td>n/a</td><td>n/a</td><td>n/a</td><td>0.300</td><td>4/4</td><td>0</td><td>4</td></tr>');
     expect(html).toContain('<tr><td>Fracture</td><td>0</td><td>n/a</td><td>0.750</td><td>n/a</td></tr>');
     expect(html).toContain('<tr><td>Edema</td><td>2</td><td>0.550</td></tr>');
   });
@@ -133,12 +143,12 @@ describe('formatTables and ticks', () => {
     expect(text.split('\n').slice(0, 6)).toEqual([
       'Retrieval precision, coarse (same disease classes)',
       '',
-      '| direction  | P@1   | P@10  | mAP   | queries | no relevant |',
-      '| ---------- | ----- | ----- | ----- | ------- | ----------- |',
-      '| image→text | 0.750 | 0.500 | 0.375 | 4       | 0           |',
-      '| text→text  | 1.000 | 0.600 | 0.500 | 4       | 0           |',
+      '| direction  | P@1   | P@10  | mAP   | chance mAP | distinct top-1 | queries | no relevant |',
+      '| ---------- | ----- | ----- | ----- | ---------- | -------------- | ------- | ----------- |',
+      '| image→text | 0.750 | 0.500 | 0.375 | 0.300      | 3/4            | 4       | 0           |',
+      '| text→text  | 1.000 | 0.600 | 0.500 | 0.300      | 4/4            | 4       | 0           |',
     ]);
-    expect(text).toContain('| text→text  | n/a   | n/a   | n/a   | 0       | 4           |');
+    expect(text).toContain('| text→text  | n/a   | n/a   | n/a   | 0.300      | 4/4            | 0       | 4           |');
   });
   it('nice ticks are round steps covering the range', () => {
     expect(niceTicks(0, 1)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);

@@ -17,6 +17,11 @@
 //     would mix label sparsity into the comparison. A mean over no queries is NaN. The price: coarse and
 //     fine average over different query sets (the `queries` counts say which), so fine P@R can exceed coarse.
 //   - mAP@k: per query AP = Σ_{i≤k} P@i·rel(i) / min(|relevant|, k), |relevant| counted over all candidates.
+//   - Chance: the expected P@R and mAP@k of a uniformly random ranking of the same candidates, averaged over
+//     the same queries (exact expectations: P@R = |relevant|/N; E[AP@k] = Σ_{i≤k} (|rel|/N)·(1 + (i−1)(|rel|−1)/(N−1))/i
+//     / min(|rel|, k), from E[rel(i)·hits(i)] over random permutations of N candidates).
+//   - Hubness: distinctTop1 counts the different items ranked first over all queries; a model whose image
+//     embeddings collapsed returns the same top-1 for every query.
 //   - Per-class precision: P@10 (coarse) averaged over the queries whose truth contains that class; a
 //     query with several classes counts for each.
 import type { EntitySet } from '../mining/entities.js';
@@ -42,11 +47,16 @@ export interface PrecisionSummary {
   queries: number;
   /** Queries left out because no candidate is relevant to them. */
   queriesWithoutRelevant: number;
+  /** The same figures for a uniformly random ranking (expected values). */
+  chance: { precisionAt: Record<number, number>; map: number };
 }
 
 export interface DirectionResult {
   coarse: PrecisionSummary;
   fine: PrecisionSummary;
+  /** Different items ranked first over all queries (of `queries`). */
+  distinctTop1: number;
+  queries: number;
 }
 
 export type RetrievalResults = Partial<Record<RetrievalDirection, DirectionResult>>;
@@ -143,16 +153,36 @@ function mean(xs: readonly number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
 }
 
-function summarise(relevance: QueryRelevance[], rValues: readonly number[]): PrecisionSummary {
+/** Expected AP@k of a random ranking of n candidates of which `relevant` are relevant. */
+export function chanceAveragePrecision(relevant: number, n: number, k: number): number {
+  const depth = Math.min(k, n);
+  let sum = 0;
+  for (let i = 1; i <= depth; i++) sum += ((relevant / n) * (1 + ((i - 1) * (relevant - 1)) / Math.max(1, n - 1))) / i;
+  return sum / Math.min(relevant, k);
+}
+
+function summarise(relevance: QueryRelevance[], rValues: readonly number[], candidates: number): PrecisionSummary {
   const counted = relevance.filter((r) => r.relevantTotal > 0);
   const precision: Record<number, number> = {};
-  for (const r of rValues) precision[r] = mean(counted.map((q) => precisionAt(q.flags, r)));
+  const chancePrecision: Record<number, number> = {};
+  for (const r of rValues) {
+    precision[r] = mean(counted.map((q) => precisionAt(q.flags, r)));
+    // Slots past the candidate list count as misses (see P@R above), so chance is Σ over min(r, N) slots / r.
+    chancePrecision[r] = mean(counted.map((q) => (q.relevantTotal / candidates) * (Math.min(r, candidates) / r)));
+  }
   return {
     precisionAt: precision,
     map: mean(counted.map(averagePrecision)),
     queries: counted.length,
     queriesWithoutRelevant: relevance.length - counted.length,
+    chance: { precisionAt: chancePrecision, map: mean(counted.map((q) => chanceAveragePrecision(q.relevantTotal, candidates, q.flags.length))) },
   };
+}
+
+function distinctTop1(ranking: Ranking): number {
+  const first = new Set<number>();
+  for (let q = 0; q < ranking.indices.length / ranking.k; q++) if (ranking.indices[q * ranking.k]! >= 0) first.add(ranking.indices[q * ranking.k]!);
+  return first.size;
 }
 
 export interface RetrievalOptions {
@@ -164,9 +194,10 @@ export interface RetrievalOptions {
 /** Coarse and fine P@R and mAP of one retrieval direction. */
 export function retrievalMetrics(ranking: Ranking, truth: readonly EntitySet[], options: RetrievalOptions): DirectionResult {
   const rValues = options.rValues ?? R_VALUES;
-  checkRanking(ranking, truth.length, options.sameModality, rValues);
-  const summary = (label: (t: EntitySet) => string) => summarise(queryRelevance(ranking, truth.map(label), options.sameModality), rValues);
-  return { coarse: summary(coarseLabel), fine: summary(fineLabel) };
+  const queries = checkRanking(ranking, truth.length, options.sameModality, rValues);
+  const candidates = truth.length - (options.sameModality ? 1 : 0);
+  const summary = (label: (t: EntitySet) => string) => summarise(queryRelevance(ranking, truth.map(label), options.sameModality), rValues, candidates);
+  return { coarse: summary(coarseLabel), fine: summary(fineLabel), distinctTop1: distinctTop1(ranking), queries };
 }
 
 export function isSameModality(direction: RetrievalDirection): boolean {

@@ -4,7 +4,7 @@ import { encode } from 'fast-png';
 import type { EntitySet } from '../mining/entities.js';
 import { chartSvg } from './chart.js';
 import { escapeHtml } from './html-escape.js';
-import { lossChart, precisionChart } from './plots.js';
+import { healthChart, lossChart, precisionChart } from './plots.js';
 import { perClassTable, precisionTables, zeroShotTable, type Table } from './tables.js';
 import type { GrayImage, ImageToTextExample, RunReportData, TextToImageExample } from './types.js';
 
@@ -71,6 +71,8 @@ function summaryHtml(data: RunReportData): string {
 
 export function runReportHtml(data: RunReportData): string {
   const sections = [`<h1>${escapeHtml(data.title)}</h1>`, summaryHtml(data), '<h2>Training</h2>', chartSvg(lossChart(data))];
+  const health = healthChart(data);
+  if (health) sections.push(chartSvg(health));
   sections.push('<h2>Retrieval</h2>', chartSvg(precisionChart(data.retrieval)), ...precisionTables(data.retrieval).map(htmlTable));
   if (data.perClass) sections.push(htmlTable(perClassTable(data.perClass.direction, data.perClass.classes)));
   if (data.zeroShot) sections.push('<h2>Zero-shot classification</h2>', htmlTable(zeroShotTable(data.zeroShot)));

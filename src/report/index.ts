@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { chartPng } from './chart.js';
 import { runReportHtml } from './html.js';
-import { lossChart, precisionChart } from './plots.js';
+import { healthChart, lossChart, precisionChart } from './plots.js';
 import type { RunReportData } from './types.js';
 
 export type { RunReportData } from './types.js';
@@ -23,5 +23,7 @@ export async function writeRunReport(dir: string, data: RunReportData): Promise<
   await writeFileAtomic(paths.html, runReportHtml(data));
   await writeFileAtomic(paths.lossPng, chartPng(lossChart(data)));
   await writeFileAtomic(paths.precisionPng, chartPng(precisionChart(data.retrieval)));
+  const health = healthChart(data);
+  if (health) await writeFileAtomic(join(dir, 'health.png'), chartPng(health));
   return paths;
 }

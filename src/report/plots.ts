@@ -12,6 +12,24 @@ export function lossChart(data: RunReportData): Chart {
   return { title: 'Training loss', xLabel: 'step', yLabel: 'loss', series };
 }
 
+const HEALTH_SERIES: [string, string][] = [
+  ['imageCosine', 'image embeddings: mean pairwise cosine'],
+  ['textCosine', 'text embeddings: mean pairwise cosine'],
+  ['validAnchors', 'anchors with a valid triplet'],
+  ['bandNegatives', 'negatives from the semi-hard band'],
+  ['activeTriplets', 'triplet hinges > 0'],
+];
+
+/** Training health per logged step (collapse shows as cosines near 1; stalled mining as active → 0). */
+export function healthChart(data: RunReportData): Chart | null {
+  const series: Series[] = [];
+  HEALTH_SERIES.forEach(([key, name], i) => {
+    const points = data.losses.filter((p) => typeof p.health?.[key] === 'number').map((p) => [p.step, p.health![key]!] as [number, number]);
+    if (points.length) series.push({ name, points, color: PALETTE[i % PALETTE.length]! });
+  });
+  return series.length ? { title: 'Training health', xLabel: 'step', yLabel: 'share / cosine', series } : null;
+}
+
 export function precisionChart(results: RetrievalResults): Chart {
   const series: Series[] = [];
   const rValues = new Set<number>();

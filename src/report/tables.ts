@@ -20,16 +20,20 @@ function rValuesOf(results: RetrievalResults): number[] {
   return [...rs].sort((a, b) => a - b);
 }
 
-/** One table per granularity: a row per direction with P@R, mAP@k and the query counts. */
+/**
+ * One table per granularity: a row per direction with P@R, mAP@k, the mAP of a random ranking, the distinct
+ * top-1 results (hubness: 1 means every query got the same first result) and the query counts.
+ */
 export function precisionTables(results: RetrievalResults): Table[] {
   const rValues = rValuesOf(results);
-  const header = ['direction', ...rValues.map((r) => `P@${r}`), 'mAP', 'queries', 'no relevant'];
+  const header = ['direction', ...rValues.map((r) => `P@${r}`), 'mAP', 'chance mAP', 'distinct top-1', 'queries', 'no relevant'];
   return (['coarse', 'fine'] as const).map((granularity) => ({
     title: `Retrieval precision, ${granularity} (${granularity === 'coarse' ? 'same disease classes' : 'same classes, directions and severity'})`,
     header,
     rows: DIRECTIONS.filter((d) => results[d]).map((d) => {
       const s: PrecisionSummary = results[d]![granularity];
-      return [d, ...rValues.map((r) => formatMetric(s.precisionAt[r] ?? NaN)), formatMetric(s.map), String(s.queries), String(s.queriesWithoutRelevant)];
+      const hub = `${results[d]!.distinctTop1}/${results[d]!.queries}`;
+      return [d, ...rValues.map((r) => formatMetric(s.precisionAt[r] ?? NaN)), formatMetric(s.map), formatMetric(s.chance.map), hub, String(s.queries), String(s.queriesWithoutRelevant)];
     }),
   }));
 }

@@ -8,6 +8,8 @@ export interface LossPoint {
   step: number;
   loss: number;
   samplesPerSec?: number;
+  /** Training-health figures of the logged step by name (src/train/health.ts), drawn when present. */
+  health?: Partial<Record<string, number>>;
 }
 
 /** An 8-bit grayscale image, row-major, top row first (the layout of the synthetic data's toUint8). */

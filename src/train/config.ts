@@ -1,7 +1,7 @@
 // Training configuration: defaults for the MedTrim main job, the baselines as objectives of the same
 // trainer, and validation with one-line errors (a JSON config file or CLI flags both end up here).
 import type { Gammas } from '../mining/score.js';
-import type { PresetName } from '../models/config.js';
+import { BERT_PRESETS, VIT_PRESETS, type PresetName } from '../models/config.js';
 
 /**
  * medtrim: four triplet terms, full MedTrim score (diseases + adjectives + directions).
@@ -12,9 +12,28 @@ import type { PresetName } from '../models/config.js';
 export type Objective = 'medtrim' | 'disease-only' | 'cross-modal' | 'infonce';
 export const OBJECTIVES: readonly Objective[] = ['medtrim', 'disease-only', 'cross-modal', 'infonce'];
 
+/**
+ * How the MedTrim objectives form triplets from the batch's score matrix S (row = anchor a):
+ * paper: one triplet per anchor, as in the paper — the positive is the highest-scoring sample, the negative the
+ *   lowest-scoring one in the semi-hard band τmin ≤ S < τmax (else the highest below τmin).
+ * all: every (a, p, q) with S(a,p) > S(a,q) and S(a,q) < τmax, p ≠ a ≠ q — all the orderings the score
+ *   admits, the hinge averaged over them.
+ * semihard: those of `all` that are semi-hard in embedding space as in FaceNet (the negative farther from the
+ *   anchor than the positive, but within the margin), chosen afresh at every step.
+ */
+export type TripletMining = 'paper' | 'all' | 'semihard';
+export const TRIPLET_MINING: readonly TripletMining[] = ['paper', 'all', 'semihard'];
+
 export interface TrainConfig {
   preset: PresetName;
   objective: Objective;
+  /** Image side and patch side of the ViT (the data is rendered at imageSize); default: the preset's. */
+  imageSize: number;
+  patchSize: number;
+  /** Dropout of each encoder (embeddings and every sub-layer's output); default: the preset's. */
+  imageDropout: number;
+  textDropout: number;
+  triplets: TripletMining;
   steps: number;
   batchSize: number;
   lr: number;
@@ -44,9 +63,17 @@ export interface TrainConfig {
   logEvery: number;
 }
 
+/** The settings that follow from the preset unless a config or flag sets them. */
+export function presetSettings(preset: PresetName): Pick<TrainConfig, 'imageSize' | 'patchSize' | 'imageDropout' | 'textDropout'> {
+  const vit = VIT_PRESETS[preset] ?? VIT_PRESETS.tiny;
+  return { imageSize: vit.imageSize, patchSize: vit.patchSize, imageDropout: vit.dropout, textDropout: (BERT_PRESETS[preset] ?? BERT_PRESETS.tiny).dropout };
+}
+
 export const DEFAULT_CONFIG: TrainConfig = {
   preset: 'tiny',
   objective: 'medtrim',
+  ...presetSettings('tiny'),
+  triplets: 'paper',
   steps: 250,
   batchSize: 32,
   lr: 1e-3,
@@ -83,19 +110,24 @@ function isPositiveInt(v: unknown): boolean {
 export function resolveConfig(overrides: Record<string, unknown>, where = 'config'): TrainConfig {
   const known = new Set(Object.keys(DEFAULT_CONFIG));
   for (const key of Object.keys(overrides)) if (!known.has(key)) throw new Error(`${where}: unknown setting '${key}'`);
-  const c = { ...DEFAULT_CONFIG, ...overrides, gammas: { ...DEFAULT_CONFIG.gammas, ...(overrides.gammas as object | undefined) } } as TrainConfig;
+  const preset = (overrides.preset ?? DEFAULT_CONFIG.preset) as PresetName;
+  const c = { ...DEFAULT_CONFIG, ...presetSettings(preset), ...overrides, gammas: { ...DEFAULT_CONFIG.gammas, ...(overrides.gammas as object | undefined) } } as TrainConfig;
   const fail = (field: string, what: string) => {
     throw new Error(`${where}: ${field} must be ${what}, got ${JSON.stringify((c as unknown as Record<string, unknown>)[field])}`);
   };
   if (!['tiny', 'small', 'base'].includes(c.preset)) fail('preset', 'tiny, small or base');
   if (!OBJECTIVES.includes(c.objective)) fail('objective', OBJECTIVES.join(', '));
-  for (const f of ['steps', 'batchSize', 'dataCount', 'maxTokens', 'logEvery'] as const) if (!isPositiveInt(c[f])) fail(f, 'a positive integer');
+  if (!TRIPLET_MINING.includes(c.triplets)) fail('triplets', TRIPLET_MINING.join(', '));
+  for (const f of ['imageSize', 'patchSize', 'steps', 'batchSize', 'dataCount', 'maxTokens', 'logEvery'] as const) if (!isPositiveInt(c[f])) fail(f, 'a positive integer');
   for (const f of ['warmupSteps', 'checkpointEvery', 'freezeImageLayers', 'freezeTextLayers', 'seed', 'dataSeed'] as const) {
     if (!Number.isInteger(c[f]) || c[f] < 0) fail(f, 'a non-negative integer');
   }
   for (const f of ['lr', 'margin'] as const) if (!(c[f] > 0)) fail(f, 'positive');
   for (const f of ['weightDecay', 'maxGradNorm'] as const) if (!(c[f] >= 0)) fail(f, 'non-negative');
   if (!(c.eta >= 0 && c.eta <= 1)) fail('eta', 'in [0, 1]');
+  for (const f of ['imageDropout', 'textDropout'] as const) if (!(c[f] >= 0 && c[f] < 1)) fail(f, 'in [0, 1)');
+  if (c.imageSize % c.patchSize !== 0) fail('imageSize', `a multiple of patchSize=${c.patchSize}`);
+  if (c.imageSize < 32 || c.imageSize > 224) fail('imageSize', 'between 32 and 224 (the synthetic renderer\'s range)');
   if (!(c.tauMin >= 0 && c.tauMin < c.tauMax)) fail('tauMin', `in [0, tauMax=${c.tauMax})`);
   if (c.batchSize < 2) fail('batchSize', 'at least 2 (mining needs a batch)');
   return c;

@@ -2,7 +2,7 @@
 // no file system, so that the browser page builds exactly what `medtrim train` / `medtrim search` build.
 import { createSyntheticDataset } from '../data/synthetic/dataset.js';
 import type { Runtime } from '../gpu/runtime.js';
-import { BERT_PRESETS, VIT_PRESETS } from '../models/config.js';
+import { BERT_PRESETS } from '../models/config.js';
 import { BertTokenizer } from '../text/tokenizer.js';
 import type { Vocab } from '../text/vocab.js';
 import type { TrainConfig } from './config.js';
@@ -18,7 +18,7 @@ export const RUN_FILES = {
 
 /** The vocabulary a new run learns from its training reports (the preset's size is an upper bound). */
 export function runVocab(config: TrainConfig): Vocab {
-  const dataset = createSyntheticDataset({ seed: config.dataSeed, size: VIT_PRESETS[config.preset].imageSize, count: config.dataCount });
+  const dataset = createSyntheticDataset({ seed: config.dataSeed, size: config.imageSize, count: config.dataCount });
   return domainVocab(dataset, BERT_PRESETS[config.preset].vocabSize);
 }
 

@@ -2,25 +2,24 @@
 // every step, and the four-term triplet objective (or a baseline objective) — all recorded into the step's
 // command encoder; the host only prepares the batch (pixels, token ids, entity bit sets) and reads the loss
 // back every `logEvery` steps.
-import { backward, exp, l2normalize, matmul, mul, noGrad, permute, crossEntropy, add, scale } from '../autograd/index.js';
+import { backward, l2normalize } from '../autograd/index.js';
 import type { SyntheticDataset } from '../data/synthetic/dataset.js';
 import { Rng } from '../data/rng.js';
 import type { Runtime } from '../gpu/runtime.js';
-import { encodeBatch } from '../mining/encode.js';
 import type { EntitySet } from '../mining/entities.js';
-import { mineTripletsGpu, scoreMatrixGpu, uploadEntities } from '../mining/score-gpu.js';
 import { BERT_PRESETS, VIT_PRESETS, type BertConfig, type ViTConfig } from '../models/config.js';
 import { BertEncoder, uploadTextBatch, type TextBatch } from '../models/bert.js';
 import { ViTEncoder } from '../models/vit.js';
 import { Module, constantParameter } from '../nn/module.js';
 import { recognize } from '../ober/recognize.js';
 import { AdamW } from '../ops/optim.js';
-import { medtrimTripletLoss } from '../ops/triplet.js';
 import { buildVocab } from '../text/build-vocab.js';
 import { BertTokenizer } from '../text/tokenizer.js';
 import type { Vocab } from '../text/vocab.js';
 import { Tensor, tensorFrom, tidy } from '../tensor/tensor.js';
-import { effectiveLossSettings, learningRate, type TrainConfig } from './config.js';
+import { learningRate, type TrainConfig } from './config.js';
+import { trainingHealth, type TrainingHealth } from './health.js';
+import { objectiveLoss } from './objective.js';
 
 /** CLIP's initial temperature, 1/0.07, as a learnable log-scale. */
 const INITIAL_LOGIT_SCALE = Math.log(1 / 0.07);
@@ -136,25 +135,10 @@ export function domainVocab(dataset: SyntheticDataset, size: number, reports = 2
 
 /** Encoder shapes for a run: the preset's, with the image size of the data and the learnt vocabulary. */
 export function modelConfigs(config: TrainConfig, vocabSize: number): { vit: ViTConfig; bert: BertConfig } {
-  const bert = { ...BERT_PRESETS[config.preset], vocabSize, maxPositions: Math.max(config.maxTokens, BERT_PRESETS[config.preset].maxPositions) };
-  return { vit: { ...VIT_PRESETS[config.preset] }, bert };
-}
-
-/** The objective's loss for one batch of normalised embeddings; records the backward graph. */
-function objectiveLoss(model: DualEncoder, config: TrainConfig, img: Tensor, txt: Tensor, entities: EntitySet[]): Tensor {
-  const rt = img.runtime;
-  if (config.objective === 'infonce') {
-    const n = img.shape[0]!;
-    const logits = mul(matmul(img, txt, { transB: true }), exp(model.logitScale));
-    const targets = tensorFrom(rt, Array.from({ length: n }, (_, i) => i), [n], 'i32');
-    return scale(add(crossEntropy(logits, targets), crossEntropy(permute(logits, [1, 0]), targets)), 0.5);
-  }
-  const { gammas, eta } = effectiveLossSettings(config);
-  const mined = noGrad(() => {
-    const batch = uploadEntities(rt, encodeBatch(entities));
-    return mineTripletsGpu(rt, scoreMatrixGpu(rt, batch, batch, gammas), { tauMin: config.tauMin, tauMax: config.tauMax });
-  });
-  return medtrimTripletLoss(img, txt, mined.positives, mined.negatives, { margin: config.margin, eta });
+  const preset = BERT_PRESETS[config.preset];
+  const bert = { ...preset, vocabSize, maxPositions: Math.max(config.maxTokens, preset.maxPositions), dropout: config.textDropout };
+  const vit = { ...VIT_PRESETS[config.preset], imageSize: config.imageSize, patchSize: config.patchSize, dropout: config.imageDropout };
+  return { vit, bert };
 }
 
 export interface StepLog {
@@ -162,6 +146,14 @@ export interface StepLog {
   loss: number;
   lr: number;
   samplesPerSec: number;
+  /** Mining statistics and embedding spread of the logged step's batch. */
+  health?: TrainingHealth;
+}
+
+/** Tensors of a step kept for the host: its loss, and at log steps what trainingHealth reads. */
+interface StepResult {
+  loss: Tensor;
+  kept: { img: Tensor; txt: Tensor; scores?: Tensor; positives?: Tensor; negatives?: Tensor } | null;
 }
 
 /** Owns the model, optimizer and data order; `run` advances until `config.steps`. */
@@ -183,24 +175,51 @@ export class Trainer {
     this.optimizer = new AdamW(trainable, { lr: config.lr, weightDecay: config.weightDecay, maxGradNorm: config.maxGradNorm });
   }
 
-  /** Records one training step; returns its loss (a kept scalar tensor the caller disposes). */
-  trainStep(): Tensor {
+  /**
+   * Records one training step; returns its loss (a kept scalar tensor the caller disposes) and, when
+   * `withHealth`, the batch's embeddings and mining results, kept for `readHealth`.
+   */
+  trainStep(withHealth = false): StepResult {
     const c = this.config;
     this.model.train();
-    const loss = tidy(() => {
+    const result = tidy((): StepResult => {
       const batch = this.data.upload(this.rt, this.data.batchIndices(this.step, c.batchSize), this.model.vit.channels);
       const img = this.model.embedImages(batch.images);
       const txt = this.model.embedTexts(batch.text);
-      const l = objectiveLoss(this.model, c, img, txt, batch.entities);
-      backward(l);
-      return l;
-    }).keep();
+      const out = objectiveLoss(c, img, txt, batch.entities, this.model.logitScale);
+      backward(out.loss);
+      const keep = <T extends Tensor | undefined>(t: T): T => (t ? (t.keep() as T) : t);
+      const kept = withHealth ? { img: keep(img), txt: keep(txt), scores: keep(out.scores), positives: keep(out.positives), negatives: keep(out.negatives) } : null;
+      return { loss: out.loss.keep(), kept };
+    });
     this.optimizer.lr = learningRate(c, this.step);
     this.optimizer.step();
     this.optimizer.zeroGrad();
     this.rt.flush();
     this.step++;
-    return loss;
+    return result;
+  }
+
+  /** The health figures of a step's kept tensors (read back, then disposed). */
+  async readHealth(kept: NonNullable<StepResult['kept']>): Promise<TrainingHealth> {
+    const [n, dim] = kept.img.shape as [number, number];
+    try {
+      const read = async <T>(t: Tensor | undefined) => (t ? ((await t.read()) as T) : undefined);
+      return trainingHealth(
+        {
+          n,
+          dim,
+          img: (await read<Float32Array>(kept.img))!,
+          txt: (await read<Float32Array>(kept.txt))!,
+          scores: await read<Float32Array>(kept.scores),
+          positives: await read<Int32Array>(kept.positives),
+          negatives: await read<Int32Array>(kept.negatives),
+        },
+        this.config,
+      );
+    } finally {
+      for (const t of Object.values(kept)) t?.dispose();
+    }
   }
 
   /**
@@ -213,14 +232,15 @@ export class Trainer {
     let windowStart = performance.now();
     let windowSteps = 0;
     while (this.step < until) {
-      const loss = this.trainStep();
+      const logNow = (this.step + 1) % c.logEvery === 0 || this.step + 1 === until;
+      const { loss, kept } = this.trainStep(logNow);
       windowSteps++;
-      const logNow = this.step % c.logEvery === 0 || this.step === until;
       if (logNow) {
         const value = (await loss.read())[0]!;
-        if (!Number.isFinite(value)) throw new Error(`the loss became ${value} at step ${this.step}`);
+        const health = kept ? await this.readHealth(kept) : undefined;
         const now = performance.now();
-        hooks.onLog?.({ step: this.step, loss: value, lr: learningRate(c, this.step - 1), samplesPerSec: (windowSteps * c.batchSize * 1000) / (now - windowStart) });
+        if (!Number.isFinite(value)) throw new Error(`the loss became ${value} at step ${this.step}`);
+        hooks.onLog?.({ step: this.step, loss: value, lr: learningRate(c, this.step - 1), samplesPerSec: (windowSteps * c.batchSize * 1000) / (now - windowStart), health });
         windowStart = now;
         windowSteps = 0;
       }

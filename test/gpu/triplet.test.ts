@@ -6,17 +6,7 @@ import { backward, requireGrad } from '../../src/autograd/graph.js';
 import { medtrimTripletLoss, medtrimTripletLossRef } from '../../src/ops/triplet.js';
 import { host } from '../../src/tensor/host.js';
 import { tensorFrom, tidyAsync } from '../../src/tensor/tensor.js';
-import { expectClose, gpuRuntime, randomData } from '../helpers/gpu.js';
-
-function normalisedRows(n: number, dim: number, seed: number): Float64Array {
-  const data = randomData(n * dim, seed);
-  for (let i = 0; i < n; i++) {
-    const row = data.subarray(i * dim, (i + 1) * dim);
-    const norm = Math.hypot(...row);
-    row.forEach((v, k) => (row[k] = v / norm));
-  }
-  return data;
-}
+import { expectClose, gpuRuntime, randomData, unitRows } from '../helpers/gpu.js';
 
 async function checkAgainst(img: Float64Array, txt: Float64Array, n: number, dim: number, pos: number[], neg: number[], opts: { margin: number; eta: number }, expected: { loss: number; dImg: ArrayLike<number>; dTxt: ArrayLike<number> }) {
   const rt = await gpuRuntime();
@@ -36,8 +26,8 @@ async function checkAgainst(img: Float64Array, txt: Float64Array, n: number, dim
 describe('MedTrim triplet loss', () => {
   it('matches the float64 reference on awkward batches', async () => {
     for (const [n, dim] of [[1, 3], [3, 17], [17, 65], [65, 32]] as const) {
-      const img = normalisedRows(n, dim, n);
-      const txt = normalisedRows(n, dim, n + 1);
+      const img = unitRows(n, dim, n);
+      const txt = unitRows(n, dim, n + 1);
       const r = randomData(2 * n, 99 + n, 0, 1);
       const pos = Array.from({ length: n }, (_, i) => (i % 5 === 4 ? -1 : Math.floor(r[i]! * n)));
       const neg = Array.from({ length: n }, (_, i) => (pos[i]! < 0 ? -1 : Math.floor(r[n + i]! * n)));
@@ -50,7 +40,7 @@ describe('MedTrim triplet loss', () => {
     const n = 4;
     const dim = 8;
     const none = [-1, -1, -1, -1];
-    await checkAgainst(normalisedRows(n, dim, 1), normalisedRows(n, dim, 2), n, dim, none, none, { margin: 0.3, eta: 0.5 }, { loss: 0, dImg: new Float64Array(n * dim), dTxt: new Float64Array(n * dim) });
+    await checkAgainst(unitRows(n, dim, 1), unitRows(n, dim, 2), n, dim, none, none, { margin: 0.3, eta: 0.5 }, { loss: 0, dImg: new Float64Array(n * dim), dTxt: new Float64Array(n * dim) });
   });
 
   it('matches the PyTorch golden file (relative error 1e-4)', async () => {

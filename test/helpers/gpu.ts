@@ -4,7 +4,7 @@ import { afterAll, expect } from 'vitest';
 import { acquireGpu } from '../../src/gpu/device.js';
 import { Runtime } from '../../src/gpu/runtime.js';
 import type { HostTensor } from '../../src/tensor/host.js';
-export { randomData } from './random.js';
+export { randomData, unitRows } from './random.js';
 
 let runtime: Promise<Runtime> | null = null;
 

@@ -13,3 +13,14 @@ export function randomData(n: number, seed: number, lo = -1, hi = 1): Float64Arr
   }
   return out;
 }
+
+/** n random rows of `dim` values scaled to unit length (embeddings as l2normalize leaves them). */
+export function unitRows(n: number, dim: number, seed: number): Float64Array {
+  const data = randomData(n * dim, seed);
+  for (let i = 0; i < n; i++) {
+    const row = data.subarray(i * dim, (i + 1) * dim);
+    const norm = Math.hypot(...row);
+    row.forEach((v, k) => (row[k] = v / norm));
+  }
+  return data;
+}

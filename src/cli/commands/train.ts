@@ -5,7 +5,7 @@ import cliProgress from 'cli-progress';
 import { acquireGpu, type BackendChoice } from '../../gpu/device.js';
 import { Runtime } from '../../gpu/runtime.js';
 import { formatTables } from '../../report/index.js';
-import { DEFAULT_CONFIG, OBJECTIVES } from '../../train/config.js';
+import { DEFAULT_CONFIG, OBJECTIVES, TRIPLET_MINING } from '../../train/config.js';
 import { createRun, evaluateRun, openRun, train } from '../../train/run.js';
 import type { Command } from '../main.js';
 import { adapterWords, zeroShotLine } from './shared.js';
@@ -24,6 +24,11 @@ MedTrim objective (or a baseline), evaluates on the test split and writes a repo
   --batch-size N       samples per step (default ${DEFAULT_CONFIG.batchSize})
   --lr X               peak learning rate, warm-up then cosine decay (default ${DEFAULT_CONFIG.lr})
   --seed N             model, dropout and data-order seed (default ${DEFAULT_CONFIG.seed})
+  --image-size PX      image side (default: the preset's, ${DEFAULT_CONFIG.imageSize} for tiny)
+  --patch-size PX      ViT patch side (default: the preset's, ${DEFAULT_CONFIG.patchSize} for tiny)
+  --dropout P          dropout of both encoders (or --image-dropout P, --text-dropout P; default: the preset's)
+  --triplets MODE      ${TRIPLET_MINING.join(' | ')}: how MedTrim forms triplets (default ${DEFAULT_CONFIG.triplets}; paper = the
+                       paper's one positive and one semi-hard negative per anchor)
   --data-count N       synthetic samples over all splits (default ${DEFAULT_CONFIG.dataCount})
   --eval-limit N       evaluate on at most N test samples (default: the whole test split)
   --no-eval            train only
@@ -42,6 +47,11 @@ const FLAG_TO_CONFIG: Record<string, [string, (v: string) => unknown]> = {
   lr: ['lr', Number],
   seed: ['seed', Number],
   'data-count': ['dataCount', Number],
+  'image-size': ['imageSize', Number],
+  'patch-size': ['patchSize', Number],
+  'image-dropout': ['imageDropout', Number],
+  'text-dropout': ['textDropout', Number],
+  triplets: ['triplets', String],
 };
 
 function readConfigFile(path: string): Record<string, unknown> {
@@ -69,6 +79,7 @@ const trainCommand: Command = {
         backend: { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        dropout: { type: 'string' },
         ...Object.fromEntries(Object.keys(FLAG_TO_CONFIG).map((flag) => [flag, { type: 'string' as const }])),
       },
     });
@@ -77,6 +88,7 @@ const trainCommand: Command = {
       return 0;
     }
     const overrides: Record<string, unknown> = values.config ? readConfigFile(values.config) : {};
+    if (values.dropout !== undefined) overrides.imageDropout = overrides.textDropout = Number(values.dropout);
     for (const [flag, [key, parse]] of Object.entries(FLAG_TO_CONFIG)) {
       const v = (values as Record<string, unknown>)[flag];
       if (typeof v === 'string') overrides[key] = parse(v);
