@@ -21,6 +21,14 @@ export const OBJECTIVES: readonly Objective[] = ['medtrim', 'disease-only', 'cro
  * semihard: those of `all` that are semi-hard in embedding space as in FaceNet (the negative farther from the
  *   anchor than the positive, but within the margin), chosen afresh at every step.
  */
+/**
+ * How pixels reach the ViT: range maps brightness [0, 1] to [-1, 1]; dataset subtracts the training split's
+ * mean image and divides by its pixel standard deviation, so the anatomy every radiograph shares is removed
+ * and what differs between them (findings among it) is what the patch embedding sees.
+ */
+export type PixelNorm = 'range' | 'dataset';
+export const PIXEL_NORMS: readonly PixelNorm[] = ['range', 'dataset'];
+
 export type TripletMining = 'paper' | 'all' | 'semihard';
 export const TRIPLET_MINING: readonly TripletMining[] = ['paper', 'all', 'semihard'];
 
@@ -34,6 +42,7 @@ export interface TrainConfig {
   imageDropout: number;
   textDropout: number;
   triplets: TripletMining;
+  pixelNorm: PixelNorm;
   steps: number;
   batchSize: number;
   lr: number;
@@ -74,6 +83,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   objective: 'medtrim',
   ...presetSettings('tiny'),
   triplets: 'paper',
+  pixelNorm: 'range',
   steps: 250,
   batchSize: 32,
   lr: 1e-3,
@@ -118,6 +128,7 @@ export function resolveConfig(overrides: Record<string, unknown>, where = 'confi
   if (!['tiny', 'small', 'base'].includes(c.preset)) fail('preset', 'tiny, small or base');
   if (!OBJECTIVES.includes(c.objective)) fail('objective', OBJECTIVES.join(', '));
   if (!TRIPLET_MINING.includes(c.triplets)) fail('triplets', TRIPLET_MINING.join(', '));
+  if (!PIXEL_NORMS.includes(c.pixelNorm)) fail('pixelNorm', PIXEL_NORMS.join(', '));
   for (const f of ['imageSize', 'patchSize', 'steps', 'batchSize', 'dataCount', 'maxTokens', 'logEvery'] as const) if (!isPositiveInt(c[f])) fail(f, 'a positive integer');
   for (const f of ['warmupSteps', 'checkpointEvery', 'freezeImageLayers', 'freezeTextLayers', 'seed', 'dataSeed'] as const) {
     if (!Number.isInteger(c[f]) || c[f] < 0) fail(f, 'a non-negative integer');

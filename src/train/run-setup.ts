@@ -26,6 +26,6 @@ export function runVocab(config: TrainConfig): Vocab {
 export function assembleRun(rt: Runtime, config: TrainConfig, vocab: Vocab): { data: TrainingData; model: DualEncoder } {
   const { vit, bert } = modelConfigs(config, vocab.tokens.length);
   const dataset = createSyntheticDataset({ seed: config.dataSeed, size: vit.imageSize, count: config.dataCount });
-  const data = new TrainingData(dataset, new BertTokenizer(vocab), config.maxTokens, config.seed);
+  const data = new TrainingData(dataset, new BertTokenizer(vocab), config.maxTokens, config.seed, config.pixelNorm);
   return { data, model: new DualEncoder(rt, vit, bert, config.seed) };
 }

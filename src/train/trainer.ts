@@ -17,7 +17,7 @@ import { buildVocab } from '../text/build-vocab.js';
 import { BertTokenizer } from '../text/tokenizer.js';
 import type { Vocab } from '../text/vocab.js';
 import { Tensor, tensorFrom, tidy } from '../tensor/tensor.js';
-import { learningRate, type TrainConfig } from './config.js';
+import { learningRate, type PixelNorm, type TrainConfig } from './config.js';
 import { trainingHealth, type TrainingHealth } from './health.js';
 import { objectiveLoss } from './objective.js';
 
@@ -52,17 +52,28 @@ export function normalisePixels(images: Float32Array): Float32Array {
   return images.map((v) => 2 * v - 1);
 }
 
+/** Training samples the pixel statistics of `pixelNorm: 'dataset'` are taken from. */
+const PIXEL_STATS_SAMPLES = 256;
+
+/** Subtracts the mean image and divides by the pixel standard deviation (images back to back). */
+export function standardisePixels(images: Float32Array, stats: { mean: Float32Array; std: number }): Float32Array {
+  const area = stats.mean.length;
+  return images.map((v, k) => (v - stats.mean[k % area]!) / stats.std);
+}
+
 /** The host side of the data: tokenizer, entity sets (OBER on each report), and a seeded batch order. */
 export class TrainingData {
   readonly trainIndices: number[];
   private readonly entityCache = new Map<number, EntitySet>();
   private readonly orders = new Map<number, number[]>();
+  private stats: { mean: Float32Array; std: number } | null = null;
 
   constructor(
     readonly dataset: SyntheticDataset,
     readonly tokenizer: BertTokenizer,
     readonly maxTokens: number,
     private readonly seed: number,
+    readonly pixelNorm: PixelNorm = 'range',
   ) {
     this.trainIndices = dataset.split('train');
     if (this.trainIndices.length === 0) throw new Error('the data set has no training samples');
@@ -99,12 +110,30 @@ export class TrainingData {
     return order;
   }
 
-  /** Pixels [n, channels, size, size] of the given samples, in [-1, 1], on the GPU. */
+  /**
+   * The training split's mean image and pixel standard deviation, from its first PIXEL_STATS_SAMPLES samples
+   * (deterministic, so evaluation, search and the demo recompute the same).
+   */
+  private pixelStats(): { mean: Float32Array; std: number } {
+    if (!this.stats) {
+      const indices = this.trainIndices.slice(0, PIXEL_STATS_SAMPLES);
+      const area = this.dataset.size * this.dataset.size;
+      const mean = new Float64Array(area);
+      const images = indices.map((i) => this.dataset.sample(i).image);
+      for (const image of images) for (let k = 0; k < area; k++) mean[k]! += image[k]! / images.length;
+      let squares = 0;
+      for (const image of images) for (let k = 0; k < area; k++) squares += (image[k]! - mean[k]!) ** 2;
+      this.stats = { mean: Float32Array.from(mean), std: Math.sqrt(squares / (images.length * area)) || 1 };
+    }
+    return this.stats;
+  }
+
+  /** Pixels [n, channels, size, size] of the given samples, scaled as `pixelNorm` says, on the GPU. */
   uploadImages(rt: Runtime, samples: readonly { image: Float32Array }[], channels: number): Tensor {
     const size = this.dataset.size;
     const pixels = new Float32Array(samples.length * size * size);
     samples.forEach((s, k) => pixels.set(s.image, k * size * size));
-    const normalised = normalisePixels(pixels);
+    const normalised = this.pixelNorm === 'dataset' ? standardisePixels(pixels, this.pixelStats()) : normalisePixels(pixels);
     return tensorFrom(rt, channels === 1 ? normalised : repeatChannels(normalised, size, channels), [samples.length, channels, size, size]);
   }
 

@@ -5,7 +5,7 @@ import cliProgress from 'cli-progress';
 import { acquireGpu, type BackendChoice } from '../../gpu/device.js';
 import { Runtime } from '../../gpu/runtime.js';
 import { formatTables } from '../../report/index.js';
-import { DEFAULT_CONFIG, OBJECTIVES, TRIPLET_MINING } from '../../train/config.js';
+import { DEFAULT_CONFIG, OBJECTIVES, PIXEL_NORMS, TRIPLET_MINING } from '../../train/config.js';
 import { createRun, evaluateRun, openRun, train } from '../../train/run.js';
 import type { Command } from '../main.js';
 import { adapterWords, zeroShotLine } from './shared.js';
@@ -29,6 +29,8 @@ MedTrim objective (or a baseline), evaluates on the test split and writes a repo
   --dropout P          dropout of both encoders (or --image-dropout P, --text-dropout P; default: the preset's)
   --triplets MODE      ${TRIPLET_MINING.join(' | ')}: how MedTrim forms triplets (default ${DEFAULT_CONFIG.triplets}; paper = the
                        paper's one positive and one semi-hard negative per anchor)
+  --pixel-norm MODE    ${PIXEL_NORMS.join(' | ')}: pixels to [-1, 1], or standardised by the training split's mean
+                       image and pixel sd (default ${DEFAULT_CONFIG.pixelNorm})
   --data-count N       synthetic samples over all splits (default ${DEFAULT_CONFIG.dataCount})
   --eval-limit N       evaluate on at most N test samples (default: the whole test split)
   --no-eval            train only
@@ -52,6 +54,7 @@ const FLAG_TO_CONFIG: Record<string, [string, (v: string) => unknown]> = {
   'image-dropout': ['imageDropout', Number],
   'text-dropout': ['textDropout', Number],
   triplets: ['triplets', String],
+  'pixel-norm': ['pixelNorm', String],
 };
 
 function readConfigFile(path: string): Record<string, unknown> {
