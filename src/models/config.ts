@@ -22,6 +22,11 @@ export interface ViTConfig extends TransformerShape {
   patchSize: number;
   /** Input channels: 1 for grayscale X-rays, 3 for pretrained RGB checkpoints. */
   channels: number;
+  /**
+   * What the projection head reads: the CLS token (HF's ViT, the default) or the mean of all tokens, which
+   * gives every patch a direct path to the embedding.
+   */
+  pooling?: 'cls' | 'mean';
 }
 
 export interface BertConfig extends TransformerShape {
@@ -61,6 +66,7 @@ function checkTransformer(where: string, c: TransformerShape): void {
 export function checkViTConfig(c: ViTConfig, where = 'ViT config'): void {
   checkTransformer(where, c);
   for (const key of ['imageSize', 'patchSize', 'channels'] as const) requirePositiveInt(where, key, c[key]);
+  if (c.pooling !== undefined && c.pooling !== 'cls' && c.pooling !== 'mean') throw new Error(`${where}: pooling must be cls or mean, got ${JSON.stringify(c.pooling)}`);
   if (c.imageSize % c.patchSize !== 0) throw new Error(`${where}: imageSize ${c.imageSize} is not divisible by patchSize ${c.patchSize}`);
 }
 

@@ -143,6 +143,13 @@ export class BlockStack extends Module {
  * Row 0 of every sequence: x [batch, seq, dim] → [batch, dim], as a product with the one-hot row e₀ᵀ
  * (exact: each output is 1·x plus zeros), which keeps it differentiable without a slicing op.
  */
+/** The mean over the sequence of x [batch, seq, dim] → [batch, dim] (a product with a constant 1/seq row). */
+export function meanToken(x: Tensor): Tensor {
+  const [batch, seq, dim] = x.shape as [number, number, number];
+  const selector = tensorFrom(x.runtime, new Float32Array(seq).fill(1 / seq), [1, seq]);
+  return reshape(matmul(selector, x), [batch, dim]);
+}
+
 export function firstToken(x: Tensor): Tensor {
   const [batch, seq, dim] = x.shape as [number, number, number];
   const selector = tensorFrom(x.runtime, oneHot(seq, 0), [1, seq]);

@@ -1,14 +1,14 @@
 // Vision Transformer image encoder, following Hugging Face's ViTModel: non-overlapping patches through one
 // linear map (the patch convolution written as a matrix product), a learned CLS token, learned position
-// embeddings, pre-LN blocks, a final LayerNorm; then a linear projection head from the CLS token to the
-// shared embedding space (HF's ViT pooler is not used).
+// embeddings, pre-LN blocks, a final LayerNorm; then a linear projection head from the CLS token (or the
+// mean of all tokens, `pooling: 'mean'`) to the shared embedding space (HF's ViT pooler is not used).
 import { add, permute, reshape } from '../autograd/index.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { LayerNorm, Linear } from '../nn/layers.js';
 import { Rng, uniformParameter } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkViTConfig, type ViTConfig } from './config.js';
-import { BlockStack, firstToken, prependRow, SeededDropout, TransformerEncoder, type EncoderOutput } from './transformer.js';
+import { BlockStack, firstToken, meanToken, prependRow, SeededDropout, TransformerEncoder, type EncoderOutput } from './transformer.js';
 
 /**
  * images [batch, channels, size, size] → patches [batch, patches, channels·patch·patch], each patch flattened
@@ -64,7 +64,7 @@ export class ViTEncoder extends TransformerEncoder {
     const patches = this.patchEmbedding.forward(patchify(images, c.patchSize));
     const tokens = add(prependRow(this.clsToken, patches), this.positionEmbedding);
     const hidden = this.finalNorm.forward(this.encoder.forward(this.embeddingDropout.forward(tokens)));
-    return { hidden, embedding: this.projection.forward(firstToken(hidden)) };
+    return { hidden, embedding: this.projection.forward(c.pooling === 'mean' ? meanToken(hidden) : firstToken(hidden)) };
   }
 }
 

@@ -41,6 +41,8 @@ export interface TrainConfig {
   /** Dropout of each encoder (embeddings and every sub-layer's output); default: the preset's. */
   imageDropout: number;
   textDropout: number;
+  /** What the image projection head reads: the CLS token or the mean of all tokens. */
+  imagePooling: 'cls' | 'mean';
   triplets: TripletMining;
   pixelNorm: PixelNorm;
   steps: number;
@@ -73,9 +75,10 @@ export interface TrainConfig {
 }
 
 /** The settings that follow from the preset unless a config or flag sets them. */
-export function presetSettings(preset: PresetName): Pick<TrainConfig, 'imageSize' | 'patchSize' | 'imageDropout' | 'textDropout'> {
+export function presetSettings(preset: PresetName): Pick<TrainConfig, 'imageSize' | 'patchSize' | 'imageDropout' | 'textDropout' | 'imagePooling'> {
   const vit = VIT_PRESETS[preset] ?? VIT_PRESETS.tiny;
-  return { imageSize: vit.imageSize, patchSize: vit.patchSize, imageDropout: vit.dropout, textDropout: (BERT_PRESETS[preset] ?? BERT_PRESETS.tiny).dropout };
+  const text = BERT_PRESETS[preset] ?? BERT_PRESETS.tiny;
+  return { imageSize: vit.imageSize, patchSize: vit.patchSize, imageDropout: vit.dropout, textDropout: text.dropout, imagePooling: vit.pooling ?? 'cls' };
 }
 
 export const DEFAULT_CONFIG: TrainConfig = {
@@ -129,6 +132,7 @@ export function resolveConfig(overrides: Record<string, unknown>, where = 'confi
   if (!OBJECTIVES.includes(c.objective)) fail('objective', OBJECTIVES.join(', '));
   if (!TRIPLET_MINING.includes(c.triplets)) fail('triplets', TRIPLET_MINING.join(', '));
   if (!PIXEL_NORMS.includes(c.pixelNorm)) fail('pixelNorm', PIXEL_NORMS.join(', '));
+  if (c.imagePooling !== 'cls' && c.imagePooling !== 'mean') fail('imagePooling', 'cls or mean');
   for (const f of ['imageSize', 'patchSize', 'steps', 'batchSize', 'dataCount', 'maxTokens', 'logEvery'] as const) if (!isPositiveInt(c[f])) fail(f, 'a positive integer');
   for (const f of ['warmupSteps', 'checkpointEvery', 'freezeImageLayers', 'freezeTextLayers', 'seed', 'dataSeed'] as const) {
     if (!Number.isInteger(c[f]) || c[f] < 0) fail(f, 'a non-negative integer');

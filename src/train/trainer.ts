@@ -166,7 +166,7 @@ export function domainVocab(dataset: SyntheticDataset, size: number, reports = 2
 export function modelConfigs(config: TrainConfig, vocabSize: number): { vit: ViTConfig; bert: BertConfig } {
   const preset = BERT_PRESETS[config.preset];
   const bert = { ...preset, vocabSize, maxPositions: Math.max(config.maxTokens, preset.maxPositions), dropout: config.textDropout };
-  const vit = { ...VIT_PRESETS[config.preset], imageSize: config.imageSize, patchSize: config.patchSize, dropout: config.imageDropout };
+  const vit = { ...VIT_PRESETS[config.preset], imageSize: config.imageSize, patchSize: config.patchSize, dropout: config.imageDropout, pooling: config.imagePooling };
   return { vit, bert };
 }
 

@@ -31,6 +31,7 @@ MedTrim objective (or a baseline), evaluates on the test split and writes a repo
                        paper's one positive and one semi-hard negative per anchor)
   --pixel-norm MODE    ${PIXEL_NORMS.join(' | ')}: pixels to [-1, 1], or standardised by the training split's mean
                        image and pixel sd (default ${DEFAULT_CONFIG.pixelNorm})
+  --image-pooling P    cls | mean: what the image projection head reads (default ${DEFAULT_CONFIG.imagePooling})
   --data-count N       synthetic samples over all splits (default ${DEFAULT_CONFIG.dataCount})
   --eval-limit N       evaluate on at most N test samples (default: the whole test split)
   --no-eval            train only
@@ -55,6 +56,7 @@ const FLAG_TO_CONFIG: Record<string, [string, (v: string) => unknown]> = {
   'text-dropout': ['textDropout', Number],
   triplets: ['triplets', String],
   'pixel-norm': ['pixelNorm', String],
+  'image-pooling': ['imagePooling', String],
 };
 
 function readConfigFile(path: string): Record<string, unknown> {
