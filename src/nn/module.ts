@@ -1,6 +1,6 @@
 // Modules: named parameters (leaf tensors that require gradients, kept out of tidy scopes), child modules,
 // and a train/eval flag that children follow (dropout reads it).
-import { requireGrad } from '../autograd/graph.js';
+import { requireGrad } from '../tensor/tape.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { Rng } from '../data/rng.js';
 import { tensorFrom, type Shape, type Tensor } from '../tensor/tensor.js';

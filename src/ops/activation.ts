@@ -1,7 +1,7 @@
 // Activations: GELU in its exact (erf) and tanh forms (forward shaders/activation.wgsl, backward
 // shaders/unary_backward.wgsl, both generated from the table below), and the differentiable ReLU and tanh of
 // the elementwise table. WGSL has no erf: ERF_WGSL is Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7).
-import { record } from '../autograd/graph.js';
+import { record } from '../tensor/tape.js';
 import { grid1d } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';

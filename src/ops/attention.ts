@@ -13,7 +13,7 @@
 // through strides, and the output comes back in the same layout, ready for the output projection.
 // A query row with no attendable key (all padding, or causal with no key) has output 0, gradients 0 and
 // lse = LOG_ZERO.
-import { record } from '../autograd/graph.js';
+import { record } from '../tensor/tape.js';
 import { isSoftware } from '../gpu/device.js';
 import type { Kernel, Runtime } from '../gpu/runtime.js';
 import { shaderSource } from '../gpu/shader-source.js';

@@ -1,6 +1,6 @@
 // Data movement: permute (transpose) and broadcastTo share shaders/strided_copy.wgsl; gather along an axis
 // uses shaders/gather.wgsl. Float64 references beside each.
-import { clone, record } from '../autograd/graph.js';
+import { clone, record } from '../tensor/tape.js';
 import { grid1d } from '../gpu/runtime.js';
 import { broadcastShapes, broadcastStrides, type HostTensor } from '../tensor/host.js';
 import { sameShape, stridesOf, Tensor, type Shape } from '../tensor/tensor.js';

@@ -1,6 +1,6 @@
 // Batched matrix product with either operand transposed: shaders/matmul.wgsl (register-blocked, vec4 fetches
 // where the layout allows, block sizes from matmulTiles) and the float64 reference.
-import { record } from '../autograd/graph.js';
+import { record } from '../tensor/tape.js';
 import { autotunerOf } from '../gpu/autotune.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';

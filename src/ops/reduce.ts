@@ -1,6 +1,6 @@
 // Reductions along one axis (sum, mean, max): shaders/reduce.wgsl with the fold spliced in, and the float64
 // reference beside it. The reduced axis is kept with extent 1 only when keepDims is set.
-import { record } from '../autograd/graph.js';
+import { record } from '../tensor/tape.js';
 import { grid1d } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { broadcastTo } from './layout.js';
