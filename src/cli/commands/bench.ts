@@ -15,7 +15,7 @@ import type { TfPeer } from '../../bench/types.js';
 import { enableAutotune, nodeTuneStore } from '../../gpu/autotune.js';
 import { acquireGpu, type BackendChoice } from '../../gpu/device.js';
 import { Runtime } from '../../gpu/runtime.js';
-import type { Command } from '../main.js';
+import type { Command } from '../command.js';
 
 const HELP = `usage: medtrim bench [suite] [--backend auto|native|swiftshader|gles] [--runs N] [--quick] [--out DIR]
                     [--autotune] [--no-peers]
