@@ -4,7 +4,7 @@
 // (MEDTRIM_BACKEND=gles|swiftshader|native picks the adapter.)
 import { parseArgs } from 'node:util';
 import { backward, mul, reshape, sum } from '../autograd/index.js';
-import { Rng } from '../data/rng.js';
+import { Rng } from '../util/rng.js';
 import { acquireGpu } from '../gpu/device.js';
 import { Runtime } from '../gpu/runtime.js';
 import { AdamW } from '../ops/optim.js';

@@ -4,7 +4,7 @@
 // back every `logEvery` steps.
 import { backward, exp, l2normalize, matmul, mul, noGrad, permute, crossEntropy, add, scale } from '../autograd/index.js';
 import type { SyntheticDataset } from '../data/synthetic/dataset.js';
-import { Rng } from '../data/rng.js';
+import { Rng } from '../util/rng.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { encodeBatch } from '../mining/encode.js';
 import type { EntitySet } from '../mining/entities.js';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as ag from '../../src/autograd/index.js';
 import { composedAttention, DropoutStream, fusedAttention, TransformerBlock } from '../../src/models/transformer.js';
-import { Rng } from '../../src/nn/module.js';
+import { Rng } from '../../src/util/rng.js';
 import { AdamW } from '../../src/ops/optim.js';
 import { tensorFrom, tidyAsync, type Tensor } from '../../src/tensor/tensor.js';
 import { gpuRuntime } from '../helpers/gpu.js';

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { EntitySet } from '../../mining/entities.js';
 import { recognize } from '../../ober/recognize.js';
 import { type AugmentOptions, augment, decodeImage, resizeSquare } from '../image.js';
-import { Rng, Stream, hash32 } from '../rng.js';
+import { Rng, Stream, hash32 } from '../../util/rng.js';
 import type { SplitName } from '../synthetic/dataset.js';
 import { type ImageReportRecord, SkipLog, type Skipped, errorMessage } from './records.js';
 

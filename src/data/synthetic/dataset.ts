@@ -4,7 +4,7 @@
 // memory than one batch.
 import type { EntitySet } from '../../mining/entities.js';
 import { loadOntology } from '../../ober/ontology.js';
-import { Rng, Stream, hashUnit } from '../rng.js';
+import { Rng, Stream, hashUnit } from '../../util/rng.js';
 import { type Anatomy, sampleAnatomy } from './anatomy.js';
 import { type Finding, findingAdjectives, findingDirections, painterFor } from './findings.js';
 import { renderRadiograph } from './render.js';
