@@ -19,7 +19,7 @@
 //   - mAP@k: per query AP = Σ_{i≤k} P@i·rel(i) / min(|relevant|, k), |relevant| counted over all candidates.
 //   - Per-class precision: P@10 (coarse) averaged over the queries whose truth contains that class; a
 //     query with several classes counts for each.
-import type { EntitySet } from '../mining/entities.js';
+import type { EntitySet } from '../ober/entities.js';
 import { loadOntology } from '../ober/ontology.js';
 
 export const R_VALUES = [1, 10, 20, 50] as const;

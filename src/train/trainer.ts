@@ -7,7 +7,7 @@ import type { SyntheticDataset } from '../data/synthetic/dataset.js';
 import { Rng } from '../util/rng.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { encodeBatch } from '../mining/encode.js';
-import type { EntitySet } from '../mining/entities.js';
+import type { EntitySet } from '../ober/entities.js';
 import { mineTripletsGpu, scoreMatrixGpu, uploadEntities } from '../mining/score-gpu.js';
 import { BERT_PRESETS, VIT_PRESETS, type BertConfig, type ViTConfig } from '../models/config.js';
 import { BertEncoder, uploadTextBatch, type TextBatch } from '../models/bert.js';
