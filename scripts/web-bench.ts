@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { median } from '../bench/lib/timing.js';
+import { median } from '../src/bench/timing.js';
 import { acquireGpu } from '../src/gpu/device.js';
 import { Runtime } from '../src/gpu/runtime.js';
 import { createRun, train } from '../src/train/run.js';

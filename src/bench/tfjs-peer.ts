@@ -1,5 +1,5 @@
 // tfjs-backend-webgpu as a peer for benchmarks: same Dawn instance, same adapter as our runtime.
-import type { GpuContext } from '../../src/gpu/device.js';
+import type { GpuContext } from '../gpu/device.js';
 
 export type Tf = typeof import('@tensorflow/tfjs');
 
