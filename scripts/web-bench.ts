@@ -16,7 +16,7 @@ import { createRun, train } from '../src/train/run.js';
 import { startDemoSite } from '../src/web/node/demo-site.js';
 import type { StaticServer } from '../src/web/node/static-server.js';
 import { launchChromium, type Browser } from '../test/browser/chromium.js';
-import { buildWeb, WEB_BUNDLE_DIR } from './build-web.js';
+import { buildWeb, WEB_BUNDLE_DIR } from '../src/web/node/build-web.js';
 
 /** Times in the page's clock (performance.now(), which starts at navigation). */
 interface Load {
