@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, type-checks, runs every test (GPU tests on both software
+# The test command: installs what is missing, type-checks, checks the import rules, runs every test (GPU tests on both software
 # adapters), and ends with one 'N passed, N failed' line.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 npx tsc --noEmit -p .
+# Import rules (.dependency-cruiser.cjs): no cycles, layers point one way (README "Layout"), src stays in src.
+npx depcruise src bench scripts test
 report="$(mktemp -d)/vitest.json"
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
