@@ -22,6 +22,7 @@ export interface Timing {
  * after the GPU has finished what it submitted, so a run measures compute, not just recording. A variant may
  * resolve to the device seconds it measured itself (timestamp queries); those are kept beside the wall time.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: a variant is usually an async function that returns nothing
 export async function timeInterleaved(variants: readonly (() => Promise<void | number>)[], { warmup = 1, runs = 3 } = {}): Promise<Timing[]> {
   for (const once of variants) for (let i = 0; i < warmup; i++) await once();
   const times = variants.map(() => [] as number[]);

@@ -128,7 +128,7 @@ export class Autotuner {
         const times: number[] = [];
         for (let r = 0; r < this.options.runs; r++) {
           const t0 = performance.now();
-          const device = timer ? await timer.time(once) : (await once(), undefined);
+          const device = timer ? await timer.time(once) : await once().then(() => undefined);
           times.push(device ?? (performance.now() - t0) / 1000);
         }
         candidates.push({ config, seconds: times.sort((a, b) => a - b)[times.length >> 1]! });

@@ -2,7 +2,7 @@
 // and a train/eval flag that children follow (dropout reads it).
 import { requireGrad } from '../tensor/tape.js';
 import type { Runtime } from '../gpu/runtime.js';
-import { Rng } from '../util/rng.js';
+import type { Rng } from '../util/rng.js';
 import { tensorFrom, type Shape, type Tensor } from '../tensor/tensor.js';
 
 export class Module {

@@ -17,7 +17,7 @@ fn erf_approx(z: f32) -> f32 {
   return sign(z) * (1.0 - poly * exp(-a * a));
 }`;
 
-const SQRT_HALF = 0.7071067811865476;
+const SQRT_HALF = Math.SQRT1_2;
 const INV_SQRT_2PI = 0.3989422804014327;
 const TANH_K = 0.7978845608028654; // sqrt(2/π)
 const TANH_C = 0.044715;

@@ -17,9 +17,9 @@ import { recognize } from '../ober/recognize.js';
 import { AdamW } from '../ops/optim.js';
 import { medtrimTripletLoss } from '../ops/triplet.js';
 import { buildVocab } from '../text/build-vocab.js';
-import { BertTokenizer } from '../text/tokenizer.js';
+import type { BertTokenizer } from '../text/tokenizer.js';
 import type { Vocab } from '../text/vocab.js';
-import { Tensor, tensorFrom, tidy } from '../tensor/tensor.js';
+import { type Tensor, tensorFrom, tidy } from '../tensor/tensor.js';
 import { effectiveLossSettings, learningRate, type TrainConfig } from './config.js';
 
 /** CLIP's initial temperature, 1/0.07, as a learnable log-scale. */

@@ -13,7 +13,7 @@ import { gpuRuntime } from '../helpers/gpu.js';
 
 const TOLERANCE = 1e-4;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: golden files of many shapes, read field by field by each test
 function golden(name: string): any {
   return JSON.parse(readFileSync(new URL(`../fixtures/golden/${name}.json`, import.meta.url), 'utf8'));
 }
