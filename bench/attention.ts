@@ -9,9 +9,10 @@ import { backward, matmul, requireGrad, scale, softmax } from '../src/autograd/i
 import { acquireGpu, type BackendChoice } from '../src/gpu/device.js';
 import { Runtime } from '../src/gpu/runtime.js';
 import { ATTENTION_VARIANTS, attentionBackward, attentionForward, attentionVariant, useAttentionVariant, type AttentionVariant } from '../src/ops/attention.js';
-import { Tensor, tensorFrom, tidy } from '../src/tensor/tensor.js';
-import { adapterLine, adapterTag, markdownTable, writeResults } from './lib/report.js';
-import { timeInterleaved } from './lib/timing.js';
+import { type Tensor, tensorFrom, tidy } from '../src/tensor/tensor.js';
+import { adapterLine, adapterTag, markdownTable } from '../src/bench/format.js';
+import { writeResults } from '../src/bench/results.js';
+import { timeInterleaved } from '../src/bench/timing.js';
 import { runScript } from './lib/run-script.js';
 
 const BATCH = 2;

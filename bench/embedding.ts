@@ -9,8 +9,9 @@ import { grid1d, Runtime } from '../src/gpu/runtime.js';
 import { embeddingBackward } from '../src/ops/embedding.js';
 import { Tensor, tensorFrom } from '../src/tensor/tensor.js';
 import { randomData } from '../test/helpers/random.js';
-import { adapterLine, adapterTag, markdownTable, writeResults } from './lib/report.js';
-import { timeInterleaved } from './lib/timing.js';
+import { adapterLine, adapterTag, markdownTable } from '../src/bench/format.js';
+import { writeResults } from '../src/bench/results.js';
+import { timeInterleaved } from '../src/bench/timing.js';
 import { runScript } from './lib/run-script.js';
 
 interface Case {

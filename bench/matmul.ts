@@ -8,9 +8,10 @@ import { acquireGpu, type AdapterDescription, type BackendChoice } from '../src/
 import { Runtime } from '../src/gpu/runtime.js';
 import { matmul, matmulDims, matmulTiles, type MatmulOptions } from '../src/ops/matmul.js';
 import { tensorFrom } from '../src/tensor/tensor.js';
-import { adapterLine, adapterTag, markdownTable, readResults, writeResults } from './lib/report.js';
-import { startTfjs, type TfjsPeer } from './lib/tfjs-peer.js';
-import { timeInterleaved } from './lib/timing.js';
+import { adapterLine, adapterTag, markdownTable } from '../src/bench/format.js';
+import { readResults, writeResults } from '../src/bench/results.js';
+import { startTfjs, type TfjsPeer } from '../src/bench/tfjs-peer.js';
+import { timeInterleaved } from '../src/bench/timing.js';
 import { runScript } from './lib/run-script.js';
 
 interface Case {

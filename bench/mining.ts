@@ -10,8 +10,9 @@ import { mineOffline, mineTripletsGpu, scoreMatrixGpu, uploadEntities } from '..
 import { medtrimScore } from '../src/mining/score.js';
 import { tidyAsync } from '../src/tensor/tensor.js';
 import { randomEntities } from '../test/helpers/entities.js';
-import { adapterLine, adapterTag, markdownTable, writeResults } from './lib/report.js';
-import { timeInterleaved } from './lib/timing.js';
+import { adapterLine, adapterTag, markdownTable } from '../src/bench/format.js';
+import { writeResults } from '../src/bench/results.js';
+import { timeInterleaved } from '../src/bench/timing.js';
 
 const { values } = parseArgs({ options: { backend: { type: 'string' } } });
 const gpu = await acquireGpu({ backend: values.backend as BackendChoice | undefined });

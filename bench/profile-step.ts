@@ -5,13 +5,14 @@
 // Results go to bench/results/profile-<adapter>.{md,json}. One pass per dispatch adds per-pass overhead, so the
 // total exceeds an unprofiled step; the split between kernels is what this is for.
 import { parseArgs } from 'node:util';
-import { PassTimer, type DispatchTime } from '../src/bench/gpu-timer.js';
+import { PassTimer, type DispatchTime } from '../src/gpu/pass-timer.js';
 import { trainStepCase } from '../src/bench/suites/train-step.js';
 import { acquireGpu, type BackendChoice } from '../src/gpu/device.js';
 import { Runtime } from '../src/gpu/runtime.js';
 import { VIT_PRESETS, type PresetName } from '../src/models/config.js';
 import { tidy } from '../src/tensor/tensor.js';
-import { adapterLine, adapterTag, markdownTable, writeResults } from './lib/report.js';
+import { adapterLine, adapterTag, markdownTable } from '../src/bench/format.js';
+import { writeResults } from '../src/bench/results.js';
 import { runScript } from './lib/run-script.js';
 
 const HELP = 'usage: npx tsx bench/profile-step.ts [--backend swiftshader|native|auto] [--preset tiny|small|base] [--batch N] [--top N]';

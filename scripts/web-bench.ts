@@ -9,14 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { median } from '../bench/lib/timing.js';
+import { median } from '../src/bench/timing.js';
 import { acquireGpu } from '../src/gpu/device.js';
 import { Runtime } from '../src/gpu/runtime.js';
 import { createRun, train } from '../src/train/run.js';
 import { startDemoSite } from '../src/web/node/demo-site.js';
 import type { StaticServer } from '../src/web/node/static-server.js';
 import { launchChromium, type Browser } from '../test/browser/chromium.js';
-import { buildWeb, WEB_BUNDLE_DIR } from './build-web.js';
+import { buildWeb, WEB_BUNDLE_DIR } from '../src/web/node/build-web.js';
 
 /** Times in the page's clock (performance.now(), which starts at navigation). */
 interface Load {

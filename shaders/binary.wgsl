@@ -1,8 +1,8 @@
 // out[i] = op(a[ia], b[ib]) with NumPy broadcasting: a and b are read through strides that are 0 along
 // broadcast dimensions. Shapes of up to 8 dimensions travel as two vec4s; the launcher merges dimensions first
 // (collapseBroadcast), so RANK is usually 1 (same shapes) or 2 (a bias), and as a pipeline constant it lets the
-// driver unroll the loop — a loop of runtime length indexing the uniform vectors cost SwiftShader about half of a
-// train step's element-wise time (bench/profile-step.ts).
+// driver unroll the loop: a runtime-length loop indexing the uniform vectors was a large share of SwiftShader's
+// element-wise time (`npx tsx bench/profile-step.ts --backend swiftshader`, bench/results/profile-tiny-b4-*.md).
 struct Params {
   count: u32,
   out_shape: array<vec4<u32>, 2>,

@@ -1,7 +1,7 @@
 // The host-side pieces of `medtrim bench`: work models, random triplets, suite selection, ratios and the
 // interleaved timer's device-time channel, and the autotune cache parser.
 import { describe, expect, it, vi } from 'vitest';
-import { timeInterleaved } from '../bench/lib/timing.js';
+import { timeInterleaved } from '../src/bench/timing.js';
 import { randomTriplets } from '../src/bench/random.js';
 import { resultCells, type CaseResult } from '../src/bench/runner.js';
 import { selectSuites, SUITES } from '../src/bench/suites/index.js';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSyntheticDataset } from '../src/data/synthetic/dataset.js';
 import { recognize } from '../src/ober/recognize.js';
-import type { EntitySet } from '../src/mining/entities.js';
+import type { EntitySet } from '../src/ober/entities.js';
 
 interface Counts { tp: number; fp: number; fn: number }
 const f1 = (c: Counts) => (2 * c.tp) / Math.max(1, 2 * c.tp + c.fp + c.fn);

@@ -1,6 +1,6 @@
 // Zero-shot metrics against hand-computed values and a brute-force pairwise AUC.
 import { describe, expect, it } from 'vitest';
-import type { EntitySet } from '../src/mining/entities.js';
+import type { EntitySet } from '../src/ober/entities.js';
 import { classPrompts, promptScores, rocAuc, zeroShotMetrics } from '../src/eval/classification.js';
 import { randomData } from './helpers/random.js';
 

@@ -1,6 +1,6 @@
 // Retrieval metrics on tiny cases computed by hand (see the comments for each expected value).
 import { describe, expect, it } from 'vitest';
-import type { EntitySet } from '../src/mining/entities.js';
+import type { EntitySet } from '../src/ober/entities.js';
 import { host } from '../src/tensor/host.js';
 import { topkRef } from '../src/ops/topk.js';
 import { chanceAveragePrecision, coarseLabel, evaluateRetrieval, fineLabel, perClassPrecision, retrievalMetrics, type Ranking } from '../src/eval/retrieval.js';

@@ -11,7 +11,7 @@ import { createImageReportDataset } from '../src/data/loaders/dataset.js';
 import { loadCsvManifest } from '../src/data/loaders/manifest.js';
 import { loadMimicCxr, mimicReportText } from '../src/data/loaders/mimic.js';
 import { loadOpenI } from '../src/data/loaders/openi.js';
-import { Rng } from '../src/data/rng.js';
+import { Rng } from '../src/util/rng.js';
 
 const quiet = () => {};
 const tmp = () => mkdtempSync(join(tmpdir(), 'medtrim-loaders-'));

@@ -233,6 +233,7 @@ describe('safetensors write', () => {
 
   it('stores any tensor name, even __proto__', () => {
     const odd = JSON.parse('{"__proto__": {"dtype": "F32", "shape": [1], "data": 0}}');
+    // biome-ignore lint/suspicious/noProto: an own property named __proto__ (from JSON.parse) is the point of the test
     odd.__proto__.data = new Float32Array([5]);
     const back = parseSafetensors(Buffer.concat(serializeSafetensors(odd)));
     expect(back.tensors.get('__proto__')!.data).toEqual(new Float32Array([5]));

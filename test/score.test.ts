@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EntitySet } from '../src/mining/entities.js';
+import type { EntitySet } from '../src/ober/entities.js';
 import { encodeBatch, popcount32, scoreMatrixFromEncoding } from '../src/mining/encode.js';
 import { medtrimScore, medtrimScoreMatrix } from '../src/mining/score.js';
 

@@ -4,7 +4,8 @@ import { binaryOp, unaryOp } from '../ops/elementwise.js';
 import { reduceOp } from '../ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-export { backward, clone, detach, isGradEnabled, noGrad, record, requireGrad, sumToShape } from './graph.js';
+export { backward, sumToShape } from './backward.js';
+export { clone, detach, isGradEnabled, noGrad, record, requireGrad } from '../tensor/tape.js';
 export { gelu, relu, tanh } from '../ops/activation.js';
 export { attention } from '../ops/attention.js';
 export { dropout } from '../ops/dropout.js';

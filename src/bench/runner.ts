@@ -1,13 +1,13 @@
-// Runs benchmark suites: per case a warm-up, then ours and the peer interleaved (bench/lib/timing.ts), each run
+// Runs benchmark suites: per case a warm-up, then ours and the peer interleaved (./timing.ts), each run
 // waiting for the device. Ours is timed by GPU timestamps of its passes when the adapter has 'timestamp-query'
 // (tfjs by its own timestamp profiling, tf.time's kernelMs), always also by the wall clock; a ratio compares
 // like with like: device time to device time when both sides have it, else wall to wall.
-import { timeInterleaved, type Timing } from '../../bench/lib/timing.js';
+import { timeInterleaved, type Timing } from './timing.js';
 import type { AdapterDescription } from '../gpu/device.js';
 import { autotunerOf, type TileConfig } from '../gpu/autotune.js';
 import { tidy } from '../tensor/tensor.js';
 import { adapterLine, markdownTable } from './format.js';
-import { PassTimer } from './gpu-timer.js';
+import { PassTimer } from '../gpu/pass-timer.js';
 import type { BenchCase, PeerRun, PreparedCase, Suite, SuiteContext, TfPeer, Unit } from './types.js';
 
 export type Clock = 'gpu-timestamps' | 'wall';

@@ -5,14 +5,14 @@ import type { PresetName } from '../models/config.js';
 
 export type Tf = typeof import('@tensorflow/tfjs');
 
-/** tfjs started on our adapter (bench/lib/tfjs-peer.ts in Node; navigator.gpu in a browser). */
+/** tfjs started on our adapter (./tfjs-peer.ts in Node; navigator.gpu in a browser). */
 export interface TfPeer {
   tf: Tf;
   /** Submits tfjs's pending commands and resolves when its device has finished them. */
   sync(): Promise<void>;
 }
 
-/** A tfjs train step of a preset's encoders (bench/train-step.ts), built by whoever hosts the runner. */
+/** A tfjs train step of a preset's encoders (./tfjs-train-step.ts), built by whoever hosts the runner. */
 export interface PeerTrainStep {
   /** Records one forward, backward and optimizer update (tfjs tensors it makes are tidied). */
   step(): void;

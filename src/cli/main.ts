@@ -1,10 +1,6 @@
 // The `medtrim` command line: one sub-command per module under ./commands, loaded lazily so that
 // `medtrim ober` never pays for starting a GPU.
-export interface Command {
-  summary: string;
-  /** Runs the command; returns the process exit code. */
-  run(argv: string[]): Promise<number>;
-}
+import type { Command } from './command.js';
 
 const commands: Record<string, () => Promise<Command>> = {
   info: async () => (await import('./commands/info.js')).default,

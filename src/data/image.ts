@@ -3,7 +3,7 @@
 import { mat3 } from 'gl-matrix';
 import { decode as decodePng, convertIndexedToRgb } from 'fast-png';
 import jpeg from 'jpeg-js';
-import { Rng } from './rng.js';
+import type { Rng } from '../util/rng.js';
 
 export interface GrayImage {
   width: number;

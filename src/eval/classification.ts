@@ -10,7 +10,7 @@
 //     average by how many ontology classes the evaluation set happens to lack). Its false positives still
 //     lower its accuracy.
 //   - Accuracy is per class, (TP + TN) / images; meanAccuracy averages it over all classes.
-import type { EntitySet } from '../mining/entities.js';
+import type { EntitySet } from '../ober/entities.js';
 import { loadOntology } from '../ober/ontology.js';
 
 export interface ClassScore {

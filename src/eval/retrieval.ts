@@ -24,7 +24,7 @@
 //     embeddings collapsed returns the same top-1 for every query.
 //   - Per-class precision: P@10 (coarse) averaged over the queries whose truth contains that class; a
 //     query with several classes counts for each.
-import type { EntitySet } from '../mining/entities.js';
+import type { EntitySet } from '../ober/entities.js';
 import { loadOntology } from '../ober/ontology.js';
 
 export const R_VALUES = [1, 10, 20, 50] as const;

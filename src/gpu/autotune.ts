@@ -4,7 +4,7 @@
 // Kernels launch synchronously, so the use that asks for a tuning runs with the kernel's default; a caller that
 // wants tuned configs from the start runs one warm-up step, awaits tunePending(), and goes on. Off unless
 // enableAutotune was called for the runtime (tests stay deterministic).
-import { PassTimer } from '../bench/gpu-timer.js';
+import { PassTimer } from './pass-timer.js';
 import type { Runtime } from './runtime.js';
 
 export type TileConfig = Record<string, number>;
@@ -128,7 +128,7 @@ export class Autotuner {
         const times: number[] = [];
         for (let r = 0; r < this.options.runs; r++) {
           const t0 = performance.now();
-          const device = timer ? await timer.time(once) : (await once(), undefined);
+          const device = timer ? await timer.time(once) : await once().then(() => undefined);
           times.push(device ?? (performance.now() - t0) / 1000);
         }
         candidates.push({ config, seconds: times.sort((a, b) => a - b)[times.length >> 1]! });

@@ -80,8 +80,8 @@ function expandIncludes(name: string, seen: string[] = []): string {
 
 /**
  * Expands `@each(NAME)` lines and blocks (KernelSpec.repeat). Separate variables per block, not arrays: SwiftShader
- * keeps arrays indexed in loops in memory (matmul with its blocks as separate variables: 1.16–4.63× → 3.82–16.19×
- * tfjs in bench/matmul.ts), and on llvmpipe a loop over an array of per-block state was no faster than one block.
+ * keeps arrays indexed in loops in memory, which made matmul far slower there (`npx tsx bench/matmul.ts --backend
+ * swiftshader`, bench/results/matmul-swiftshader-swiftshader.md); on llvmpipe per-block arrays were no faster.
  */
 export function expandRepeats(source: string, repeat: Record<string, number>, shader: string): string {
   const lines = source.split('\n');

@@ -19,7 +19,7 @@
 //   S = f32(f32(g0*J) + f32(g1*adjMean)); S = f32(S + f32(g2*dirMean))
 // The empty-set conventions are those of score.ts.
 import { loadOntology } from '../ober/ontology.js';
-import type { EntitySet } from './entities.js';
+import type { EntitySet } from '../ober/entities.js';
 import type { Gammas } from './score.js';
 import { defaultGammas } from './score.js';
 

@@ -7,7 +7,7 @@
 //   - |Da| = 0: the descriptor averages (1/|Da|)·Σ are undefined; they take J's value (1 when Dr is
 //     empty too, else 0), so S(∅,∅) = γ0+γ1+γ2 and S(∅,X) = 0.
 // This file is the float64 reference; encode.ts has the f32 bitmask version a GPU kernel mirrors.
-import type { EntitySet } from './entities.js';
+import type { EntitySet } from '../ober/entities.js';
 
 export interface Gammas {
   disease: number;

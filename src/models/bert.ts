@@ -4,7 +4,7 @@
 import { add, embedding, tanh } from '../autograd/index.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { Embedding, LayerNorm, Linear } from '../nn/layers.js';
-import { Rng } from '../nn/module.js';
+import { Rng } from '../util/rng.js';
 import type { BatchEncoding } from '../text/tokenizer.js';
 import { tensorFrom, type Tensor } from '../tensor/tensor.js';
 import { checkBertConfig, type BertConfig } from './config.js';

@@ -2,10 +2,10 @@
 // both encoders use: multi-head self-attention, seeded dropout whose state can be checkpointed, and
 // exact row selection/insertion by constant 0/1 matrices.
 import { add, attention, dropout, gelu, matmul, permute, reshape, scale, softmax } from '../autograd/index.js';
-import { hash32 } from '../data/rng.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { LayerNorm, Linear } from '../nn/layers.js';
-import { Module, type Rng } from '../nn/module.js';
+import { Module } from '../nn/module.js';
+import { hash32, type Rng } from '../util/rng.js';
 import { tensorFrom, type Tensor } from '../tensor/tensor.js';
 import type { TransformerShape } from './config.js';
 

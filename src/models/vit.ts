@@ -5,7 +5,8 @@
 import { add, permute, reshape } from '../autograd/index.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { LayerNorm, Linear } from '../nn/layers.js';
-import { Rng, uniformParameter } from '../nn/module.js';
+import { uniformParameter } from '../nn/module.js';
+import { Rng } from '../util/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkViTConfig, type ViTConfig } from './config.js';
 import { BlockStack, firstToken, meanToken, prependRow, SeededDropout, TransformerEncoder, type EncoderOutput } from './transformer.js';

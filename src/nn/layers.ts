@@ -1,9 +1,9 @@
 // Basic layers: Linear (weights stored [out, in] like PyTorch), LayerNorm, Embedding, Dropout.
 import { add, dropout, embedding, layerNorm, matmul, reshape } from '../autograd/index.js';
 import type { Runtime } from '../gpu/runtime.js';
-import { hash32 } from '../data/rng.js';
+import { hash32, type Rng } from '../util/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { constantParameter, Module, Rng, uniformParameter } from './module.js';
+import { constantParameter, Module, uniformParameter } from './module.js';
 
 export class Linear extends Module {
   readonly weight: Tensor;

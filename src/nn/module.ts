@@ -1,8 +1,8 @@
 // Modules: named parameters (leaf tensors that require gradients, kept out of tidy scopes), child modules,
 // and a train/eval flag that children follow (dropout reads it).
-import { requireGrad } from '../autograd/graph.js';
+import { requireGrad } from '../tensor/tape.js';
 import type { Runtime } from '../gpu/runtime.js';
-import { Rng } from '../data/rng.js';
+import type { Rng } from '../util/rng.js';
 import { tensorFrom, type Shape, type Tensor } from '../tensor/tensor.js';
 
 export class Module {
@@ -77,5 +77,3 @@ export function constantParameter(rt: Runtime, shape: Shape, value: number): Ten
   const n = shape.reduce((p, d) => p * d, 1);
   return tensorFrom(rt, new Array<number>(n).fill(value), shape);
 }
-
-export { Rng };

@@ -1,7 +1,7 @@
 // Report sources for `medtrim ober`: a text file, a folder or .tgz of Open-i XML, a CSV, or JSONL.
 // Every source yields one item per report; a report that cannot be used carries an error instead of
 // text, so one bad report never stops a run.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { parseCsv } from './csv.js';
 import { parseOpenIXml } from './openi.js';
@@ -16,6 +16,7 @@ export const maxReportChars = 100_000;
 export function reportProblem(text: string): string | undefined {
   if (text.trim() === '') return 'empty report';
   if (text.length > maxReportChars) return `report too long (${text.length} characters, limit ${maxReportChars})`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: counting control characters is what this line does
   const controls = text.match(/[\x00-\x08\x0e-\x1f\ufffd]/g)?.length ?? 0;
   if (controls > 0) return `binary data, not text (${controls} control or invalid bytes)`;
   return undefined;
@@ -102,7 +103,7 @@ function fromJsonl(path: string): ReportItem[] {
 
 /** All reports at `path`, by its kind (folder, .tgz/.tar, .csv, .jsonl, .xml, else plain text). */
 export function readReports(path: string, column?: string): ReportItem[] {
-  let stat;
+  let stat: Stats;
   try {
     stat = statSync(path);
   } catch {

@@ -1,6 +1,6 @@
 // The OBER ontology: disease classes, descriptors and negation/uncertainty cues, kept as JSON data
 // under ontology/ so that vocabulary can grow without touching code. Everything here is lower-case.
-// Node reads the files from disk; the browser bundle embeds them (scripts/build-web.ts, `medtrim:ontology`)
+// Node reads the files from disk; the browser bundle embeds them (src/web/node/build-web.ts, `medtrim:ontology`)
 // and hands them over with setOntologySources before the first loadOntology().
 import { nodeBuiltin } from '../io/node-builtin.js';
 

@@ -1,7 +1,7 @@
 // OBER: ontology-based entity recognition over one chest X-ray report. The report is read section by
 // section, sentence by sentence, clause by clause; within a clause, findings are located by longest
 // phrase match, then negation/uncertainty cues and descriptors are bound to them by position.
-import type { EntitySet } from '../mining/entities.js';
+import type { EntitySet } from './entities.js';
 import { ontologyLexicon, tokenize, type LexEntry, type PhraseMatch, type Token } from './lexicon.js';
 import { loadOntology } from './ontology.js';
 import { reportRanges } from './sections.js';

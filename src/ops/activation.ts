@@ -1,7 +1,7 @@
 // Activations: GELU in its exact (erf) and tanh forms (forward shaders/activation.wgsl, backward
 // shaders/unary_backward.wgsl, both generated from the table below), and the differentiable ReLU and tanh of
 // the elementwise table. WGSL has no erf: ERF_WGSL is Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7).
-import { record } from '../autograd/graph.js';
+import { record } from '../tensor/tape.js';
 import { grid1d } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -17,7 +17,7 @@ fn erf_approx(z: f32) -> f32 {
   return sign(z) * (1.0 - poly * exp(-a * a));
 }`;
 
-const SQRT_HALF = 0.7071067811865476;
+const SQRT_HALF = Math.SQRT1_2;
 const INV_SQRT_2PI = 0.3989422804014327;
 const TANH_K = 0.7978845608028654; // sqrt(2/π)
 const TANH_C = 0.044715;

@@ -13,7 +13,7 @@
 // through strides, and the output comes back in the same layout, ready for the output projection.
 // A query row with no attendable key (all padding, or causal with no key) has output 0, gradients 0 and
 // lse = LOG_ZERO.
-import { record } from '../autograd/graph.js';
+import { record } from '../tensor/tape.js';
 import { isSoftware } from '../gpu/device.js';
 import type { Kernel, Runtime } from '../gpu/runtime.js';
 import { shaderSource } from '../gpu/shader-source.js';
@@ -140,9 +140,9 @@ function tileCandidates(rt: Runtime): AttentionTiles[] {
 
 /**
  * ROWS_IN_REGISTERS (attention_common.wgsl) per adapter: on llvmpipe, each invocation's query rows in registers
- * (with keyBlocks below: fused forward+backward at seq 256 went from 1.63–1.67× to 1.84–1.89× tfjs in
- * `medtrim bench attention --quick --backend gles`); SwiftShader spills per-invocation arrays to memory and was not
- * faster, so it keeps reading the tiles.
+ * (with keyBlocks below) made fused forward+backward faster against tfjs (`medtrim bench attention --quick
+ * --backend gles`, bench/results/suite-gles-llvmpipe.md); SwiftShader spills per-invocation arrays to memory and
+ * was not faster, so it keeps reading the tiles.
  */
 function rowsInRegisters(rt: Runtime, kernel: AttentionKernel): boolean {
   return rt.gpu.info.backend === 'gles' && kernel !== 'backward_dkdv';
@@ -185,8 +185,8 @@ export function attentionTiles(rt: Runtime, kernel: AttentionKernel, headDim: nu
  * memory behind barriers, each invocation owning a 4×4 block of the score tile: the GPU shape.
  * 'stream' (attention_*_stream.wgsl) has no workgroup memory: each invocation owns 4, 8 or 16 rows in registers
  * and the workgroup's invocations read the same keys (or queries) straight from storage: the CPU rasterizers'
- * shape. `npx tsx bench/attention.ts` times both (bench/results/attention-*.md; seq 256, forward+backward:
- * llvmpipe tiled 143 ms, stream 58 ms, composed of our matmul and softmax 125 ms; SwiftShader 1294 / 269 / 458 ms).
+ * shape. On llvmpipe and SwiftShader 'stream' beats both 'tiled' and attention composed of our matmul and softmax:
+ * `npx tsx bench/attention.ts` times all three (bench/results/attention-<adapter>.md).
  */
 export type AttentionVariant = 'tiled' | 'stream';
 export const ATTENTION_VARIANTS: readonly AttentionVariant[] = ['tiled', 'stream'];
@@ -231,9 +231,9 @@ function quadReaders(bindings: string[]): string {
 
 /**
  * Row blocks (of 4) each 'stream' invocation owns, for a kernel splitting `rows` rows: 1 below 64 rows, where more
- * would leave most lanes idle; 2 from 64 on llvmpipe (4 compiles there for close to a minute per kernel); 4 from
- * 256 rows on the other CPU adapters, which compile it in seconds (SwiftShader, `bench/attention.ts` seq 256:
- * forward 1.05–1.19× → 1.39× composed, forward+backward 1.23–1.29× → 1.70×).
+ * would leave most lanes idle; 2 from 64 on llvmpipe, whose compile time grows steeply with 4; 4 from 256 rows on
+ * the other CPU adapters, which compile it quickly and run it faster against the composed path (SwiftShader:
+ * `npx tsx bench/attention.ts --backend swiftshader`, bench/results/attention-swiftshader-swiftshader.md).
  */
 function streamRowBlocks(rt: Runtime, rows: number): number {
   if (rows < 64) return 1;

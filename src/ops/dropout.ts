@@ -1,7 +1,7 @@
 // Dropout with a seeded counter-based mask (shaders/dropout.wgsl). Dropout is linear in x with a fixed
 // mask, so its backward is the same kernel applied to the gradient with the same seed. The float64
 // reference computes the identical mask with the same integer hash.
-import { record } from '../autograd/graph.js';
+import { record } from '../tensor/tape.js';
 import { grid1d } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';

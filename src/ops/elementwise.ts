@@ -1,6 +1,6 @@
 // Elementwise unary and broadcasting binary ops. Each op is one row: its WGSL expression (spliced into
 // shaders/unary.wgsl or shaders/binary.wgsl) and its float64 CPU reference.
-import { record } from '../autograd/graph.js';
+import { record } from '../tensor/tape.js';
 import { grid1d, type Runtime } from '../gpu/runtime.js';
 import { broadcastShapes, broadcastStrides, collapseBroadcast, forEachBroadcast, type HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';

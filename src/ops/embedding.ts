@@ -7,7 +7,7 @@
 // Buckets of up to √N positions are ordered by ranking (count² compares each), longer ones by one scan of
 // the ids (N steps each, at most √N such buckets), so the work is O(N·dim + V + N^1.5) for a [V, dim]
 // table and N positions, instead of the O(V·dim·N) of scanning all positions for every table entry.
-import { clone, record } from '../autograd/graph.js';
+import { clone, record } from '../tensor/tape.js';
 import { grid1d, type Runtime } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';

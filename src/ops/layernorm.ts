@@ -1,7 +1,7 @@
 // Layer norm over the last axis with affine gamma, beta: one fused forward kernel that saves the row mean
 // and rstd (shaders/layernorm.wgsl), one fused backward giving dx, dgamma and dbeta in a single dispatch
 // (shaders/layernorm_backward.wgsl), the differentiable op and the float64 reference.
-import { record } from '../autograd/graph.js';
+import { record } from '../tensor/tape.js';
 import { grid1d } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';

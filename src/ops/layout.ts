@@ -1,13 +1,21 @@
 // Data movement: permute (transpose) and broadcastTo share shaders/strided_copy.wgsl; gather along an axis
 // uses shaders/gather.wgsl. Float64 references beside each.
-import { clone, record } from '../autograd/graph.js';
+import { clone, record } from '../tensor/tape.js';
 import { grid1d } from '../gpu/runtime.js';
 import { broadcastShapes, broadcastStrides, type HostTensor } from '../tensor/host.js';
 import { sameShape, stridesOf, Tensor, type Shape } from '../tensor/tensor.js';
-import { splitAxis } from './reduce.js';
 
 const WG = 64;
 const MAX_RANK = 8;
+
+/** [outer, n, inner] around `axis` (negative axes count from the end). */
+export function splitAxis(shape: Shape, axis: number): { outer: number; n: number; inner: number; axis: number } {
+  const ax = axis < 0 ? axis + shape.length : axis;
+  if (ax < 0 || ax >= shape.length) throw new Error(`axis ${axis} out of range for shape [${shape.join(', ')}]`);
+  const outer = shape.slice(0, ax).reduce((p, d) => p * d, 1);
+  const inner = shape.slice(ax + 1).reduce((p, d) => p * d, 1);
+  return { outer, n: shape[ax]!, inner, axis: ax };
+}
 
 function pack(values: number[]): number[] {
   if (values.length > MAX_RANK) throw new Error(`rank ${values.length} exceeds ${MAX_RANK}`);

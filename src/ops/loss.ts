@@ -1,7 +1,7 @@
 // Cross-entropy of logits against integer class targets, averaged over rows: fused forward kernel
 // (shaders/cross_entropy.wgsl: per-row loss and logsumexp), backward kernel from the saved logsumexp
 // (shaders/cross_entropy_backward.wgsl), the differentiable op and the float64 reference.
-import { record } from '../autograd/graph.js';
+import { record } from '../tensor/tape.js';
 import { grid1d } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';

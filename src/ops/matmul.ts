@@ -1,6 +1,6 @@
 // Batched matrix product with either operand transposed: shaders/matmul.wgsl (register-blocked, vec4 fetches
 // where the layout allows, block sizes from matmulTiles) and the float64 reference.
-import { record } from '../autograd/graph.js';
+import { record } from '../tensor/tape.js';
 import { autotunerOf } from '../gpu/autotune.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
@@ -22,10 +22,10 @@ export interface MatmulTiles {
 /**
  * 8×8 workgroups, each invocation a 16×8 block of C (4×2 blocks of 4×4) when M ≥ 256 and A is not transposed,
  * else 8×8. On the CPU rasterizers every read is costly (a loop over the SIMD lanes on llvmpipe), so a larger block —
- * more multiply-adds per value read — wins once there are rows enough to keep the cores busy. Autotuned on llvmpipe
- * (`medtrim bench matmul --quick --autotune --backend gles`, the cache file lists each candidate's time): 256²
- * 6.4 → 4.6 ms, [1024×64]·[256×64]ᵀ 4.0 → 2.6 ms, [2048×256]·[64×256]ᵀ 6.4 → 3.4 ms; with Aᵀ (weight gradients, long
- * K: 8.5 → 15.6 ms) and small M, 8×8 stays faster. 64 invocations fit every adapter (compat guarantees 128).
+ * more multiply-adds per value read — wins once there are rows enough to keep the cores busy; with Aᵀ (weight
+ * gradients, long K) and small M, 8×8 stays faster. Chosen by autotuning on llvmpipe (`medtrim bench matmul --quick
+ * --autotune --backend gles`: the tuning cache lists each candidate's time, bench/results/suite-gles-llvmpipe.md the
+ * result). 64 invocations fit every adapter (compat guarantees 128).
  */
 export function matmulTiles(rt: Runtime, m = 0, transA = false): MatmulTiles {
   const wg = rt.maxInvocations >= 64 ? 8 : 4;

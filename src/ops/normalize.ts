@@ -1,7 +1,7 @@
 // L2 normalisation along the last axis (forward shaders/l2normalize.wgsl, backward
 // shaders/l2normalize_backward.wgsl), and the cosine-similarity matrix and pairwise cosine distance built
 // from it and matmul through autograd. Float64 references beside each.
-import { record } from '../autograd/graph.js';
+import { record } from '../tensor/tape.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 import { unaryOp } from './elementwise.js';

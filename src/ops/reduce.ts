@@ -1,9 +1,9 @@
 // Reductions along one axis (sum, mean, max): shaders/reduce.wgsl with the fold spliced in, and the float64
 // reference beside it. The reduced axis is kept with extent 1 only when keepDims is set.
-import { record } from '../autograd/graph.js';
+import { record } from '../tensor/tape.js';
 import { grid1d } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
-import { broadcastTo } from './layout.js';
+import { broadcastTo, splitAxis } from './layout.js';
 import { unary } from './elementwise.js';
 import { Tensor, type Shape } from '../tensor/tensor.js';
 
@@ -50,15 +50,6 @@ function reduceVariant(op: ReduceOp, subgroups: boolean): Record<string, string>
     SUBGROUP_BUILTINS: ', @builtin(subgroup_invocation_id) sg_lane: u32, @builtin(subgroup_size) sg_size: u32',
     WORKGROUP_FOLD: subgroupFold(subgroup),
   };
-}
-
-/** [outer, n, inner] around `axis` (negative axes count from the end). */
-export function splitAxis(shape: Shape, axis: number): { outer: number; n: number; inner: number; axis: number } {
-  const ax = axis < 0 ? axis + shape.length : axis;
-  if (ax < 0 || ax >= shape.length) throw new Error(`axis ${axis} out of range for shape [${shape.join(', ')}]`);
-  const outer = shape.slice(0, ax).reduce((p, d) => p * d, 1);
-  const inner = shape.slice(ax + 1).reduce((p, d) => p * d, 1);
-  return { outer, n: shape[ax]!, inner, axis: ax };
 }
 
 function reducedShape(shape: Shape, axis: number, keepDims: boolean): number[] {

@@ -1,6 +1,6 @@
 // Row softmax and log-softmax over the last axis: forward kernel (shaders/softmax.wgsl), backward kernel
 // (shaders/softmax_backward.wgsl, from the saved output), the differentiable op, and the float64 reference.
-import { record } from '../autograd/graph.js';
+import { record } from '../tensor/tape.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 import { ROWS, rowLayout, rowsOf, WORKGROUP_REDUCE } from './wgsl-lib.js';

@@ -3,7 +3,7 @@
 // triplets (src/mining/score-gpu.ts). One forward kernel and one backward kernel, shaders/medtrim_triplet*.wgsl;
 // the differentiable op records the backward rule, and the float64 reference (loss and both gradients) sits
 // below. Inputs must be L2-normalised rows (l2normalize), so d(a, b) = 1 − a·b.
-import { record } from '../autograd/graph.js';
+import { record } from '../tensor/tape.js';
 import { grid1d } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';

@@ -1,7 +1,7 @@
 // report.html: one self-contained page (inline SVG charts, images as PNG data URIs, no external files).
 // Every piece of text from the run (title, config, reports, class names) is escaped.
 import { encode } from 'fast-png';
-import type { EntitySet } from '../mining/entities.js';
+import type { EntitySet } from '../ober/entities.js';
 import { chartSvg } from './chart.js';
 import { escapeHtml } from './html-escape.js';
 import { healthChart, lossChart, precisionChart } from './plots.js';

@@ -2,7 +2,7 @@
 // produces, so a run fills this from evaluateRetrieval, perClassPrecision and zeroShotMetrics directly.
 import type { ClassPrecision, RetrievalDirection, RetrievalResults } from '../eval/retrieval.js';
 import type { ZeroShotResults } from '../eval/classification.js';
-import type { EntitySet } from '../mining/entities.js';
+import type { EntitySet } from '../ober/entities.js';
 
 export interface LossPoint {
   step: number;

@@ -1,6 +1,5 @@
 // Tensors: a shape, a dtype and a pooled GPU buffer, row-major and contiguous. Lifetime is explicit:
 // `dispose()`, or `tidy(fn)`, which disposes every tensor created inside fn except those it returns or keeps.
-import type { GradNode } from '../autograd/graph.js';
 import type { BufferView, Runtime } from '../gpu/runtime.js';
 
 export type DType = 'f32' | 'i32' | 'u32';
@@ -37,12 +36,10 @@ const scopes: Scope[] = [];
 export class Tensor implements BufferView {
   readonly size: number;
   private _buffer: GPUBuffer | null;
-  /** Autograd (src/autograd/graph.ts): whether backward() computes a gradient for this tensor. */
+  /** Autograd (src/tensor/tape.ts): whether backward() computes a gradient for this tensor. */
   requiresGrad = false;
   /** Autograd: the gradient accumulated by backward() on a leaf (a tensor no recorded op produced). */
   grad: Tensor | null = null;
-  /** Autograd: the recorded op that produced this tensor, until backward() has run through it. */
-  gradNode: GradNode | null = null;
 
   constructor(
     readonly runtime: Runtime,

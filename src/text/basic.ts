@@ -22,6 +22,7 @@ const ZS = /\p{Zs}/u;
 const PUNCT_CATEGORY = /\p{P}/u;
 const MN = /\p{Mn}/gu;
 // Python's str.split() separators (str.isspace): what may still separate words after cleaning.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: \x1c-\x1f are separators to Python's str.isspace
 const PY_WHITESPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/u;
 
 export function isControl(ch: string): boolean {

@@ -7,7 +7,7 @@
 // file leaves the model and optimizer untouched, and restores exactly: a resumed run computes the same next
 // losses as one that never stopped.
 import { createHash } from 'node:crypto';
-import { Rng } from '../data/rng.js';
+import type { Rng } from '../util/rng.js';
 import { readSafetensors, writeSafetensors, type WriteTensor } from '../io/safetensors.js';
 import { DropoutStream } from '../models/transformer.js';
 import type { Module } from '../nn/module.js';

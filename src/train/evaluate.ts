@@ -8,7 +8,7 @@ import { evaluateRetrieval, perClassPrecision, type ClassPrecision, type Ranking
 import type { SplitName, SyntheticSample } from '../data/synthetic/dataset.js';
 import { toUint8 } from '../data/synthetic/dataset.js';
 import type { Runtime } from '../gpu/runtime.js';
-import type { EntitySet } from '../mining/entities.js';
+import type { EntitySet } from '../ober/entities.js';
 import { retrieveTopk } from '../ops/topk.js';
 import type { ImageToTextExample, TextToImageExample } from '../report/types.js';
 import { tensorFrom, tidy, type Tensor } from '../tensor/tensor.js';

@@ -5,11 +5,11 @@
 // without gradients. `allTripletLossRef` is their float64 reference.
 import { add, crossEntropy, div, exp, matmul, mul, noGrad, permute, relu, reshape, scale, sub, sum } from '../autograd/index.js';
 import { encodeBatch } from '../mining/encode.js';
-import type { EntitySet } from '../mining/entities.js';
+import type { EntitySet } from '../ober/entities.js';
 import { mineTripletsGpu, scoreMatrixGpu, uploadEntities } from '../mining/score-gpu.js';
 import { binary, unary, unaryOp } from '../ops/elementwise.js';
 import { medtrimTripletLoss } from '../ops/triplet.js';
-import { Tensor, tensorFrom } from '../tensor/tensor.js';
+import { type Tensor, tensorFrom } from '../tensor/tensor.js';
 import { effectiveLossSettings, type TrainConfig } from './config.js';
 
 /** What a step's objective produced: the loss, and for MedTrim the score matrix and mined indices. */

@@ -11,7 +11,7 @@ import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { resolveConfig, type TrainConfig } from './config.js';
 import { evaluate, type EvalResult } from './evaluate.js';
 import { assembleRun, RUN_FILES, runVocab } from './run-setup.js';
-import { DualEncoder, Trainer, TrainingData, type StepLog } from './trainer.js';
+import { type DualEncoder, Trainer, type TrainingData, type StepLog } from './trainer.js';
 
 export { RUN_FILES };
 

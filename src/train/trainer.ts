@@ -4,9 +4,9 @@
 // back every `logEvery` steps.
 import { backward, l2normalize } from '../autograd/index.js';
 import type { SyntheticDataset } from '../data/synthetic/dataset.js';
-import { Rng } from '../data/rng.js';
+import { Rng } from '../util/rng.js';
 import type { Runtime } from '../gpu/runtime.js';
-import type { EntitySet } from '../mining/entities.js';
+import type { EntitySet } from '../ober/entities.js';
 import { BERT_PRESETS, VIT_PRESETS, type BertConfig, type ViTConfig } from '../models/config.js';
 import { BertEncoder, uploadTextBatch, type TextBatch } from '../models/bert.js';
 import { ViTEncoder } from '../models/vit.js';
@@ -14,9 +14,9 @@ import { Module, constantParameter } from '../nn/module.js';
 import { recognize } from '../ober/recognize.js';
 import { AdamW } from '../ops/optim.js';
 import { buildVocab } from '../text/build-vocab.js';
-import { BertTokenizer } from '../text/tokenizer.js';
+import type { BertTokenizer } from '../text/tokenizer.js';
 import type { Vocab } from '../text/vocab.js';
-import { Tensor, tensorFrom, tidy } from '../tensor/tensor.js';
+import { type Tensor, tensorFrom, tidy } from '../tensor/tensor.js';
 import { learningRate, type PixelNorm, type TrainConfig } from './config.js';
 import { trainingHealth, type TrainingHealth } from './health.js';
 import { objectiveLoss } from './objective.js';

@@ -1,6 +1,6 @@
 // The kernel benchmark page (web/bench.html): each case's rate is the median of timed launches after a
 // warm-up, every launch timed until device.queue.onSubmittedWorkDone() (Runtime.sync) resolves.
-import { timeInterleaved } from '../../bench/lib/timing.js';
+import { timeInterleaved } from '../bench/timing.js';
 import { adapterLine } from '../bench/format.js';
 import { benchCases, benchSettings, type BenchCase } from './lib/bench-cases.js';
 import { bootEngine, element, fillTable, showFatal, type MedtrimPageApi } from './lib/boot.js';

@@ -1,7 +1,7 @@
 // The measuring side of autotuning and `medtrim bench`: GPU pass timing by timestamp queries (where the adapter
 // has them) and the suite runner on a real kernel, without peers.
 import { describe, expect, it } from 'vitest';
-import { PassTimer } from '../../src/bench/gpu-timer.js';
+import { PassTimer } from '../../src/gpu/pass-timer.js';
 import { runSuite } from '../../src/bench/runner.js';
 import { softmaxSuite } from '../../src/bench/suites/kernels.js';
 import { matmul } from '../../src/ops/matmul.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backward, crossEntropy } from '../../src/autograd/index.js';
-import { Rng } from '../../src/data/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import type { Runtime } from '../../src/gpu/runtime.js';
 import type { ViTConfig } from '../../src/models/config.js';
 import { ViTEncoder } from '../../src/models/vit.js';

@@ -2,7 +2,7 @@
 // references: float64 sums (the true gradient) and float32 sums added one position at a time in ascending
 // order, which the kernel must reproduce bit for bit — that order is what makes it deterministic.
 import { describe, expect, it } from 'vitest';
-import { backward } from '../../src/autograd/graph.js';
+import { backward } from '../../src/autograd/backward.js';
 import { embedding } from '../../src/autograd/index.js';
 import { embeddingBackward } from '../../src/ops/embedding.js';
 import { tensorFrom, tidyAsync } from '../../src/tensor/tensor.js';

@@ -6,14 +6,14 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as ag from '../../src/autograd/index.js';
 import { composedAttention, DropoutStream, fusedAttention, TransformerBlock } from '../../src/models/transformer.js';
-import { Rng } from '../../src/nn/module.js';
+import { Rng } from '../../src/util/rng.js';
 import { AdamW } from '../../src/ops/optim.js';
 import { tensorFrom, tidyAsync, type Tensor } from '../../src/tensor/tensor.js';
 import { gpuRuntime } from '../helpers/gpu.js';
 
 const TOLERANCE = 1e-4;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: golden files of many shapes, read field by field by each test
 function golden(name: string): any {
   return JSON.parse(readFileSync(new URL(`../fixtures/golden/${name}.json`, import.meta.url), 'utf8'));
 }

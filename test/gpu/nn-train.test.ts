@@ -4,7 +4,8 @@
 import { expect, it } from 'vitest';
 import { backward, crossEntropy, tanh } from '../../src/autograd/index.js';
 import { Linear } from '../../src/nn/layers.js';
-import { Module, Rng } from '../../src/nn/module.js';
+import { Module } from '../../src/nn/module.js';
+import { Rng } from '../../src/util/rng.js';
 import type { Runtime } from '../../src/gpu/runtime.js';
 import { AdamW } from '../../src/ops/optim.js';
 import { tensorFrom, tidy, type Tensor } from '../../src/tensor/tensor.js';

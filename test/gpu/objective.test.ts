@@ -2,7 +2,8 @@
 // loss and both gradients against the float64 reference (gradients by central differences of it), on
 // awkward batch sizes with tied scores, as the score matrix of real entity sets has.
 import { describe, expect, it } from 'vitest';
-import { backward, requireGrad } from '../../src/autograd/graph.js';
+import { backward } from '../../src/autograd/backward.js';
+import { requireGrad } from '../../src/tensor/tape.js';
 import { tensorFrom, tidyAsync } from '../../src/tensor/tensor.js';
 import { allTripletLoss, allTripletLossRef } from '../../src/train/objective.js';
 import { expectClose, gpuRuntime, randomData, unitRows } from '../helpers/gpu.js';

@@ -2,7 +2,7 @@
 // batches (awkward sizes, invalid anchors, repeated indices), and against a PyTorch golden file.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { backward, requireGrad } from '../../src/autograd/graph.js';
+import { backward, requireGrad } from '../../src/autograd/index.js';
 import { medtrimTripletLoss, medtrimTripletLossRef } from '../../src/ops/triplet.js';
 import { host } from '../../src/tensor/host.js';
 import { tensorFrom, tidyAsync } from '../../src/tensor/tensor.js';

@@ -2,7 +2,7 @@
 // states (checked on the host from the same forward pass), its gradient reaches every token, and CLS
 // pooling gives a different embedding from the same weights.
 import { describe, expect, it } from 'vitest';
-import { backward } from '../../src/autograd/graph.js';
+import { backward } from '../../src/autograd/backward.js';
 import { sum } from '../../src/autograd/index.js';
 import { VIT_PRESETS } from '../../src/models/config.js';
 import { ViTEncoder } from '../../src/models/vit.js';

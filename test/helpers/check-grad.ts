@@ -1,7 +1,7 @@
 // Checks a differentiable op end to end: its GPU forward against the float64 reference, and every input's
 // GPU gradient (autograd backward from a random output gradient) against central finite differences of the
 // reference in float64. Also asserts that nothing the op or its backward made outlives the check.
-import { backward } from '../../src/autograd/graph.js';
+import { backward } from '../../src/autograd/backward.js';
 import { host, type HostTensor } from '../../src/tensor/host.js';
 import { sizeOf, tensorFrom, tidyAsync, type Tensor } from '../../src/tensor/tensor.js';
 import { expectClose, gpuRuntime, randomData } from './gpu.js';

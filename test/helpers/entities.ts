@@ -1,5 +1,5 @@
 import { ontologyVocabularies } from '../../src/mining/encode.js';
-import type { EntitySet } from '../../src/mining/entities.js';
+import type { EntitySet } from '../../src/ober/entities.js';
 import { randomData } from './random.js';
 
 /** Random entity sets drawn from few classes and descriptors, so overlaps and ties are common. */

@@ -5,7 +5,7 @@ import { attentionBackward, attentionForward } from '../../ops/attention.js';
 import { matmul, matmulDims, type MatmulOptions } from '../../ops/matmul.js';
 import { AdamW } from '../../ops/optim.js';
 import { medtrimTripletLoss } from '../../ops/triplet.js';
-import { Tensor, tensorFrom } from '../../tensor/tensor.js';
+import { type Tensor, tensorFrom } from '../../tensor/tensor.js';
 import { maxAbsDiff, randomFloats, randomTriplets } from '../random.js';
 import type { BenchCase, PreparedCase, Suite, SuiteContext, Tf } from '../types.js';
 

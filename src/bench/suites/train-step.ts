@@ -85,7 +85,7 @@ export function trainStepCase(ctx: SuiteContext, preset: PresetName, batch: numb
 export const trainStepSuite: Suite = {
   name: 'train-step',
   model:
-    'One MedTrim train step of the ViT + BERT dual encoder (forward, GPU mining, triplet loss, backward, AdamW) against a tfjs model of the same layer sizes (bench/train-step.ts: patch embedding, pre-LN ViT and post-LN BERT blocks with composed attention, the same four-term triplet loss on host-mined indices, tf.variableGrads + Adam). FLOP: 3× the forward matrix products (patch embedding, QKV/O, MLP, QKᵀ, PV, pooler, projections).',
+    'One MedTrim train step of the ViT + BERT dual encoder (forward, GPU mining, triplet loss, backward, AdamW) against a tfjs model of the same layer sizes (src/bench/tfjs-train-step.ts: patch embedding, pre-LN ViT and post-LN BERT blocks with composed attention, the same four-term triplet loss on host-mined indices, tf.variableGrads + Adam). FLOP: 3× the forward matrix products (patch embedding, QKV/O, MLP, QKᵀ, PV, pooler, projections).',
   // Quick keeps the batch small: one SwiftShader step of the tiny preset at batch 8 takes ~10 s on a loaded machine.
   cases: (ctx) => (ctx.quick ? [trainStepCase(ctx, 'tiny', 4)] : [trainStepCase(ctx, 'tiny', 32), trainStepCase(ctx, 'small', 16)]),
 };

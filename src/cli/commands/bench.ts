@@ -5,9 +5,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { writeResults } from '../../../bench/lib/report.js';
-import { startTfjs } from '../../../bench/lib/tfjs-peer.js';
-import { tfjsTrainStep } from '../../../bench/train-step.js';
+import { writeResults } from '../../bench/results.js';
+import { startTfjs } from '../../bench/tfjs-peer.js';
+import { tfjsTrainStep } from '../../bench/tfjs-train-step.js';
 import { adapterTag } from '../../bench/format.js';
 import { reportMarkdown, runBench, type BenchReport } from '../../bench/runner.js';
 import { SUITES, selectSuites } from '../../bench/suites/index.js';
@@ -15,7 +15,7 @@ import type { TfPeer } from '../../bench/types.js';
 import { enableAutotune, nodeTuneStore } from '../../gpu/autotune.js';
 import { acquireGpu, type BackendChoice } from '../../gpu/device.js';
 import { Runtime } from '../../gpu/runtime.js';
-import type { Command } from '../main.js';
+import type { Command } from '../command.js';
 
 const HELP = `usage: medtrim bench [suite] [--backend auto|native|swiftshader|gles] [--runs N] [--quick] [--out DIR]
                     [--autotune] [--no-peers]

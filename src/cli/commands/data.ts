@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { encode } from 'fast-png';
 import { contactSheet } from '../../data/contactSheet.js';
 import { createSyntheticDataset, toUint8 } from '../../data/synthetic/dataset.js';
-import type { Command } from '../main.js';
+import type { Command } from '../command.js';
 
 const help = `usage: medtrim data preview  --out DIR [--seed S] [--size PX] [--count N]
        medtrim data generate --out DIR --count N [--seed S] [--size PX]

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RUN_FILES } from '../../train/run-setup.js';
 import { startDemoSite } from '../../web/node/demo-site.js';
-import type { Command } from '../main.js';
+import type { Command } from '../command.js';
 
 const HELP = `usage: medtrim demo [--port N] [--open-browser yes|no] [--run DIR]
 

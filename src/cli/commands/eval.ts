@@ -4,7 +4,7 @@ import { acquireGpu, type BackendChoice } from '../../gpu/device.js';
 import { Runtime } from '../../gpu/runtime.js';
 import { formatTables } from '../../report/index.js';
 import { evaluateRun, openRun } from '../../train/run.js';
-import type { Command } from '../main.js';
+import type { Command } from '../command.js';
 import { adapterWords, zeroShotLine } from './shared.js';
 
 const HELP = `usage: medtrim eval --run DIR [--limit N] [--backend B]

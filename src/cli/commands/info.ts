@@ -1,7 +1,7 @@
 // `medtrim info [--json] [--backend B] [--adapter NAME]`: which adapter the engine takes, its limits and features.
 import { parseArgs } from 'node:util';
 import { acquireGpu, type BackendChoice } from '../../gpu/device.js';
-import type { Command } from '../main.js';
+import type { Command } from '../command.js';
 
 const HELP = `usage: medtrim info [--json] [--backend auto|native|swiftshader|gles] [--adapter NAME]
 

@@ -10,7 +10,7 @@ import { retrieveTopk } from '../../ops/topk.js';
 import { tensorFrom, tidy } from '../../tensor/tensor.js';
 import { embedSamples, embedTexts } from '../../train/evaluate.js';
 import { openRun, type LoadedRun } from '../../train/run.js';
-import type { Command } from '../main.js';
+import type { Command } from '../command.js';
 
 const OPTIONS = {
   run: { type: 'string' },

@@ -2,7 +2,7 @@
 // the tokenizer against other implementations and for debugging.
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import type { Command } from '../main.js';
+import type { Command } from '../command.js';
 import { BertTokenizer } from '../../text/tokenizer.js';
 
 const HELP = `usage: medtrim tokenize [--vocab FILE] [--cased] [--max-length N] [--tokens]

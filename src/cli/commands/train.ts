@@ -7,7 +7,7 @@ import { Runtime } from '../../gpu/runtime.js';
 import { formatTables } from '../../report/index.js';
 import { DEFAULT_CONFIG, OBJECTIVES, PIXEL_NORMS, TRIPLET_MINING } from '../../train/config.js';
 import { createRun, evaluateRun, openRun, train } from '../../train/run.js';
-import type { Command } from '../main.js';
+import type { Command } from '../command.js';
 import { adapterWords, zeroShotLine } from './shared.js';
 
 const HELP = `usage: medtrim train [options]

@@ -2,10 +2,10 @@
 // the model size, optionally augments them, and labels the reports with OBER. An image that cannot
 // be read or decoded is skipped (counted, named, one stderr line) and the batch goes on.
 import { readFileSync } from 'node:fs';
-import type { EntitySet } from '../../mining/entities.js';
+import type { EntitySet } from '../../ober/entities.js';
 import { recognize } from '../../ober/recognize.js';
 import { type AugmentOptions, augment, decodeImage, resizeSquare } from '../image.js';
-import { Rng, Stream, hash32 } from '../rng.js';
+import { Rng, Stream, hash32 } from '../../util/rng.js';
 import type { SplitName } from '../synthetic/dataset.js';
 import { type ImageReportRecord, SkipLog, type Skipped, errorMessage } from './records.js';
 

@@ -1,7 +1,7 @@
 // What every real-data loader produces: image/report records, and the files it had to skip. A
 // corrupt, missing or unreadable file never stops a run: it is counted, named in the result and
 // reported on one stderr line.
-import { hashUnit, Stream } from '../rng.js';
+import { hashUnit, Stream } from '../../util/rng.js';
 import type { SplitName } from '../synthetic/dataset.js';
 
 export interface ImageReportRecord {

@@ -5,7 +5,7 @@
 // patient's RIGHT side is on the image's LEFT (x < 0) and the patient's LEFT is on the image's
 // RIGHT (x > 0). Every "left"/"right" in this package means the patient's side; use sideSign() to
 // turn it into an image x direction.
-import { Rng } from '../rng.js';
+import type { Rng } from '../../util/rng.js';
 
 export type Side = 'left' | 'right';
 

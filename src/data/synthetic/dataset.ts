@@ -2,9 +2,9 @@
 // findings, report and pixel noise each come from their own counter-based stream, so streaming,
 // random access and parallel generation all give the same bytes, and 100k samples need no more
 // memory than one batch.
-import type { EntitySet } from '../../mining/entities.js';
+import type { EntitySet } from '../../ober/entities.js';
 import { loadOntology } from '../../ober/ontology.js';
-import { Rng, Stream, hashUnit } from '../rng.js';
+import { Rng, Stream, hashUnit } from '../../util/rng.js';
 import { type Anatomy, sampleAnatomy } from './anatomy.js';
 import { type Finding, findingAdjectives, findingDirections, painterFor } from './findings.js';
 import { renderRadiograph } from './render.js';

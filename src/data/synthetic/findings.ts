@@ -1,7 +1,7 @@
 // Findings of a synthetic case: what is drawn (class, side, zone, grade) and how each one changes the
 // anatomy or the pixels. The descriptors a report states are derived from the same record, so the
 // image, the report and the ground truth cannot disagree.
-import { hashUnit } from '../rng.js';
+import { hashUnit } from '../../util/rng.js';
 import { type Anatomy, type Side, lungLateralEdge, lungPoint, sideSign } from './anatomy.js';
 
 /** Lung zone or region a finding lies in; each is also a canonical direction of the ontology. */

@@ -4,7 +4,7 @@
 // are bright, air is dark, as on a real radiograph. Geometry lives in anatomy units, so the same case
 // looks the same at 32 px and at 224 px.
 import { mat3 } from 'gl-matrix';
-import { Rng } from '../rng.js';
+import type { Rng } from '../../util/rng.js';
 import { type Anatomy, type Side, diaphragmY, heartRadii, lungLateralEdge, lungTopY, vesselGridSize } from './anatomy.js';
 import type { Painter, PixelState } from './findings.js';
 

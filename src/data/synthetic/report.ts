@@ -3,9 +3,9 @@
 // forms vary as in real reports), each phrase states exactly the finding's canonical descriptors,
 // absent findings are sometimes negated and some absent ones hedged ("cannot exclude …").
 import { loadOntology } from '../../ober/ontology.js';
-import { Rng } from '../rng.js';
+import type { Rng } from '../../util/rng.js';
 import type { Side } from './anatomy.js';
-import { type Finding } from './findings.js';
+import type { Finding } from './findings.js';
 
 export interface ReportResult {
   text: string;

@@ -1,6 +1,6 @@
 // Draws the findings of one synthetic case: which classes (with a configurable, realistically skewed
 // frequency), and for each its side, zone and grade.
-import { Rng } from '../rng.js';
+import type { Rng } from '../../util/rng.js';
 import type { Side } from './anatomy.js';
 import type { Finding, Zone } from './findings.js';
 

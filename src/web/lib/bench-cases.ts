@@ -1,5 +1,5 @@
 // Kernel benchmarks the bench page runs: each case sets up its inputs once and records one launch per call;
-// the page times calls with bench/lib/timing.ts, each ending when the queue has drained.
+// the page times calls with src/bench/timing.ts, each ending when the queue has drained.
 import type { Runtime } from '../../gpu/runtime.js';
 import { layerNorm } from '../../ops/layernorm.js';
 import { matmul } from '../../ops/matmul.js';

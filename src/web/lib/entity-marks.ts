@@ -2,7 +2,7 @@
 // over its span, with its state; each descriptor phrase (ontology adjective or direction) that OBER bound to
 // a finding is marked with that finding's class: it is the nearest finding in the same sentence whose
 // descriptors hold the phrase's canonical value. The entity set shown beside the report is OBER's own.
-import type { EntitySet } from '../../mining/entities.js';
+import type { EntitySet } from '../../ober/entities.js';
 import { ontologyLexicon, tokenize, type Token } from '../../ober/lexicon.js';
 import { recognize, type Finding } from '../../ober/recognize.js';
 

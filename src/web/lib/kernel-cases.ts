@@ -1,6 +1,6 @@
 // Small kernel computations that the browser page and Node both run on the same inputs, each with its
 // float64 reference: the page's self-check shows them, and test/browser compares page, Node and reference.
-import { hashUnit } from '../../data/rng.js';
+import { hashUnit } from '../../util/rng.js';
 import type { Runtime } from '../../gpu/runtime.js';
 import { binary, binaryRef, unary, unaryRef } from '../../ops/elementwise.js';
 import { layerNorm, layerNormRef } from '../../ops/layernorm.js';

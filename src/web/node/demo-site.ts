@@ -2,7 +2,7 @@
 // optionally a training run directory at '/run/' (config, vocabulary, checkpoint) — read-only — and
 // '/site/site.json', which tells the page whether a run is served (so it never has to probe for a 404).
 import { fileURLToPath } from 'node:url';
-import { ensureWebBundle, WEB_BUNDLE_DIR } from '../../../scripts/build-web.js';
+import { ensureWebBundle, WEB_BUNDLE_DIR } from './build-web.js';
 import { startStaticServer, type Mount, type StaticServer } from './static-server.js';
 
 export const WEB_PAGES_DIR = fileURLToPath(new URL('../../../web/', import.meta.url));

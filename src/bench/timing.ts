@@ -16,13 +16,17 @@ export interface Timing {
   deviceRuns?: number[];
 }
 
+/** One timed call: resolves when the GPU has finished, optionally to the device seconds it measured itself. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a variant is usually an async function that returns nothing
+export type Variant = () => Promise<void | number>;
+
 /**
  * Runs each variant `warmup` times untimed, then times `runs` rounds with the variants interleaved (A B A B …),
  * so that load from other processes on a shared machine hits all of them alike. Each variant must resolve only
  * after the GPU has finished what it submitted, so a run measures compute, not just recording. A variant may
  * resolve to the device seconds it measured itself (timestamp queries); those are kept beside the wall time.
  */
-export async function timeInterleaved(variants: readonly (() => Promise<void | number>)[], { warmup = 1, runs = 3 } = {}): Promise<Timing[]> {
+export async function timeInterleaved(variants: readonly Variant[], { warmup = 1, runs = 3 } = {}): Promise<Timing[]> {
   for (const once of variants) for (let i = 0; i < warmup; i++) await once();
   const times = variants.map(() => [] as number[]);
   const device = variants.map(() => [] as number[]);

@@ -1,7 +1,6 @@
 // tfjs-backend-webgpu as a peer for benchmarks: same Dawn instance, same adapter as our runtime.
-import type { GpuContext } from '../../src/gpu/device.js';
-
-export type Tf = typeof import('@tensorflow/tfjs');
+import type { GpuContext } from '../gpu/device.js';
+import type { Tf } from './types.js';
 
 /** The parts of tfjs's WebGPUBackend we use (its .d.ts pulls in DOM-only types). */
 interface TfWebGpuBackend {

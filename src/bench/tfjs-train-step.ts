@@ -5,9 +5,9 @@
 // triplet loss on L2-normalised embeddings with fixed mined indices, gradients by tf.variableGrads and an
 // Adam update (tfjs has no AdamW; weight decay and clipping are left out).
 import type * as TfTypes from '@tensorflow/tfjs';
-import { randomFloats, randomInts, randomTriplets } from '../src/bench/random.js';
-import type { PeerTrainStep, Tf } from '../src/bench/types.js';
-import { BERT_PRESETS, VIT_PRESETS, type PresetName, type TransformerShape } from '../src/models/config.js';
+import { randomFloats, randomInts, randomTriplets } from './random.js';
+import type { PeerTrainStep, Tf } from './types.js';
+import { BERT_PRESETS, VIT_PRESETS, type PresetName, type TransformerShape } from '../models/config.js';
 
 type T = TfTypes.Tensor;
 

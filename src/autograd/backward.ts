@@ -1,75 +1,12 @@
-// Reverse-mode autograd. An op that takes tensors requiring gradients records a GradNode on its output:
-// the inputs, a backward rule (output gradient → input gradients) and the intermediates it saved for that
-// rule. backward() walks the recorded graph from a root in reverse topological order, sums the gradients
-// reaching each tensor, runs each rule once, releases the rule's saved intermediates right after it ran,
-// reduces gradients of broadcast inputs back to the input's shape, and accumulates into leaf.grad.
-// Every gradient tensor the walk makes is disposed as soon as it has been consumed; leaf gradients are
-// kept out of tidy scopes (they outlive a training step's tidy until zeroGrad()).
+// Reverse-mode autograd: backward() walks the graph the tape (src/tensor/tape.ts) recorded from a root in
+// reverse topological order, sums the gradients reaching each tensor, runs each rule once, releases the rule's
+// saved intermediates right after it ran, reduces gradients of broadcast inputs back to the input's shape, and
+// accumulates into leaf.grad. Every gradient tensor the walk makes is disposed as soon as it has been consumed;
+// leaf gradients are kept out of tidy scopes (they outlive a training step's tidy until zeroGrad()).
 import { binary } from '../ops/elementwise.js';
 import { reduce } from '../ops/reduce.js';
-import { sameShape, Tensor, tensorFrom, type Shape } from '../tensor/tensor.js';
-
-/** Input gradients for one output gradient, in input order; null where an input needs none. */
-export type BackwardRule = (gradOut: Tensor) => (Tensor | null)[];
-
-export interface GradNode {
-  readonly name: string;
-  readonly inputs: readonly Tensor[];
-  /** Cleared once it has run: a second backward through the same graph is an error. */
-  rule: BackwardRule | null;
-  /** Intermediates made by the forward pass only for the rule; disposed right after it runs. */
-  readonly saved: Tensor[];
-}
-
-let gradEnabled = true;
-
-export function isGradEnabled(): boolean {
-  return gradEnabled;
-}
-
-/** Runs fn without recording anything for backward (inference, optimizer updates). */
-export function noGrad<T>(fn: () => T): T {
-  const before = gradEnabled;
-  gradEnabled = false;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = before;
-  }
-}
-
-/**
- * Attaches a backward rule to an op's output when grad mode is on and some input requires a gradient;
- * otherwise the saved intermediates are released at once. Returns `out`.
- */
-export function record(name: string, out: Tensor, inputs: readonly Tensor[], rule: BackwardRule, saved: Tensor[] = []): Tensor {
-  if (!gradEnabled || !inputs.some((t) => t.requiresGrad)) {
-    for (const t of saved) t.dispose();
-    return out;
-  }
-  out.requiresGrad = true;
-  out.gradNode = { name, inputs, rule, saved };
-  return out;
-}
-
-/** The same values, cut off from the graph (shares the buffer; owns nothing). */
-export function detach(x: Tensor): Tensor {
-  return x.reshape(x.shape);
-}
-
-/** Marks a tensor as a leaf whose gradient backward() accumulates. */
-export function requireGrad(x: Tensor): Tensor {
-  if (x.dtype !== 'f32') throw new Error(`requireGrad: only f32 tensors have gradients, got ${x.dtype}`);
-  x.requiresGrad = true;
-  return x;
-}
-
-/** A fresh tensor with x's values (gradients handed on must be owned, never views or shared). */
-export function clone(x: Tensor): Tensor {
-  const out = new Tensor(x.runtime, x.shape, x.dtype);
-  x.runtime.copy(x, out);
-  return out;
-}
+import { clone, type GradNode, gradNodeOf } from '../tensor/tape.js';
+import { sameShape, type Shape, type Tensor, tensorFrom } from '../tensor/tensor.js';
 
 /** Sums a gradient of a broadcast result back to the shape of the input that was broadcast. Disposes g. */
 export function sumToShape(g: Tensor, shape: Shape): Tensor {
@@ -102,7 +39,7 @@ function reverseTopological(root: Tensor): Tensor[] {
   const stack: { t: Tensor; next: number }[] = [{ t: root, next: 0 }];
   while (stack.length) {
     const top = stack.at(-1)!;
-    const inputs = top.t.gradNode?.inputs ?? [];
+    const inputs = gradNodeOf(top.t)?.inputs ?? [];
     if (top.next < inputs.length) {
       const input = inputs[top.next++]!;
       if (input.requiresGrad && !visited.has(input)) {
@@ -145,14 +82,16 @@ export function backward(root: Tensor, gradOut?: Tensor): void {
   if (gradOut && !sameShape(gradOut.shape, root.shape)) {
     throw new Error(`backward: gradient of shape [${gradOut.shape.join(', ')}] given for a root of shape [${root.shape.join(', ')}]`);
   }
-  if (root.gradNode && !root.gradNode.rule) throw new Error(`backward through '${root.gradNode.name}' a second time: a graph is freed by the backward that used it`);
+  const rootNode = gradNodeOf(root);
+  if (rootNode && !rootNode.rule) throw new Error(`backward through '${rootNode.name}' a second time: a graph is freed by the backward that used it`);
   if (!gradOut && root.size !== 1) throw new Error(`backward: a root of shape [${root.shape.join(', ')}] needs an explicit gradOut`);
   const grads = new Map<Tensor, Tensor>([[root, gradOut ? clone(gradOut) : tensorFrom(root.runtime, [1], root.shape)]]);
   for (const t of reverseTopological(root)) {
     const g = grads.get(t);
     if (!g) continue;
     grads.delete(t);
-    if (t.gradNode) propagate(t.gradNode, g, grads);
+    const node = gradNodeOf(t);
+    if (node) propagate(node, g, grads);
     else t.grad = addInto(t.grad, g).keep();
   }
 }

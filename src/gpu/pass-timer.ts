@@ -1,7 +1,7 @@
 // GPU time of our runtime's work from timestamp queries: every compute pass the runtime begins while the timer
 // is attached writes a begin and an end stamp, and a run's device time is the sum of its passes' spans — the
 // time the GPU spent executing our passes, without the gaps where it waited for the host to record or submit.
-import type { Runtime } from '../gpu/runtime.js';
+import type { Runtime } from './runtime.js';
 
 /** WebGPU's largest query set. */
 const MAX_QUERIES = 4096;

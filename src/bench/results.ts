@@ -1,10 +1,7 @@
 // Benchmark output: a markdown table and JSON, written to bench/results/<name>.{md,json}.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
-// The formatting helpers live in src/bench (browser pages use them too); re-exported for the bench scripts.
-export { adapterLine, adapterTag, markdownTable } from '../../src/bench/format.js';
-
-const RESULTS_DIR = new URL('../results/', import.meta.url);
+const RESULTS_DIR = new URL('../../bench/results/', import.meta.url);
 
 /** Parsed JSON of every results file whose name starts with `prefix`, with the file name. */
 export function readResults(prefix: string): { file: string; json: unknown }[] {
