@@ -51,16 +51,20 @@ INITIAL_LOGIT_SCALE = math.log(1 / 0.07)  # trainer.ts's CLIP initialisation
 SETTINGS = dict(lr=0.01, weightDecay=0.1, beta1=0.9, beta2=0.999, eps=1e-2, margin=0.3, eta=0.4, tauMin=0.25, tauMax=0.6,
                 gammas=dict(disease=0.85, adjective=0.1, direction=0.05))
 
-# Entity sets chosen so that in-batch mining sees a semi-hard negative, a fallback negative and an anchor
-# without a valid triplet (the report without findings), with no ties or near-ties that float32 could order
-# differently from exact arithmetic (checked below).
+# Entity sets found by a search over small random sets (clinical plausibility was not a goal) such that in-batch
+# mining meets every case a wrong miner could get wrong: a positive tied between two candidates (the lower index
+# wins), a semi-hard band holding several scores (the lowest wins), fallback negatives with several scores
+# below the band (the highest wins), and an anchor without a valid triplet (the report without findings); with
+# no ties or near-ties that float32 could order differently from exact arithmetic (all checked below).
 ENTITIES = [
-    {'Pleural Effusion': {'adjectives': ['small'], 'directions': ['left']}},
-    {'Pleural Effusion': {'adjectives': ['small'], 'directions': ['right']}},
-    {'Pleural Effusion': {'adjectives': ['large'], 'directions': ['left']}, 'Cardiomegaly': {'adjectives': ['mild'], 'directions': []}},
-    {'Cardiomegaly': {'adjectives': ['mild'], 'directions': []}},
+    {'Nodule': {'adjectives': ['mild'], 'directions': ['bilateral']}, 'Cardiomegaly': {'adjectives': ['mild'], 'directions': ['left', 'right']}},
+    {'Pneumothorax': {'adjectives': ['small'], 'directions': ['lower']}, 'Atelectasis': {'adjectives': [], 'directions': []},
+     'Nodule': {'adjectives': ['small'], 'directions': ['lower']}},
     {},
-    {'Pneumothorax': {'adjectives': ['small'], 'directions': ['right']}, 'Pleural Effusion': {'adjectives': ['small'], 'directions': ['left', 'lower']}},
+    {'Nodule': {'adjectives': ['mild'], 'directions': []}},
+    {'Cardiomegaly': {'adjectives': ['large'], 'directions': ['bilateral', 'left']}, 'Nodule': {'adjectives': ['mild'], 'directions': ['bilateral', 'lower']}},
+    {'Cardiomegaly': {'adjectives': ['mild'], 'directions': ['lower']}, 'Pleural Effusion': {'adjectives': [], 'directions': ['left', 'right']},
+     'Atelectasis': {'adjectives': [], 'directions': ['lower']}},
 ]
 
 
@@ -203,6 +207,14 @@ def main():
     scores, positives, negatives, kinds = mine(ENTITIES)
     print('mined: positives %s negatives %s (%s)' % (positives, negatives, ', '.join(kinds)))
     assert {'semi-hard', 'fallback', 'none'} <= set(kinds), kinds
+    tau_min, tau_max = Fraction(str(SETTINGS['tauMin'])), Fraction(str(SETTINGS['tauMax']))
+
+    def candidates(i, accept):
+        return {s for j, s in enumerate(scores[i]) if j not in (i, positives[i]) and accept(s)}
+    valid = [i for i, p in enumerate(positives) if p >= 0]
+    assert any(sum(s == scores[i][positives[i]] for j, s in enumerate(scores[i]) if j != i) >= 2 for i in valid), 'no tied positive'
+    assert any(kinds[i] == 'semi-hard' and len(candidates(i, lambda s: tau_min <= s < tau_max)) >= 2 for i in valid), 'no choice in a band'
+    assert any(kinds[i] == 'fallback' and len(candidates(i, lambda s: s < tau_min)) >= 2 for i in valid), 'no choice of fallback'
     hinges = []
 
     def medtrim():
