@@ -132,6 +132,19 @@ def mine(entities):
     return scores, positives, negatives, kinds
 
 
+def check_mining_cases(scores, positives, kinds):
+    """The batch must meet every case of ENTITIES' comment."""
+    assert {'semi-hard', 'fallback', 'none'} <= set(kinds), kinds
+    tau_min, tau_max = Fraction(str(SETTINGS['tauMin'])), Fraction(str(SETTINGS['tauMax']))
+
+    def candidates(i, accept):
+        return {s for j, s in enumerate(scores[i]) if j not in (i, positives[i]) and accept(s)}
+    valid = [i for i, p in enumerate(positives) if p >= 0]
+    assert any(sum(s == scores[i][positives[i]] for j, s in enumerate(scores[i]) if j != i) >= 2 for i in valid), 'no tied positive'
+    assert any(kinds[i] == 'semi-hard' and len(candidates(i, lambda s: tau_min <= s < tau_max)) >= 2 for i in valid), 'no choice in a band'
+    assert any(kinds[i] == 'fallback' and len(candidates(i, lambda s: s < tau_min)) >= 2 for i in valid), 'no choice of fallback'
+
+
 def medtrim_loss(img, txt, positives, negatives):
     """Mean over anchors with a valid triplet of the four weighted hinge terms; also returns the hinges."""
     margin, eta = SETTINGS['margin'], SETTINGS['eta']
@@ -206,15 +219,7 @@ def main():
 
     scores, positives, negatives, kinds = mine(ENTITIES)
     print('mined: positives %s negatives %s (%s)' % (positives, negatives, ', '.join(kinds)))
-    assert {'semi-hard', 'fallback', 'none'} <= set(kinds), kinds
-    tau_min, tau_max = Fraction(str(SETTINGS['tauMin'])), Fraction(str(SETTINGS['tauMax']))
-
-    def candidates(i, accept):
-        return {s for j, s in enumerate(scores[i]) if j not in (i, positives[i]) and accept(s)}
-    valid = [i for i, p in enumerate(positives) if p >= 0]
-    assert any(sum(s == scores[i][positives[i]] for j, s in enumerate(scores[i]) if j != i) >= 2 for i in valid), 'no tied positive'
-    assert any(kinds[i] == 'semi-hard' and len(candidates(i, lambda s: tau_min <= s < tau_max)) >= 2 for i in valid), 'no choice in a band'
-    assert any(kinds[i] == 'fallback' and len(candidates(i, lambda s: s < tau_min)) >= 2 for i in valid), 'no choice of fallback'
+    check_mining_cases(scores, positives, kinds)
     hinges = []
 
     def medtrim():
