@@ -17,6 +17,9 @@
 // The golden file's AdamW eps (1e-2) is of the order of the clipped gradients' entries; the trainer builds its
 // AdamW with the default eps 1e-8, under which a first step is lr·sign(g) and hides clipping, so the test sets
 // the trainer's optimizer's eps to the golden value before the step (every other setting comes from the config).
+// scripts/golden/mutate_train_step.py breaks one rule at a time (each backward rule on the path, the gradient
+// norm, AdamW's clipping, decay and bias corrections, the GPU miner, the trainer's objective) and checks that
+// this test fails.
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/gpu/runtime.js';
