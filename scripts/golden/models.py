@@ -116,9 +116,8 @@ def block_weights(w, cfg, i, names):
     }
 
 
-def vit():
-    cfg = VIT
-    w = Weights(2504)
+def vit_weights(w, cfg):
+    """The ViT's parameters, drawn from w in a fixed order (the golden files depend on it)."""
     d, c, p = cfg['hidden'], cfg['channels'], cfg['patchSize']
     n = (cfg['imageSize'] // p) ** 2
     conv_w = w.add('embeddings.patch_embeddings.projection.weight', d, c, p, p, std=1 / math.sqrt(c * p * p))
@@ -130,25 +129,37 @@ def vit():
     blocks = [block_weights(w, cfg, i, names) for i in range(cfg['layers'])]
     final_norm = w.layer_norm('layernorm', d)
     projection = w.linear('projection', d, cfg['embedDim'])
-    w.linear('pooler.dense', d, d)  # in HF files; medtrim's ViT has no pooler and the loader ignores it
+    return dict(conv_w=conv_w, conv_b=conv_b, cls=cls, pos=pos, blocks=blocks, final_norm=final_norm, projection=projection)
 
-    pixels = w.draw(BATCH, c, cfg['imageSize'], cfg['imageSize'], std=1.0)
-    patches = torch.nn.functional.conv2d(pixels, conv_w, conv_b, stride=p).flatten(2).transpose(1, 2)
-    h = torch.cat([cls.expand(BATCH, 1, d), patches], dim=1) + pos
-    for blk in blocks:  # pre-LN: x + attn(LN(x)), x + mlp(LN(x))
+
+def vit_forward(vw, cfg, pixels):
+    """hidden [batch, tokens, hidden] and embedding [batch, embedDim] of pixels [batch, channels, size, size]."""
+    d = cfg['hidden']
+    patches = torch.nn.functional.conv2d(pixels, vw['conv_w'], vw['conv_b'], stride=cfg['patchSize']).flatten(2).transpose(1, 2)
+    h = torch.cat([vw['cls'].expand(pixels.shape[0], 1, d), patches], dim=1) + vw['pos']
+    for blk in vw['blocks']:  # pre-LN: x + attn(LN(x)), x + mlp(LN(x))
         h = h + dense(self_attention(layer_norm(h, blk['attn_norm']), blk['q'], blk['k'], blk['v'], cfg['heads'], None), blk['attn_out'])
         h = h + dense(gelu(dense(layer_norm(h, blk['mlp_norm']), blk['inter'])), blk['out'])
-    hidden = layer_norm(h, final_norm)
-    embedding = dense(hidden[:, 0], projection)
+    hidden = layer_norm(h, vw['final_norm'])
+    return hidden, dense(hidden[:, 0], vw['projection'])
+
+
+def vit():
+    cfg = VIT
+    w = Weights(2504)
+    vw = vit_weights(w, cfg)
+    w.linear('pooler.dense', cfg['hidden'], cfg['hidden'])  # in HF files; medtrim's ViT has no pooler and the loader ignores it
+
+    pixels = w.draw(BATCH, cfg['channels'], cfg['imageSize'], cfg['imageSize'], std=1.0)
+    hidden, embedding = vit_forward(vw, cfg, pixels)
     io = {'pixel_values': pixels}
     outputs = {'hidden': hidden, 'embedding': embedding}
     trainable = {k: v for k, v in w.params.items() if not k.startswith('pooler.')}
     finish('vit-golden', cfg, w, trainable, io, outputs, weight_names=lambda k: k)
 
 
-def bert():
-    cfg = BERT
-    w = Weights(15929)
+def bert_weights(w, cfg):
+    """BERT's parameters, drawn from w in a fixed order (the golden files depend on it)."""
     d = cfg['hidden']
     word = w.add('embeddings.word_embeddings.weight', cfg['vocabSize'], d)
     position = w.add('embeddings.position_embeddings.weight', cfg['maxPositions'], d)
@@ -159,19 +170,32 @@ def bert():
     blocks = [block_weights(w, cfg, i, names) for i in range(cfg['layers'])]
     pooler = w.linear('pooler.dense', d, d)
     projection = w.linear('projection', d, cfg['embedDim'])
+    return dict(word=word, position=position, token_type=token_type, emb_norm=emb_norm, blocks=blocks, pooler=pooler, projection=projection)
+
+
+def bert_forward(bw, cfg, ids, mask, types):
+    """hidden, pooled and embedding of token ids [batch, seq] with attention mask (0: padding) and token types."""
+    seq = ids.shape[1]
+    h = layer_norm(bw['word'][ids] + bw['position'][torch.arange(seq)] + bw['token_type'][types], bw['emb_norm'])
+    additive = (1.0 - mask[:, None, None, :].double()) * torch.finfo(torch.float64).min
+    for blk in bw['blocks']:  # post-LN: LN(x + attn(x)), LN(x + mlp(x))
+        h = layer_norm(h + dense(self_attention(h, blk['q'], blk['k'], blk['v'], cfg['heads'], additive), blk['attn_out']), blk['attn_norm'])
+        h = layer_norm(h + dense(gelu(dense(h, blk['inter'])), blk['out']), blk['mlp_norm'])
+    pooled = torch.tanh(dense(h[:, 0], bw['pooler']))
+    return h, pooled, dense(pooled, bw['projection'])
+
+
+def bert():
+    cfg = BERT
+    w = Weights(15929)
+    bw = bert_weights(w, cfg)
 
     gen = torch.Generator().manual_seed(7)
     ids = torch.randint(5, cfg['vocabSize'], (BATCH, SEQ), generator=gen)
     mask = torch.tensor(ATTENTION_MASK)
     ids[mask == 0] = 0  # [PAD]
     types = torch.tensor([[0, 0, 0, 1, 1, 0, 0, 0], [0, 0, 0, 0, 1, 1, 1, 1]])
-    h = layer_norm(word[ids] + position[torch.arange(SEQ)] + token_type[types], emb_norm)
-    additive = (1.0 - mask[:, None, None, :].double()) * torch.finfo(torch.float64).min
-    for blk in blocks:  # post-LN: LN(x + attn(x)), LN(x + mlp(x))
-        h = layer_norm(h + dense(self_attention(h, blk['q'], blk['k'], blk['v'], cfg['heads'], additive), blk['attn_out']), blk['attn_norm'])
-        h = layer_norm(h + dense(gelu(dense(h, blk['inter'])), blk['out']), blk['mlp_norm'])
-    pooled = torch.tanh(dense(h[:, 0], pooler))
-    embedding = dense(pooled, projection)
+    h, pooled, embedding = bert_forward(bw, cfg, ids, mask, types)
     io = {'input_ids': ids, 'attention_mask': mask, 'token_type_ids': types}
     outputs = {'hidden': h, 'pooled': pooled, 'embedding': embedding}
 
