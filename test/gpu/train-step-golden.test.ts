@@ -25,7 +25,7 @@ import { describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/gpu/runtime.js';
 import { readSafetensors, type ReadTensor, type SafetensorsContent } from '../../src/io/safetensors.js';
 import { encodeBatch } from '../../src/mining/encode.js';
-import type { EntitySet } from '../../src/mining/entities.js';
+import type { EntitySet } from '../../src/ober/entities.js';
 import { mineTripletsGpu, scoreMatrixGpu, uploadEntities } from '../../src/mining/score-gpu.js';
 import type { Gammas } from '../../src/mining/score.js';
 import type { BertConfig, ViTConfig } from '../../src/models/config.js';
@@ -169,7 +169,7 @@ describe('one training step against PyTorch (golden files)', () => {
 
       const config = resolveConfig({
         objective, steps: 1, warmupSteps: 0, batchSize: g.entities.length, lr: s.lr, weightDecay: s.weightDecay, maxGradNorm,
-        margin: s.margin, eta: s.eta, tauMin: s.tauMin, tauMax: s.tauMax, gammas: s.gammas,
+        margin: s.margin, eta: s.eta, tauMin: s.tauMin, tauMax: s.tauMax, gammas: s.gammas, triplets: 'paper',
       });
       const trainer = new Trainer(rt, config, model, fixedBatch(g));
       const optimizer = trainer.optimizer;
@@ -183,7 +183,7 @@ describe('one training step against PyTorch (golden files)', () => {
       const nameOf = new Map([...params].map(([ours, p]) => [p, names.get(ours)!]));
       expect(optimizer.params.map((p) => nameOf.get(p)).sort(), 'the trained parameters').toEqual([...trained].sort());
 
-      const lossTensor = trainer.trainStep();
+      const lossTensor = trainer.trainStep().loss;
       const loss = (await lossTensor.read())[0]!;
       lossTensor.dispose();
       const expectedLoss = tensorOf(golden, 'loss').data[0]!;
