@@ -66,7 +66,11 @@ export async function openRun(rt: Runtime, dir: string, { restore = true } = {})
   const checkpoint = join(dir, RUN_FILES.checkpoint);
   if (restore) {
     if (!existsSync(checkpoint)) throw new Error(`${checkpoint}: missing (the run has not reached its first checkpoint)`);
-    const { step } = await loadCheckpoint(checkpoint, checkpointState(run));
+    // The saved config is compared once both are resolved, so a run saved before a setting existed (and so
+    // trained with its default) still opens.
+    const { step, config: saved } = await loadCheckpoint(checkpoint, { ...checkpointState(run), config: undefined });
+    const resolved = JSON.stringify(resolveConfig(saved as Record<string, unknown>, checkpoint));
+    if (resolved !== JSON.stringify(run.config)) throw new Error(`checkpoint ${checkpoint}: saved config ${resolved} differs from ${join(dir, RUN_FILES.config)}`);
     run.trainer.step = step;
   }
   return run;
