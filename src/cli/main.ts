@@ -1,5 +1,7 @@
 // The `medtrim` command line: one sub-command per module under ./commands, loaded lazily so that
-// `medtrim ober` never pays for starting a GPU.
+// `medtrim ober` never pays for starting a GPU. Exit codes: 0 done, 1 error, 2 bad usage.
+import { isParseArgsError, UsageError } from './commands/shared.js';
+
 export interface Command {
   summary: string;
   /** Runs the command; returns the process exit code. */
@@ -40,8 +42,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await load()).run(rest);
   } catch (err) {
-    console.error(`medtrim ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    const usage = err instanceof UsageError || isParseArgsError(err);
+    // One line (parseArgs spreads its hints over several).
+    const message = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ');
+    console.error(`medtrim ${name}: ${message}${usage ? ` (see medtrim ${name} --help)` : ''}`);
     if (process.env.MEDTRIM_DEBUG) console.error(err);
-    return 1;
+    return usage ? 2 : 1;
   }
 }
