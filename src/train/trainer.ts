@@ -21,6 +21,7 @@ import { BertTokenizer } from '../text/tokenizer.js';
 import type { Vocab } from '../text/vocab.js';
 import { Tensor, tensorFrom, tidy } from '../tensor/tensor.js';
 import { effectiveLossSettings, learningRate, type TrainConfig } from './config.js';
+import { checkDivergence } from './divergence.js';
 
 /** CLIP's initial temperature, 1/0.07, as a learnable log-scale. */
 const INITIAL_LOGIT_SCALE = Math.log(1 / 0.07);
@@ -218,7 +219,7 @@ export class Trainer {
       const logNow = this.step % c.logEvery === 0 || this.step === until;
       if (logNow) {
         const value = (await loss.read())[0]!;
-        if (!Number.isFinite(value)) throw new Error(`the loss became ${value} at step ${this.step}`);
+        await checkDivergence(this.optimizer, value, this.step);
         const now = performance.now();
         hooks.onLog?.({ step: this.step, loss: value, lr: learningRate(c, this.step - 1), samplesPerSec: (windowSteps * c.batchSize * 1000) / (now - windowStart) });
         windowStart = now;

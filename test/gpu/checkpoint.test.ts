@@ -114,7 +114,7 @@ describe('checkpoint: save, stop, resume', () => {
     flipped[flipped.length - 10]! ^= 0x40;
     const corrupted = join(dir, 'corrupted.safetensors');
     await writeFile(corrupted, flipped);
-    await expect(loadCheckpoint(corrupted, stateOf(run))).rejects.toThrow(/corrupted\.safetensors: tensor data does not match its SHA-256/);
+    await expect(loadCheckpoint(corrupted, stateOf(run))).rejects.toThrow(/corrupted\.safetensors: tensor data or metadata does not match its SHA-256/);
 
     await expect(loadCheckpoint(path, { ...stateOf(run), config: { ...CONFIG, hidden: 32 } })).rejects.toThrow(/saved config .* differs/);
     const wider = newRun(rt, 5);
