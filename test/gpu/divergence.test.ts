@@ -68,7 +68,10 @@ describe('a diverging run', () => {
     const rt = await gpuRuntime();
     const dir = join(mkdtempSync(join(tmpdir(), 'medtrim-diverge-')), 'run');
     const run = await createRun(rt, dir, DIVERGING);
-    const err = await train(run).catch((e: unknown) => e as Error);
+    const err = (await train(run).then(
+      () => null,
+      (e: unknown) => e,
+    )) as Error;
     expect(err).toBeInstanceOf(Error);
     const match = /^training diverged at step (\d+): .*(NaN|Infinity).* \(try a lower --lr\); (.*) keeps the last good step, (\d+)$/.exec(err.message);
     expect(match, err.message).not.toBeNull();
