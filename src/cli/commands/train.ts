@@ -31,8 +31,9 @@ MedTrim objective (or a baseline), evaluates on the test split and writes a repo
   --quiet              no progress bar
 
 Writes DIR/config.json, vocab.txt, log.jsonl, checkpoint.safetensors (every checkpointEvery steps and at
-the end, atomically), eval.json, report.html, loss.png and precision.png. Exit codes: 0 done, 1 error,
-2 bad usage.`;
+the end, atomically), eval.json, report.html, loss.png and precision.png. Training stops with an error when
+the loss, the gradient norm or the parameters become NaN or infinite (checked every logEvery steps); the
+last good checkpoint is kept. Exit codes: 0 done, 1 error, 2 bad usage.`;
 
 const FLAG_TO_CONFIG: Record<string, [string, (flag: string, text: string) => unknown]> = {
   objective: ['objective', (_, text) => text],
