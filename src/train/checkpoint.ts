@@ -93,7 +93,7 @@ export async function saveCheckpoint(path: string, state: CheckpointState): Prom
   const data = new Map<string, Float32Array>();
   for (const [name, t] of entries) data.set(name, (await t.read()) as Float32Array);
   const problem = nonFiniteProblem(data);
-  if (problem) bad(path, `not saving step ${state.step}: ${problem}; the previous checkpoint is kept`);
+  if (problem) bad(path, `not saving step ${state.step}: ${problem}; the file is left as it was`);
   const tensors: Record<string, WriteTensor> = {};
   for (const [name, t] of entries) tensors[name] = { dtype: 'F32', shape: [...t.shape], data: data.get(name)! };
   const random = Object.fromEntries(Object.entries(state.random).map(([name, source]) => [name, randomRecord(source)]));

@@ -82,7 +82,7 @@ function isPositiveInt(v: unknown): boolean {
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A setting's value as a user would have typed it: JSON, except that non-finite numbers read as themselves, not null. */
-export function describeValue(v: unknown): string {
+function describeValue(v: unknown): string {
   return typeof v === 'number' && !Number.isFinite(v) ? String(v) : JSON.stringify(v);
 }
 
