@@ -56,6 +56,7 @@ describe('medtrim: bad usage exits 2 with a one-line error', () => {
     expectUsageError(['data', 'preview'], 'medtrim data: --out DIR is required');
     expectUsageError(['demo', '--port', 'x'], "medtrim demo: --port must be an integer from 0 to 65535, got 'x'");
     expectUsageError(['bench', '--runs', '0'], "medtrim bench: --runs must be a positive integer, got '0'");
+    expectUsageError(['bench', 'nosuch'], /^medtrim bench: unknown suite 'nosuch' \(one of matmul, /);
     expectUsageError(['nosuch'], "medtrim: unknown command 'nosuch'");
     expect(medtrim().status).toBe(2);
   });

@@ -73,7 +73,12 @@ const bench: Command = {
       return 0;
     }
     if (positionals.length > 1) throw new UsageError(`one suite at most, got ${positionals.join(' ')}`);
-    const suites = selectSuites(positionals[0] ?? 'all');
+    let suites: ReturnType<typeof selectSuites>;
+    try {
+      suites = selectSuites(positionals[0] ?? 'all');
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
     const runs = positiveInt(values.runs!, '--runs');
     const outDir = values.out ? pathToFileURL(resolve(values.out) + '/') : DEFAULT_OUT;
     const gpu = await acquireGpu({ backend: values.backend as BackendChoice | undefined });
