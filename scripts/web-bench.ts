@@ -2,20 +2,24 @@
 // first result, measured by driving headless Chromium: with a served training run (--run DIR, or a tiny run
 // of 3 steps made here in a temporary directory) navigation → model loaded and test split embedded →
 // first search result shown, and navigation → self-check shown; with --kernels QUERY also the bench page's
-// table (QUERY as in web/bench.html, e.g. 'sizes=128,256' or 'default').
-//   npx tsx scripts/web-bench.ts [--loads N] [--run DIR] [--kernels QUERY]
+// table (QUERY as in web/bench.html, e.g. 'sizes=128,256' or 'default'). The bundle and load figures go to
+// bench/results/web-bench.{md,json} (or --out DIR), the table the README quotes.
+//   npx tsx scripts/web-bench.ts [--loads N] [--run DIR] [--kernels QUERY] [--out DIR]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { markdownTable } from '../src/bench/format.js';
+import { writeResults } from '../src/bench/results.js';
 import { median } from '../src/bench/timing.js';
 import { acquireGpu } from '../src/gpu/device.js';
 import { Runtime } from '../src/gpu/runtime.js';
 import { createRun, train } from '../src/train/run.js';
 import { startDemoSite } from '../src/web/node/demo-site.js';
 import type { StaticServer } from '../src/web/node/static-server.js';
-import { launchChromium, type Browser } from '../test/browser/chromium.js';
+import { CHROMIUM_FLAGS, launchChromium, type Browser } from '../test/browser/chromium.js';
 import { buildWeb, WEB_BUNDLE_DIR } from '../src/web/node/build-web.js';
 
 /** Times in the page's clock (performance.now(), which starts at navigation). */
@@ -81,12 +85,13 @@ async function makeRun(dir: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { loads: { type: 'string', default: '3' }, run: { type: 'string' }, kernels: { type: 'string' } } });
+  const { values } = parseArgs({ options: { loads: { type: 'string', default: '3' }, run: { type: 'string' }, kernels: { type: 'string' }, out: { type: 'string' } } });
   const count = Number(values.loads);
   if (!Number.isInteger(count) || count < 1) throw new Error(`--loads must be a positive integer, got '${values.loads}'`);
   const built = await buildWeb();
   const gzip = Object.keys(built.outputs).reduce((s, f) => s + gzipSync(readFileSync(join(WEB_BUNDLE_DIR, f))).length, 0);
-  console.log(`bundle: ${Object.keys(built.outputs).length} files, ${(built.totalBytes / 1024).toFixed(1)} KiB (${(gzip / 1024).toFixed(1)} KiB gzip), built in ${built.milliseconds.toFixed(0)} ms`);
+  const bundle = `${Object.keys(built.outputs).length} files, ${(built.totalBytes / 1024).toFixed(1)} KiB (${(gzip / 1024).toFixed(1)} KiB gzip), built in ${built.milliseconds.toFixed(0)} ms`;
+  console.log(`bundle: ${bundle}`);
   const made = values.run ? null : mkdtempSync(join(tmpdir(), 'medtrim-web-bench-'));
   const runDir = values.run ?? join(made!, 'run');
   if (made) await makeRun(runDir);
@@ -97,10 +102,26 @@ async function main(): Promise<void> {
     const loads = await measureLoads(session, count);
     const line = (l: Load) => `model ready ${l.readyMs.toFixed(0)} ms, first search result ${l.firstSearchMs.toFixed(0)} ms, self-check ${l.selfCheckMs.toFixed(0)} ms after navigation`;
     loads.forEach((l, i) => console.log(`load ${i + 1}${i === 0 ? ' (cold)' : ''}: ${line(l)} (driver: ${l.driverMs.toFixed(0)} ms in all)`));
+    const rows: string[][] = [
+      ['bundle', bundle],
+      ['cold load', `model ready ${loads[0]!.readyMs.toFixed(0)} ms, first search result ${loads[0]!.firstSearchMs.toFixed(0)} ms after navigation`],
+    ];
     if (loads.length > 1) {
       const warm = loads.slice(1);
-      console.log(`warm median: model ready ${median(warm.map((l) => l.readyMs)).toFixed(0)} ms, first search result ${median(warm.map((l) => l.firstSearchMs)).toFixed(0)} ms after navigation`);
+      const warmLine = `model ready ${median(warm.map((l) => l.readyMs)).toFixed(0)} ms, first search result ${median(warm.map((l) => l.firstSearchMs)).toFixed(0)} ms after navigation`;
+      console.log(`warm median: ${warmLine}`);
+      rows.push([`warm loads (median of ${warm.length})`, warmLine]);
     }
+    const command = ['npx tsx scripts/web-bench.ts', ...process.argv.slice(2)].join(' ');
+    const markdown = [
+      `### web-bench (\`${command}\`)`,
+      '',
+      `Headless Chromium (${CHROMIUM_FLAGS.filter((f) => f.includes('webgpu-adapter')).join(' ')}) on ${cpus().length} cores, 1-minute load average ${loadavg()[0]!.toFixed(1)} at the end; served run: ${values.run ?? `a tiny run made here (${config.preset} preset, 3 steps, ${config.dataCount} samples)`}.`,
+      '',
+      markdownTable(['', ''], rows),
+    ].join('\n');
+    const files = writeResults('web-bench', markdown, { command, date: new Date().toISOString(), cores: cpus().length, loadAverage1m: loadavg()[0], bundle: { files: Object.keys(built.outputs).length, bytes: built.totalBytes, gzipBytes: gzip, buildMs: built.milliseconds }, run: values.run ?? null, loads }, values.out ? pathToFileURL(resolve(values.out) + '/') : undefined);
+    console.log(`wrote ${files.md} and ${files.json}`);
     if (values.kernels) await benchPage(session, values.kernels);
   } finally {
     await session.browser.close();

@@ -1,6 +1,7 @@
 // The `medtrim` command line: one sub-command per module under ./commands, loaded lazily so that
-// `medtrim ober` never pays for starting a GPU.
+// `medtrim ober` never pays for starting a GPU. Exit codes: 0 done, 1 error, 2 bad usage.
 import type { Command } from './command.js';
+import { isParseArgsError, UsageError } from './commands/shared.js';
 
 const commands: Record<string, () => Promise<Command>> = {
   info: async () => (await import('./commands/info.js')).default,
@@ -36,8 +37,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await load()).run(rest);
   } catch (err) {
-    console.error(`medtrim ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    const usage = err instanceof UsageError || isParseArgsError(err);
+    // One line (parseArgs spreads its hints over several).
+    const message = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ');
+    console.error(`medtrim ${name}: ${message}${usage ? ` (see medtrim ${name} --help)` : ''}`);
     if (process.env.MEDTRIM_DEBUG) console.error(err);
-    return 1;
+    return usage ? 2 : 1;
   }
 }

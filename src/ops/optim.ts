@@ -2,7 +2,8 @@
 // norm computed on the GPU (shaders/sumsq_partials.wgsl, then shaders/grad_norm.wgsl), and the float64
 // reference. Parameters keep their own buffers (kernels bind whole buffers), so each step packs parameters
 // and gradients into flat buffers (one small copy dispatch per tensor, shaders/copy_range.wgsl), updates
-// them all at once together with the flat moment buffers m and v, and unpacks the parameters.
+// them all at once together with the flat moment buffers m and v, and unpacks the parameters. The same two
+// reduction kernels give the norms a divergence check reads back at log intervals (recordNorms).
 import { grid1d } from '../gpu/runtime.js';
 import { Tensor } from '../tensor/tensor.js';
 import { WORKGROUP_REDUCE } from './wgsl-lib.js';
@@ -38,6 +39,8 @@ export class AdamW {
   private readonly partials: Tensor;
   /** ‖g‖ before clipping, as of the last step (read it back only when you need it). */
   readonly gradNorm: Tensor;
+  /** ‖parameters‖ as of the last recordNorms. */
+  private readonly paramNorm: Tensor;
 
   constructor(
     readonly params: readonly Tensor[],
@@ -62,6 +65,29 @@ export class AdamW {
     [this.flatParams, this.flatGrads, this.m, this.v] = [state(total), state(total), state(total), state(total)];
     this.partials = state(WG);
     this.gradNorm = state(1);
+    this.paramNorm = state(1);
+  }
+
+  /** Records ‖x‖ of a flat buffer into `out` (sum of squares in WG partials, then one workgroup folds them). */
+  private recordNorm(x: Tensor, out: Tensor): void {
+    const rt = x.runtime;
+    const count = x.size;
+    const numPartials = Math.min(WG, Math.ceil(count / WG));
+    const sumsq = rt.kernel({ shader: 'sumsq_partials', template: { WORKGROUP_REDUCE }, constants: { WG } });
+    rt.dispatch(sumsq, { g: x, partials: this.partials }, { count }, [numPartials]);
+    const norm = rt.kernel({ shader: 'grad_norm', template: { WORKGROUP_REDUCE }, constants: { WG } });
+    rt.dispatch(norm, { partials: this.partials, grad_norm: out }, { num_partials: numPartials }, [1]);
+  }
+
+  /**
+   * Records, after a step, the global norms of that step's gradient and of the updated parameters (kept
+   * [1]-tensors owned by the optimizer; read them back at log intervals only). A NaN or infinity anywhere
+   * makes its norm non-finite. With clipping, step() has already computed ‖g‖; without it, it is computed here.
+   */
+  recordNorms(): { gradNorm: Tensor; paramNorm: Tensor } {
+    if (!(this.maxGradNorm > 0)) this.recordNorm(this.flatGrads, this.gradNorm);
+    this.recordNorm(this.flatParams, this.paramNorm);
+    return { gradNorm: this.gradNorm, paramNorm: this.paramNorm };
   }
 
   private copyRange(src: Tensor, dst: Tensor, count: number, srcOffset: number, dstOffset: number, scale = 1): void {
@@ -80,11 +106,7 @@ export class AdamW {
     const count = this.flatParams.size;
     const clip = this.maxGradNorm > 0;
     if (clip) {
-      const numPartials = Math.min(WG, Math.ceil(count / WG));
-      const sumsq = rt.kernel({ shader: 'sumsq_partials', template: { WORKGROUP_REDUCE }, constants: { WG } });
-      rt.dispatch(sumsq, { g: this.flatGrads, partials: this.partials }, { count }, [numPartials]);
-      const norm = rt.kernel({ shader: 'grad_norm', template: { WORKGROUP_REDUCE }, constants: { WG } });
-      rt.dispatch(norm, { partials: this.partials, grad_norm: this.gradNorm }, { num_partials: numPartials }, [1]);
+      this.recordNorm(this.flatGrads, this.gradNorm);
     }
     this.steps++;
     const adamw = rt.kernel({ shader: 'adamw', constants: { WG, PER_INVOCATION: ADAMW_PER_INVOCATION } });
@@ -117,7 +139,7 @@ export class AdamW {
   }
 
   dispose(): void {
-    for (const t of [this.flatParams, this.flatGrads, this.m, this.v, this.partials, this.gradNorm]) t.dispose();
+    for (const t of [this.flatParams, this.flatGrads, this.m, this.v, this.partials, this.gradNorm, this.paramNorm]) t.dispose();
   }
 }
 

@@ -5,7 +5,8 @@ import { parseSafetensors, type ReadTensor } from '../io/safetensors-format.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-export const CHECKPOINT_FORMAT = 'medtrim-checkpoint/1';
+/** Version 2: the SHA-256 covers the metadata (step, config, optimizer and random state) as well as the tensors. */
+export const CHECKPOINT_FORMAT = 'medtrim-checkpoint/2';
 
 /** SHA-256, hex, of the concatenation of the parts (node:crypto in Node, crypto.subtle in the browser). */
 export type Sha256 = (parts: readonly Uint8Array[]) => Promise<string> | string;
@@ -24,12 +25,28 @@ export function parseMeta<T>(path: string, metadata: Record<string, string>, key
   }
 }
 
-/** What the checksum covers: each tensor's name (UTF-8) then its bytes, tensors in name order. */
-export function checksumParts(tensors: Iterable<[string, Float32Array]>): Uint8Array[] {
+const byName = <T>([a]: [string, T], [b]: [string, T]) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * What the checksum covers: the metadata other than the checksum itself, as the JSON of its [key, value] pairs
+ * in key order (unambiguous), then each tensor's name (UTF-8) and bytes, tensors in name order.
+ */
+export function checksumParts(tensors: Iterable<[string, ArrayBufferView]>, metadata: Record<string, string>): Uint8Array[] {
   const encoder = new TextEncoder();
-  return [...tensors]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .flatMap(([name, data]) => [encoder.encode(name), new Uint8Array(data.buffer, data.byteOffset, data.byteLength)]);
+  const meta = Object.entries(metadata).filter(([key]) => key !== 'sha256').sort(byName);
+  return [
+    encoder.encode(JSON.stringify(meta)),
+    ...[...tensors].sort(byName).flatMap(([name, data]) => [encoder.encode(name), new Uint8Array(data.buffer, data.byteOffset, data.byteLength)]),
+  ];
+}
+
+/** The first tensor holding a NaN or an infinity, as a one-line problem, or null. */
+export function nonFiniteProblem(tensors: Iterable<[string, Float32Array]>): string | null {
+  for (const [name, data] of tensors) {
+    const i = data.findIndex((v) => !Number.isFinite(v));
+    if (i >= 0) return `tensor '${name}' holds ${data[i]} at index ${i} (the run diverged)`;
+  }
+  return null;
 }
 
 export function parameterEntries(modules: Record<string, Module>): [string, Tensor][] {
@@ -49,14 +66,24 @@ export function checkTensors(path: string, tensors: Map<string, ReadTensor>, exp
   }
 }
 
-export async function verifyChecksum(path: string, tensors: Map<string, ReadTensor>, expected: string | undefined, sha256: Sha256): Promise<void> {
-  const parts = checksumParts([...tensors].map(([name, t]) => [name, t.data as Float32Array]));
-  if ((await sha256(parts)) !== expected) bad(path, 'tensor data does not match its SHA-256 checksum (corrupted file)');
+/** Checks the format tag, then the SHA-256 over metadata and tensors: run before trusting anything in the file. */
+export async function verifyChecksum(path: string, tensors: Map<string, ReadTensor>, metadata: Record<string, string>, sha256: Sha256): Promise<void> {
+  if (metadata.format !== CHECKPOINT_FORMAT) {
+    const old = metadata.format === 'medtrim-checkpoint/1' ? ' (an older checkpoint whose checksum does not cover its metadata: retrain)' : '';
+    bad(path, `format is ${JSON.stringify(metadata.format)}, expected '${CHECKPOINT_FORMAT}'${old}`);
+  }
+  const parts = checksumParts([...tensors].map(([name, t]) => [name, t.data]), metadata);
+  if ((await sha256(parts)) !== metadata.sha256) bad(path, 'tensor data or metadata does not match its SHA-256 checksum (corrupted or edited file)');
 }
 
-/** Format and step of a checkpoint's metadata, checked. */
+/** Refuses a checkpoint holding NaN or infinite values (a diverged run), naming the first such tensor. */
+export function checkFinite(path: string, tensors: Map<string, ReadTensor>, names: Iterable<string>): void {
+  const problem = nonFiniteProblem([...names].map((name) => [name, tensors.get(name)!.data as Float32Array]));
+  if (problem) bad(path, `${problem}; retrain with a lower --lr`);
+}
+
+/** The step of a checkpoint's metadata, checked. */
 export function checkpointStep(path: string, metadata: Record<string, string>): number {
-  if (metadata.format !== CHECKPOINT_FORMAT) bad(path, `format is ${JSON.stringify(metadata.format)}, expected '${CHECKPOINT_FORMAT}'`);
   const step = Number(metadata.step);
   if (!Number.isSafeInteger(step) || step < 0) bad(path, `step ${JSON.stringify(metadata.step)} is not a count`);
   return step;
@@ -64,7 +91,7 @@ export function checkpointStep(path: string, metadata: Record<string, string>): 
 
 /**
  * Loads only the modules' parameters from a checkpoint file's bytes (optimizer state is skipped), after
- * checking format, names, shapes and the SHA-256 of all tensors; returns the saved step and config.
+ * checking format, the SHA-256 of metadata and tensors, names, shapes and finiteness; returns the saved step and config.
  */
 export async function loadModelFromBytes(bytes: Uint8Array, path: string, modules: Record<string, Module>, sha256: Sha256): Promise<{ step: number; config: unknown }> {
   let content: ReturnType<typeof parseSafetensors>;
@@ -74,11 +101,12 @@ export async function loadModelFromBytes(bytes: Uint8Array, path: string, module
     bad(path, (err as Error).message);
   }
   const { tensors, metadata } = content;
+  await verifyChecksum(path, tensors, metadata, sha256);
   const step = checkpointStep(path, metadata);
   const config = parseMeta<unknown>(path, metadata, 'config');
   const entries = parameterEntries(modules);
   checkTensors(path, tensors, entries, (name) => name.startsWith('adamw/'));
-  await verifyChecksum(path, tensors, metadata.sha256, sha256);
+  checkFinite(path, tensors, entries.map(([name]) => name));
   for (const [name, t] of entries) t.runtime.upload(t, tensors.get(name)!.data as Float32Array);
   return { step, config };
 }

@@ -2,10 +2,12 @@
 // the previous checkpoint or the complete new one). Tensors: every module parameter (`param/<module>.<name>`)
 // and AdamW's first and second moments (`adamw/m`, `adamw/v`, flat in the optimizer's parameter order).
 // __metadata__: format, step, the caller's config (JSON), AdamW's settings and step count, the state of each
-// named random source, and a SHA-256 over all tensor bytes. Loading validates all of it — format, names,
-// shapes, optimizer layout and settings, random sources, checksum — before anything is overwritten, so a bad
-// file leaves the model and optimizer untouched, and restores exactly: a resumed run computes the same next
-// losses as one that never stopped.
+// named random source, and a SHA-256 over all of that metadata and all tensor bytes (so an edited step or
+// config is detected like a flipped tensor bit). A checkpoint is never written with, and never loaded with, a
+// NaN or infinite value (a diverged run keeps its last good checkpoint). Loading validates all of it — format,
+// checksum, names, shapes, finiteness, optimizer layout and settings, random sources — before anything is
+// overwritten, so a bad file leaves the model and optimizer untouched, and restores exactly: a resumed run
+// computes the same next losses as one that never stopped.
 import { createHash } from 'node:crypto';
 import type { Rng } from '../util/rng.js';
 import { readSafetensors, writeSafetensors, type WriteTensor } from '../io/safetensors.js';
@@ -13,7 +15,7 @@ import { DropoutStream } from '../models/transformer.js';
 import type { Module } from '../nn/module.js';
 import type { AdamW } from '../ops/optim.js';
 import { Tensor } from '../tensor/tensor.js';
-import { bad, checkpointStep, checksumParts, checkTensors, CHECKPOINT_FORMAT, parameterEntries, parseMeta, verifyChecksum } from './checkpoint-model.js';
+import { bad, checkFinite, checkpointStep, checksumParts, checkTensors, CHECKPOINT_FORMAT, nonFiniteProblem, parameterEntries, parseMeta, verifyChecksum } from './checkpoint-model.js';
 
 export { CHECKPOINT_FORMAT };
 
@@ -90,17 +92,19 @@ export async function saveCheckpoint(path: string, state: CheckpointState): Prom
   const entries: [string, Tensor][] = [...parameterEntries(state.modules), ['adamw/m', m], ['adamw/v', v]];
   const data = new Map<string, Float32Array>();
   for (const [name, t] of entries) data.set(name, (await t.read()) as Float32Array);
+  const problem = nonFiniteProblem(data);
+  if (problem) bad(path, `not saving step ${state.step}: ${problem}; the file is left as it was`);
   const tensors: Record<string, WriteTensor> = {};
   for (const [name, t] of entries) tensors[name] = { dtype: 'F32', shape: [...t.shape], data: data.get(name)! };
   const random = Object.fromEntries(Object.entries(state.random).map(([name, source]) => [name, randomRecord(source)]));
-  await writeSafetensors(path, tensors, {
+  const metadata: Record<string, string> = {
     format: CHECKPOINT_FORMAT,
     step: String(state.step),
     config: JSON.stringify(state.config),
     adamw: JSON.stringify(adamwRecord(state.optimizer)),
     random: JSON.stringify(random),
-    sha256: sha256(checksumParts(data)),
-  });
+  };
+  await writeSafetensors(path, tensors, { ...metadata, sha256: sha256(checksumParts(data, metadata)) });
 }
 
 // ---- loading
@@ -147,13 +151,14 @@ function restoreRandom(saved: Record<string, RandomRecord>, sources: Record<stri
  */
 export async function loadCheckpoint(path: string, target: Omit<CheckpointState, 'step' | 'config'> & { config?: unknown }): Promise<{ step: number; config: unknown }> {
   const { tensors, metadata } = await readSafetensors(path).catch((err: Error) => bad(path, err.message));
+  await verifyChecksum(path, tensors, metadata, sha256);
   const step = checkpointStep(path, metadata);
   const config = parseMeta<unknown>(path, metadata, 'config');
   if (target.config !== undefined && JSON.stringify(config) !== JSON.stringify(target.config)) bad(path, `saved config ${JSON.stringify(config)} differs from the given ${JSON.stringify(target.config)}`);
   const { m, v } = adamwMoments(target.optimizer);
   const entries: [string, Tensor][] = [...parameterEntries(target.modules), ['adamw/m', m], ['adamw/v', v]];
   checkTensors(path, tensors, entries);
-  await verifyChecksum(path, tensors, metadata.sha256, sha256);
+  checkFinite(path, tensors, entries.map(([name]) => name));
   const adamw = parseMeta<AdamWRecord>(path, metadata, 'adamw');
   checkAdamW(path, adamw, target.optimizer);
   const random = parseMeta<Record<string, RandomRecord>>(path, metadata, 'random');

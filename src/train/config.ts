@@ -119,32 +119,67 @@ function isPositiveInt(v: unknown): boolean {
   return typeof v === 'number' && Number.isInteger(v) && v > 0;
 }
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A setting's value as a user would have typed it: JSON, except that non-finite numbers read as themselves, not null. */
+function describeValue(v: unknown): string {
+  return typeof v === 'number' && !Number.isFinite(v) ? String(v) : JSON.stringify(v);
+}
+
+/** A setting that failed validation; `field` lets the CLI name the flag the value came from. */
+export class ConfigError extends Error {
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+    where: string,
+  ) {
+    super(`${where}: ${field} ${problem}`);
+  }
+}
+
 /** Merges overrides into the defaults and checks every field; throws one line naming the bad field. */
 export function resolveConfig(overrides: Record<string, unknown>, where = 'config'): TrainConfig {
-  const known = new Set(Object.keys(DEFAULT_CONFIG));
-  for (const key of Object.keys(overrides)) if (!known.has(key)) throw new Error(`${where}: unknown setting '${key}'`);
-  const preset = (overrides.preset ?? DEFAULT_CONFIG.preset) as PresetName;
-  const c = { ...DEFAULT_CONFIG, ...presetSettings(preset), ...overrides, gammas: { ...DEFAULT_CONFIG.gammas, ...(overrides.gammas as object | undefined) } } as TrainConfig;
-  const fail = (field: string, what: string) => {
-    throw new Error(`${where}: ${field} must be ${what}, got ${JSON.stringify((c as unknown as Record<string, unknown>)[field])}`);
+  const fail = (field: string, what: string, value: unknown): never => {
+    throw new ConfigError(field, `must be ${what}, got ${describeValue(value)}`, where);
   };
-  if (!['tiny', 'small', 'base'].includes(c.preset)) fail('preset', 'tiny, small or base');
-  if (!OBJECTIVES.includes(c.objective)) fail('objective', OBJECTIVES.join(', '));
-  if (!TRIPLET_MINING.includes(c.triplets)) fail('triplets', TRIPLET_MINING.join(', '));
-  if (!PIXEL_NORMS.includes(c.pixelNorm)) fail('pixelNorm', PIXEL_NORMS.join(', '));
-  if (c.imagePooling !== 'cls' && c.imagePooling !== 'mean') fail('imagePooling', 'cls or mean');
-  for (const f of ['imageSize', 'patchSize', 'steps', 'batchSize', 'dataCount', 'maxTokens', 'logEvery'] as const) if (!isPositiveInt(c[f])) fail(f, 'a positive integer');
-  for (const f of ['warmupSteps', 'checkpointEvery', 'freezeImageLayers', 'freezeTextLayers', 'seed', 'dataSeed'] as const) {
-    if (!Number.isInteger(c[f]) || c[f] < 0) fail(f, 'a non-negative integer');
+  if (!isPlainObject(overrides)) fail('the settings', 'a JSON object', overrides);
+  const known = new Set(Object.keys(DEFAULT_CONFIG));
+  for (const key of Object.keys(overrides)) if (!known.has(key)) throw new ConfigError(key, 'is not a known setting', where);
+  const gammaOverrides = overrides.gammas ?? {};
+  if (!isPlainObject(gammaOverrides)) fail('gammas', 'an object of disease, adjective and direction weights', gammaOverrides);
+  const gammaKeys = Object.keys(DEFAULT_CONFIG.gammas);
+  for (const key of Object.keys(gammaOverrides)) if (!gammaKeys.includes(key)) throw new ConfigError(`gammas.${key}`, `is not a known weight (${gammaKeys.join(', ')})`, where);
+  const preset = (overrides.preset ?? DEFAULT_CONFIG.preset) as PresetName;
+  const c = { ...DEFAULT_CONFIG, ...presetSettings(preset), ...overrides, gammas: { ...DEFAULT_CONFIG.gammas, ...gammaOverrides } } as TrainConfig;
+  const value = (field: string) => (c as unknown as Record<string, unknown>)[field];
+  const check = (field: string, ok: boolean, what: string) => ok || fail(field, what, value(field));
+  // Every numeric setting (whatever its range) must be a finite number: a NaN or an infinity would train to
+  // garbage and serialise as null in config.json.
+  for (const [field, fallback] of Object.entries(DEFAULT_CONFIG)) {
+    if (typeof fallback === 'number') check(field, typeof value(field) === 'number' && Number.isFinite(value(field)), 'a finite number');
   }
-  for (const f of ['lr', 'margin'] as const) if (!(c[f] > 0)) fail(f, 'positive');
-  for (const f of ['weightDecay', 'maxGradNorm'] as const) if (!(c[f] >= 0)) fail(f, 'non-negative');
-  if (!(c.eta >= 0 && c.eta <= 1)) fail('eta', 'in [0, 1]');
-  for (const f of ['imageDropout', 'textDropout'] as const) if (!(c[f] >= 0 && c[f] < 1)) fail(f, 'in [0, 1)');
-  if (c.imageSize % c.patchSize !== 0) fail('imageSize', `a multiple of patchSize=${c.patchSize}`);
-  if (c.imageSize < 32 || c.imageSize > 224) fail('imageSize', 'between 32 and 224 (the synthetic renderer\'s range)');
-  if (!(c.tauMin >= 0 && c.tauMin < c.tauMax)) fail('tauMin', `in [0, tauMax=${c.tauMax})`);
-  if (c.batchSize < 2) fail('batchSize', 'at least 2 (mining needs a batch)');
+  for (const key of gammaKeys) {
+    const g = (c.gammas as unknown as Record<string, unknown>)[key];
+    if (!(typeof g === 'number' && Number.isFinite(g) && g >= 0)) fail(`gammas.${key}`, 'a finite number ≥ 0', g);
+  }
+  if (gammaKeys.every((key) => (c.gammas as unknown as Record<string, number>)[key] === 0)) fail('gammas', 'not all zero (the MedTrim score would rate every pair 0)', c.gammas);
+  check('preset', ['tiny', 'small', 'base'].includes(c.preset), 'tiny, small or base');
+  check('objective', OBJECTIVES.includes(c.objective), OBJECTIVES.join(', '));
+  check('triplets', TRIPLET_MINING.includes(c.triplets), TRIPLET_MINING.join(', '));
+  check('pixelNorm', PIXEL_NORMS.includes(c.pixelNorm), PIXEL_NORMS.join(', '));
+  check('imagePooling', c.imagePooling === 'cls' || c.imagePooling === 'mean', 'cls or mean');
+  for (const f of ['imageSize', 'patchSize', 'steps', 'batchSize', 'dataCount', 'maxTokens', 'logEvery'] as const) check(f, isPositiveInt(c[f]), 'a positive integer');
+  for (const f of ['warmupSteps', 'checkpointEvery', 'freezeImageLayers', 'freezeTextLayers', 'seed', 'dataSeed'] as const) {
+    check(f, Number.isInteger(c[f]) && c[f] >= 0, 'a non-negative integer');
+  }
+  for (const f of ['lr', 'margin'] as const) check(f, c[f] > 0, 'positive');
+  for (const f of ['weightDecay', 'maxGradNorm'] as const) check(f, c[f] >= 0, 'non-negative');
+  check('eta', c.eta >= 0 && c.eta <= 1, 'in [0, 1]');
+  for (const f of ['imageDropout', 'textDropout'] as const) check(f, c[f] >= 0 && c[f] < 1, 'in [0, 1)');
+  check('imageSize', c.imageSize % c.patchSize === 0, `a multiple of patchSize=${c.patchSize}`);
+  check('imageSize', c.imageSize >= 32 && c.imageSize <= 224, "between 32 and 224 (the synthetic renderer's range)");
+  check('tauMin', c.tauMin >= 0 && c.tauMin < c.tauMax, `in [0, tauMax=${c.tauMax})`);
+  check('batchSize', c.batchSize >= 2, 'at least 2 (mining needs a batch)');
   return c;
 }
 

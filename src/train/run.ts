@@ -1,7 +1,9 @@
 // A training run as a directory: config.json, vocab.txt, log.jsonl (one line per logged step),
 // checkpoint.safetensors (written atomically every checkpointEvery steps and at the end), eval.json and the
 // report (report.html, loss.png, precision.png). Resuming reads the directory back and continues exactly.
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+// What a crash can leave behind is tolerated: a torn last line of log.jsonl (dropped with a warning) and the
+// temporary files of interrupted atomic writes (removed when the run is next opened).
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Runtime } from '../gpu/runtime.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -9,6 +11,7 @@ import { writeRunReport, type RunReportData } from '../report/index.js';
 import { loadVocab, saveVocab, type Vocab } from '../text/vocab.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { resolveConfig, type TrainConfig } from './config.js';
+import { DivergenceError } from './divergence.js';
 import { evaluate, type EvalResult } from './evaluate.js';
 import { assembleRun, RUN_FILES, runVocab } from './run-setup.js';
 import { type DualEncoder, Trainer, type TrainingData, type StepLog } from './trainer.js';
@@ -46,6 +49,32 @@ function checkpointState(run: LoadedRun) {
   };
 }
 
+/** The temporary name src/io/atomic.ts writes before its rename: `.<name>.<pid>.<12 hex digits>.tmp`. */
+const ATOMIC_TEMP = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the temporary files that writers killed mid-write left in `dir` (a live writer's are kept). */
+export function removeStaleTemps(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const removed: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const pid = ATOMIC_TEMP.exec(name)?.[1];
+    if (pid === undefined || processAlive(Number(pid))) continue;
+    unlinkSync(join(dir, name));
+    removed.push(name);
+  }
+  if (removed.length) console.warn(`${dir}: removed ${removed.join(', ')} (left by an interrupted write)`);
+  return removed;
+}
+
 /** A new run in `dir` (which must not hold one already). */
 export async function createRun(rt: Runtime, dir: string, overrides: Record<string, unknown>): Promise<LoadedRun> {
   if (existsSync(join(dir, RUN_FILES.checkpoint)) || existsSync(join(dir, RUN_FILES.log))) {
@@ -53,6 +82,7 @@ export async function createRun(rt: Runtime, dir: string, overrides: Record<stri
   }
   const config = resolveConfig(overrides);
   mkdirSync(dir, { recursive: true });
+  removeStaleTemps(dir);
   const vocab = runVocab(config);
   await writeFileAtomic(join(dir, RUN_FILES.config), JSON.stringify(config, null, 2) + '\n');
   await saveVocab(join(dir, RUN_FILES.vocab), vocab);
@@ -62,6 +92,7 @@ export async function createRun(rt: Runtime, dir: string, overrides: Record<stri
 /** Opens an existing run; with `restore`, its latest checkpoint (model, optimizer, step, dropout state). */
 export async function openRun(rt: Runtime, dir: string, { restore = true } = {}): Promise<LoadedRun> {
   const config = resolveConfig(readJson(join(dir, RUN_FILES.config)) as Record<string, unknown>, join(dir, RUN_FILES.config));
+  removeStaleTemps(dir);
   const run = build(rt, dir, config, loadVocab(join(dir, RUN_FILES.vocab)).vocab);
   const checkpoint = join(dir, RUN_FILES.checkpoint);
   if (restore) {
@@ -76,21 +107,33 @@ export async function openRun(rt: Runtime, dir: string, { restore = true } = {})
   return run;
 }
 
-/** The logged steps of a run, dropping entries past `upTo` (a resumed run rewrites those). */
+function parseLogLine(line: string): StepLog | null {
+  try {
+    const entry = JSON.parse(line) as StepLog;
+    return typeof entry === 'object' && entry !== null && Number.isSafeInteger(entry.step) ? entry : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The logged steps of a run, dropping entries past `upTo` (a resumed run rewrites those). An unterminated last
+ * line that does not parse is a write cut short (power loss, full disk): it is dropped with a warning. Any
+ * other bad line is an error.
+ */
 export function readLog(dir: string, upTo = Infinity): StepLog[] {
   const path = join(dir, RUN_FILES.log);
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim())
-    .map((line, i) => {
-      try {
-        return JSON.parse(line) as StepLog;
-      } catch {
-        throw new Error(`${path}: line ${i + 1} is not valid JSON`);
-      }
-    })
-    .filter((entry) => entry.step <= upTo);
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const entries: StepLog[] = [];
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    const entry = parseLogLine(line);
+    if (entry) entries.push(entry);
+    else if (i === lines.length - 1) console.warn(`${path}: dropping the torn last line ${i + 1} (an interrupted write)`);
+    else throw new Error(`${path}: line ${i + 1} is not a log entry`);
+  });
+  return entries.filter((entry) => entry.step <= upTo);
 }
 
 /**
@@ -99,15 +142,26 @@ export function readLog(dir: string, upTo = Infinity): StepLog[] {
  */
 export async function train(run: LoadedRun, onLog?: (log: StepLog) => void): Promise<void> {
   const logPath = join(run.dir, RUN_FILES.log);
+  const checkpointPath = join(run.dir, RUN_FILES.checkpoint);
   const kept = readLog(run.dir, run.trainer.step);
   await writeFileAtomic(logPath, kept.map((entry) => JSON.stringify(entry) + '\n').join(''));
-  await run.trainer.run({
-    onLog: (log) => {
-      appendFileSync(logPath, JSON.stringify(log) + '\n');
-      onLog?.(log);
-    },
-    onCheckpoint: (step) => saveCheckpoint(join(run.dir, RUN_FILES.checkpoint), { step, ...checkpointState(run) }),
-  });
+  let lastCheckpoint = existsSync(checkpointPath) ? run.trainer.step : null;
+  try {
+    await run.trainer.run({
+      onLog: (log) => {
+        appendFileSync(logPath, JSON.stringify(log) + '\n');
+        onLog?.(log);
+      },
+      onCheckpoint: async (step) => {
+        await saveCheckpoint(checkpointPath, { step, ...checkpointState(run) });
+        lastCheckpoint = step;
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof DivergenceError)) throw err;
+    const kept = lastCheckpoint === null ? 'no checkpoint was written' : `${checkpointPath} keeps the last good step, ${lastCheckpoint}`;
+    throw new Error(`${err.message}; ${kept}`, { cause: err });
+  }
 }
 
 /** Evaluates the run's model, writes eval.json and the report; returns the results. */

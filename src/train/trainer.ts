@@ -18,6 +18,7 @@ import type { BertTokenizer } from '../text/tokenizer.js';
 import type { Vocab } from '../text/vocab.js';
 import { type Tensor, tensorFrom, tidy } from '../tensor/tensor.js';
 import { learningRate, type PixelNorm, type TrainConfig } from './config.js';
+import { checkDivergence } from './divergence.js';
 import { trainingHealth, type TrainingHealth } from './health.js';
 import { objectiveLoss } from './objective.js';
 
@@ -266,9 +267,9 @@ export class Trainer {
       windowSteps++;
       if (logNow) {
         const value = (await loss.read())[0]!;
+        await checkDivergence(this.optimizer, value, this.step);
         const health = kept ? await this.readHealth(kept) : undefined;
         const now = performance.now();
-        if (!Number.isFinite(value)) throw new Error(`the loss became ${value} at step ${this.step}`);
         hooks.onLog?.({ step: this.step, loss: value, lr: learningRate(c, this.step - 1), samplesPerSec: (windowSteps * c.batchSize * 1000) / (now - windowStart), health });
         windowStart = now;
         windowSteps = 0;

@@ -66,8 +66,8 @@ describe('medtrim demo', () => {
 
   it('rejects a bad --open-browser value with a one-line error', () => {
     const r = spawnSync(process.execPath, ['bin/medtrim.js', 'demo', '--open-browser', 'maybe'], { encoding: 'utf8' });
-    expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe("medtrim demo: --open-browser must be yes or no, got 'maybe'");
+    expect(r.status).toBe(2); // bad usage
+    expect(r.stderr.trim()).toBe("medtrim demo: --open-browser must be yes or no, got 'maybe' (see medtrim demo --help)");
   });
 
   it('tells whether a run is served in /site/site.json', async () => {

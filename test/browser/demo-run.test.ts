@@ -1,7 +1,8 @@
 // The demo page with a real training run: a tiny model trained a few steps in Node (SwiftShader) and served
-// with the demo site's --run mount. The page's embeddings equal Node's, its searches return what
+// with the demo site's --run mount. The page's embeddings equal Node's exactly, its searches return what
 // `medtrim search` and Node's retrieval return, the entities it highlights are OBER's, in-page training
-// lowers the loss, and a corrupt checkpoint is reported on the page by name.
+// lowers the loss as Node's training does, step for step (and a learning rate of 1e-9 does not), and a
+// corrupt checkpoint is reported on the page by name. The README's browser section quotes these checks.
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { retrieveTopk } from '../../src/ops/topk.js';
 import { tensorFrom } from '../../src/tensor/tensor.js';
 import { embedSamples, type Embeddings } from '../../src/train/evaluate.js';
 import { createRun, openRun, RUN_FILES, train } from '../../src/train/run.js';
+import { trainInPage, type InPageTraining } from '../../src/web/lib/demo-model.js';
 import { startDemoSite } from '../../src/web/node/demo-site.js';
 import type { StaticServer } from '../../src/web/node/static-server.js';
 import { launchChromium, type Browser } from './chromium.js';
@@ -113,7 +115,7 @@ describe('demo page with a served run', () => {
     expect(await page.evaluate(() => window.medtrimDemo!.testIndices())).toEqual(samples.map((s) => s.index));
   });
 
-  it('embeds test images and reports as Node does (max |page − node| ≤ 1e-4)', async () => {
+  it('embeds test images and reports exactly as Node does (max |page − node| = 0)', async () => {
     const picked = [0, Math.floor(samples.length / 2), samples.length - 1].map((p) => samples[p]!.index);
     const rowsOf = (flat: Float32Array, dim: number) => picked.map((index) => {
       const at = samples.findIndex((s) => s.index === index);
@@ -125,8 +127,8 @@ describe('demo page with a served run', () => {
     const imageError = maxAbs(images, rowsOf(nodeEmbeddings.images, dim));
     const textError = maxAbs(texts, rowsOf(nodeEmbeddings.texts, dim));
     console.log(`embeddings: max |page − node| images ${imageError.toExponential(2)}, reports ${textError.toExponential(2)}`);
-    expect(imageError).toBeLessThanOrEqual(1e-4);
-    expect(textError).toBeLessThanOrEqual(1e-4);
+    expect(imageError).toBe(0);
+    expect(textError).toBe(0);
     // Distinct samples embed differently (a constant output would pass the comparison above).
     expect(maxAbs([images[0]!], [images[1]!])).toBeGreaterThan(1e-3);
   });
@@ -142,7 +144,8 @@ describe('demo page with a served run', () => {
     expect(shown.map((s) => samples.find((x) => x.index === s.index)!.id)).toEqual(cli.map((h) => h.id));
     shown.forEach((s, i) => expect(Number.parseFloat(s.caption)).toBeCloseTo(cli[i]!.score, 3));
     const hits = await page.evaluate(([q, k]) => window.medtrimDemo!.search(q, k), [QUERY, K] as const);
-    hits.forEach((h, i) => expect(Math.abs(h.score - cli[i]!.score)).toBeLessThanOrEqual(1e-4));
+    // medtrim search prints scores rounded to 6 decimals: the same scores differ by at most half a unit there.
+    hits.forEach((h, i) => expect(Math.abs(h.score - cli[i]!.score)).toBeLessThanOrEqual(5e-7 + 1e-9));
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'demo-search.png'), fullPage: true });
   });
@@ -195,19 +198,28 @@ describe('demo page with a corrupt checkpoint', () => {
     expect(await page.evaluate(() => window.medtrimDemo!.phase)).toBe('failed');
     const status = page.locator('#model-status');
     expect(await status.getAttribute('data-status')).toBe('fail');
-    expect(await status.innerText()).toMatch(/^checkpoint \/run\/checkpoint\.safetensors: tensor data does not match its SHA-256 checksum \(corrupted file\)/);
+    expect(await status.innerText()).toMatch(/^checkpoint \/run\/checkpoint\.safetensors: tensor data or metadata does not match its SHA-256 checksum \(corrupted or edited file\)/);
     expect(await page.locator('#search-button').isDisabled()).toBe(true);
     await expect(page.evaluate(() => window.medtrimDemo!.search('effusion', 3))).rejects.toThrow(/no model to search with \(checkpoint \/run\/checkpoint\.safetensors/);
   });
 
-  // Same settings, same seed: deterministic. A learning rate of 1e-9 leaves the loss where it starts (tried).
-  it('still trains in the page, with a live loss chart; the loss goes down and search then works', async () => {
-    const steps = 24;
-    const losses = await page.evaluate((s) => window.medtrimDemo!.train({ steps: s, batchSize: 8, dataCount: 60, seed: 1, lr: 3e-3 }), steps);
+  // Same settings, same seed: deterministic, so Node on the same SwiftShader computes the same losses.
+  const TRAINING: InPageTraining = { steps: 24, batchSize: 8, dataCount: 60, seed: 1, lr: 3e-3 };
+  const firstAndLast = (losses: number[]) => [mean(losses.slice(0, 6)), mean(losses.slice(-6))] as const;
+
+  it('still trains in the page, with a live loss chart; the loss goes down as in Node and search then works', async () => {
+    const { steps } = TRAINING;
+    const losses = await page.evaluate((settings) => window.medtrimDemo!.train(settings), TRAINING);
     expect(losses).toHaveLength(steps);
-    const [first, last] = [mean(losses.slice(0, 6)), mean(losses.slice(-6))];
+    const [first, last] = firstAndLast(losses);
     console.log(`in-page training: mean loss of steps 1-6 ${first.toFixed(4)}, of steps ${steps - 5}-${steps} ${last.toFixed(4)}`);
-    expect(last).toBeLessThan(first * 0.95);
+    // Measured: 0.626 → 0.543 (−13%); a drop under 10% means the page trains worse than it did.
+    expect(last).toBeLessThan(first * 0.9);
+    const nodeLosses: number[] = [];
+    const nodeModel = await trainInPage(rt, TRAINING, (log) => nodeLosses.push(log.loss));
+    nodeModel.model.dispose();
+    console.log(`in-page training: max |page − node| loss ${maxAbs([losses], [nodeLosses]).toExponential(2)}`);
+    expect(losses).toEqual(nodeLosses);
     const points = (await page.locator('#loss-chart polyline').getAttribute('points'))!.trim().split(' ');
     expect(points).toHaveLength(steps);
     expect(await page.locator('#train-status').getAttribute('data-status')).toBe('done');
@@ -215,5 +227,13 @@ describe('demo page with a corrupt checkpoint', () => {
     const hits = await page.evaluate(() => window.medtrimDemo!.search('Small left pleural effusion.', 3));
     expect(hits.length).toBeGreaterThan(0);
     await page.screenshot({ path: join(ARTIFACTS, 'demo-trained.png'), fullPage: true });
+  });
+
+  it('the control: with a learning rate of 1e-9 the same training leaves the loss where it starts', async () => {
+    const losses = await page.evaluate((settings) => window.medtrimDemo!.train(settings), { ...TRAINING, lr: 1e-9 });
+    const [first, last] = firstAndLast(losses);
+    console.log(`in-page training at lr 1e-9: mean loss of steps 1-6 ${first.toFixed(4)}, of the last 6 ${last.toFixed(4)}`);
+    // Measured: 0.626 → 0.623 (−0.5%): what moves is the batches, not the model.
+    expect(Math.abs(last - first)).toBeLessThan(first * 0.01);
   });
 });

@@ -1,10 +1,11 @@
 // Matmul autotuning: the first use of a shape family queues a tuning, tunePending picks one of the candidates and
 // saves it; a second tuner reads it back from the cache file; corrupt or foreign cache files are ignored with a
-// warning; and every candidate tiling gives the reference's product.
+// warning; and every candidate tiling gives the reference's product. Each test has its own cache directory and
+// makes what it needs itself, so any one of them runs alone or in any order.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { disableAutotune, enableAutotune, nodeTuneStore, type Autotuner, type TuneCache } from '../../src/gpu/autotune.js';
 import type { Runtime } from '../../src/gpu/runtime.js';
 import { matmul, matmulRef, matmulTileCandidates, matmulTiles, type MatmulOptions } from '../../src/ops/matmul.js';
@@ -17,12 +18,16 @@ const OPTS: MatmulOptions = { transB: true };
 const A_SHAPE = [37, 22];
 const B_SHAPE = [45, 22];
 
+let root: string;
 let dir: string;
 let rt: Runtime;
 
 beforeAll(async () => {
   rt = await gpuRuntime();
-  dir = mkdtempSync(join(tmpdir(), 'medtrim-autotune-'));
+  root = mkdtempSync(join(tmpdir(), 'medtrim-autotune-'));
+});
+beforeEach(() => {
+  dir = mkdtempSync(join(root, 'cache-'));
   process.env.MEDTRIM_CACHE_DIR = dir;
 });
 afterEach(() => {
@@ -31,7 +36,7 @@ afterEach(() => {
 });
 afterAll(() => {
   delete process.env.MEDTRIM_CACHE_DIR;
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(root, { recursive: true, force: true });
 });
 
 const cacheFile = () => join(dir, `autotune-${TAG}.json`);
@@ -47,6 +52,15 @@ async function checkedProduct(): Promise<void> {
   const out = matmul(tensorFrom(rt, a, A_SHAPE), tensorFrom(rt, b, B_SHAPE), OPTS);
   expectClose(await out.read(), matmulRef({ shape: A_SHAPE, data: a }, { shape: B_SHAPE, data: b }, OPTS), 1e-4, 1e-4);
   out.dispose();
+}
+
+/** Tunes the test's family into this test's cache file and returns what was saved. */
+async function tunedCache(): Promise<TuneCache> {
+  const t = await tuner();
+  await checkedProduct();
+  await t.tunePending();
+  disableAutotune(rt);
+  return JSON.parse(readFileSync(cacheFile(), 'utf8')) as TuneCache;
 }
 
 describe('matmul autotuning', () => {
@@ -68,7 +82,8 @@ describe('matmul autotuning', () => {
   });
 
   it('reads the tuned config back from the cache file without tuning again', async () => {
-    const saved = JSON.parse(readFileSync(cacheFile(), 'utf8')) as TuneCache;
+    const saved = await tunedCache();
+    expect(Object.keys(saved.entries)).toHaveLength(1);
     const t = await tuner();
     expect(t.cache).toEqual(saved);
     await checkedProduct();
@@ -78,7 +93,7 @@ describe('matmul autotuning', () => {
   });
 
   it('every candidate tiling computes the same product', async () => {
-    const saved = JSON.parse(readFileSync(cacheFile(), 'utf8')) as TuneCache;
+    const saved = await tunedCache();
     const family = Object.keys(saved.entries)[0]!;
     for (const config of matmulTileCandidates(rt)) {
       writeFileSync(cacheFile(), JSON.stringify({ ...saved, entries: { [family]: { ...saved.entries[family], config } } }));

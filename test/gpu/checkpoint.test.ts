@@ -1,7 +1,7 @@
 // Save, stop, resume: a small ViT with dropout trains on random images/labels (batches drawn by a seeded
 // Rng), is checkpointed, and continues; a freshly built model/optimizer/Rng (different seeds) restored from
-// the checkpoint must produce the same next losses, bit for bit. Broken checkpoints give clear errors, and a
-// failed save leaves the previous checkpoint as it was.
+// the checkpoint must produce the same next losses, bit for bit. Broken or edited checkpoints give clear errors,
+// a failed save leaves the previous checkpoint as it was, and non-finite values are never saved nor loaded.
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,9 @@ import type { ViTConfig } from '../../src/models/config.js';
 import { ViTEncoder } from '../../src/models/vit.js';
 import { AdamW } from '../../src/ops/optim.js';
 import { tensorFrom, tidyAsync } from '../../src/tensor/tensor.js';
+import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
+import { checksumParts } from '../../src/train/checkpoint-model.js';
 import { gpuRuntime } from '../helpers/gpu.js';
 
 const CONFIG: ViTConfig = { imageSize: 16, patchSize: 8, channels: 1, hidden: 16, layers: 1, heads: 2, mlp: 32, layerNormEps: 1e-12, dropout: 0.2, embedDim: 4 };
@@ -114,7 +116,7 @@ describe('checkpoint: save, stop, resume', () => {
     flipped[flipped.length - 10]! ^= 0x40;
     const corrupted = join(dir, 'corrupted.safetensors');
     await writeFile(corrupted, flipped);
-    await expect(loadCheckpoint(corrupted, stateOf(run))).rejects.toThrow(/corrupted\.safetensors: tensor data does not match its SHA-256/);
+    await expect(loadCheckpoint(corrupted, stateOf(run))).rejects.toThrow(/corrupted\.safetensors: tensor data or metadata does not match its SHA-256/);
 
     await expect(loadCheckpoint(path, { ...stateOf(run), config: { ...CONFIG, hidden: 32 } })).rejects.toThrow(/saved config .* differs/);
     const wider = newRun(rt, 5);
@@ -134,6 +136,69 @@ describe('checkpoint: save, stop, resume', () => {
     expect(Buffer.compare(await readFile(path), bytes)).toBe(0);
     expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     dispose(broken);
+    dispose(run);
+  });
+
+  it('detects an edit of any metadata (step, config, optimizer or random state) through the checksum', async () => {
+    const rt = await gpuRuntime();
+    const path = join(dir, 'meta.safetensors');
+    const run = newRun(rt, 8);
+    await train(rt, run, 2);
+    await saveCheckpoint(path, { step: 2, config: CONFIG, ...stateOf(run) });
+    const bytes = await readFile(path);
+    const text = bytes.toString('latin1');
+    // Each edit keeps the header's length, so only the checksum can tell.
+    const edits: [string, RegExp, (match: string) => string][] = [
+      ['step', /"step":"2"/, () => '"step":"9"'],
+      ['config', /\\"hidden\\":16/, (m) => m.replace('16', '61')],
+      ['AdamW step count', /\\"steps\\":2/, (m) => m.replace('2', '7')],
+      ['random state', /\\"state\\":\[\d/, (m) => m.slice(0, -1) + ((Number(m.at(-1)) + 1) % 10)],
+    ];
+    for (const [what, pattern, edit] of edits) {
+      expect(text, what).toMatch(pattern);
+      const edited = join(dir, 'edited.safetensors');
+      await writeFile(edited, Buffer.from(text.replace(pattern, edit), 'latin1'));
+      expect((await readFile(edited)).length).toBe(bytes.length);
+      await expect(loadCheckpoint(edited, stateOf(run)), what).rejects.toThrow(/edited\.safetensors: tensor data or metadata does not match its SHA-256 checksum/);
+    }
+    const { step } = await loadCheckpoint(path, stateOf(run));
+    expect(step).toBe(2);
+    dispose(run);
+  });
+
+  it('never saves a checkpoint holding NaN or infinity, and refuses to load one', async () => {
+    const rt = await gpuRuntime();
+    const path = join(dir, 'finite.safetensors');
+    const run = newRun(rt, 9);
+    await train(rt, run, 1);
+    await saveCheckpoint(path, { step: 1, config: CONFIG, ...stateOf(run) });
+    const good = await readFile(path);
+
+    const weight = run.model.projection.weight;
+    const values = (await weight.read()) as Float32Array;
+    const poisoned = Float32Array.from(values);
+    poisoned[3] = NaN;
+    rt.upload(weight, poisoned);
+    await expect(saveCheckpoint(path, { step: 2, config: CONFIG, ...stateOf(run) })).rejects.toThrow(
+      /^checkpoint .*finite\.safetensors: not saving step 2: tensor 'param\/image\.projection\.weight' holds NaN at index 3 \(the run diverged\); the file is left as it was$/,
+    );
+    expect(Buffer.compare(await readFile(path), good)).toBe(0);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+
+    // A well-formed, correctly checksummed file with an infinity in it (as an older medtrim wrote for a
+    // diverged run) is refused too, before anything is restored.
+    const { tensors, metadata } = await readSafetensors(path);
+    const data = new Map([...tensors].map(([name, t]) => [name, Float32Array.from(t.data as Float32Array)]));
+    data.get('adamw/v')![0] = Infinity;
+    const { sha256: _, ...rest } = metadata;
+    const { createHash } = await import('node:crypto');
+    const hash = createHash('sha256');
+    for (const part of checksumParts(data, rest)) hash.update(part);
+    const diverged = join(dir, 'diverged.safetensors');
+    await writeSafetensors(diverged, Object.fromEntries([...tensors].map(([name, t]) => [name, { dtype: 'F32' as const, shape: t.shape, data: data.get(name)! }])), { ...rest, sha256: hash.digest('hex') });
+    const before = await run.model.positionEmbedding.read();
+    await expect(loadCheckpoint(diverged, stateOf(run))).rejects.toThrow(/diverged\.safetensors: tensor 'adamw\/v' holds Infinity at index 0 \(the run diverged\); retrain with a lower --lr$/);
+    expect(await run.model.positionEmbedding.read()).toEqual(before);
     dispose(run);
   });
 });

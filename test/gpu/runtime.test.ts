@@ -72,10 +72,12 @@ describe('buffer pool', () => {
     const rt = await gpuRuntime();
     await tidyAsync(async () => {
       const a = tensorFrom(rt, [1, 2, 3, 4], [4]);
+      const released = a.buffer;
       const doubled = unary('scale', a, 2); // recorded, not submitted
       a.dispose();
       const b = tensorFrom(rt, [100, 100, 100, 100], [4]); // uploads immediately on the queue
-      expect(b.buffer).not.toBe((a as unknown as { _buffer: GPUBuffer | null })._buffer);
+      expect(released).toBeTruthy();
+      expect(b.buffer).not.toBe(released);
       expect(Array.from(await doubled.read())).toEqual([2, 4, 6, 8]);
       const c = new Tensor(rt, [4]);
       expect(c.size).toBe(4);

@@ -16,6 +16,7 @@ import { enableAutotune, nodeTuneStore } from '../../gpu/autotune.js';
 import { acquireGpu, type BackendChoice } from '../../gpu/device.js';
 import { Runtime } from '../../gpu/runtime.js';
 import type { Command } from '../command.js';
+import { UsageError } from './shared.js';
 
 const HELP = `usage: medtrim bench [suite] [--backend auto|native|swiftshader|gles] [--runs N] [--quick] [--out DIR]
                     [--autotune] [--no-peers]
@@ -32,7 +33,7 @@ const DEFAULT_OUT = new URL('../../../bench/results/', import.meta.url);
 
 function positiveInt(text: string, flag: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got '${text}'`);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got '${text}'`);
   return n;
 }
 
@@ -71,8 +72,13 @@ const bench: Command = {
       console.log(HELP);
       return 0;
     }
-    if (positionals.length > 1) throw new Error(`one suite at most, got ${positionals.join(' ')}`);
-    const suites = selectSuites(positionals[0] ?? 'all');
+    if (positionals.length > 1) throw new UsageError(`one suite at most, got ${positionals.join(' ')}`);
+    let suites: ReturnType<typeof selectSuites>;
+    try {
+      suites = selectSuites(positionals[0] ?? 'all');
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
     const runs = positiveInt(values.runs!, '--runs');
     const outDir = values.out ? pathToFileURL(resolve(values.out) + '/') : DEFAULT_OUT;
     const gpu = await acquireGpu({ backend: values.backend as BackendChoice | undefined });

@@ -6,6 +6,7 @@ import { encode } from 'fast-png';
 import { contactSheet } from '../../data/contactSheet.js';
 import { createSyntheticDataset, toUint8 } from '../../data/synthetic/dataset.js';
 import type { Command } from '../command.js';
+import { UsageError } from './shared.js';
 
 const help = `usage: medtrim data preview  --out DIR [--seed S] [--size PX] [--count N]
        medtrim data generate --out DIR --count N [--seed S] [--size PX]
@@ -27,7 +28,7 @@ options:
 
 function intOption(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!/^-?\d+$/.test(value)) throw new Error(`--${name} must be an integer, got '${value}'`);
+  if (!/^-?\d+$/.test(value)) throw new UsageError(`--${name} must be an integer, got '${value}'`);
   return Number(value);
 }
 
@@ -50,11 +51,11 @@ async function run(argv: string[]): Promise<number> {
     console.log(help);
     return values.help ? 0 : 2;
   }
-  if (action !== 'preview' && action !== 'generate') throw new Error(`unknown action '${action}' (use preview or generate)`);
-  if (!values.out) throw new Error('--out DIR is required');
-  if (action === 'generate' && values.count === undefined) throw new Error('generate needs --count N');
+  if (action !== 'preview' && action !== 'generate') throw new UsageError(`unknown action '${action}' (use preview or generate)`);
+  if (!values.out) throw new UsageError('--out DIR is required');
+  if (action === 'generate' && values.count === undefined) throw new UsageError('generate needs --count N');
   const count = intOption(values.count, 'count', 6);
-  if (count < 1) throw new Error(`--count must be at least 1, got ${count}`);
+  if (count < 1) throw new UsageError(`--count must be at least 1, got ${count}`);
   const ds = createSyntheticDataset({ seed: intOption(values.seed, 'seed', 0), size: intOption(values.size, 'size', 64), count });
   mkdirSync(values.out, { recursive: true });
   return action === 'preview' ? preview(ds, values.out) : generate(ds, values.out);

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { RUN_FILES } from '../../train/run-setup.js';
 import { startDemoSite } from '../../web/node/demo-site.js';
 import type { Command } from '../command.js';
+import { UsageError } from './shared.js';
 
 const HELP = `usage: medtrim demo [--port N] [--open-browser yes|no] [--run DIR]
 
@@ -26,7 +27,7 @@ WebGPU in Chrome on Linux may need --enable-unsafe-webgpu.`;
 
 function parsePort(text: string): number {
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer from 0 to 65535, got '${text}'`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got '${text}'`);
   return port;
 }
 
@@ -65,7 +66,7 @@ const demo: Command = {
       return 0;
     }
     const open = values['open-browser'] ?? (hasDisplay() ? 'yes' : 'no');
-    if (open !== 'yes' && open !== 'no') throw new Error(`--open-browser must be yes or no, got '${open}'`);
+    if (open !== 'yes' && open !== 'no') throw new UsageError(`--open-browser must be yes or no, got '${open}'`);
     if (values.run !== undefined) checkRunDir(values.run);
     const site = await startDemoSite({ port: parsePort(values.port!), runDir: values.run, log: console.log });
     console.log(`medtrim demo: serving ${site.url} (kernel benchmarks: ${site.url}bench.html${values.run ? `, run directory: ${site.url}run/` : ''}); Ctrl-C stops`);

@@ -5,7 +5,7 @@ import { Runtime } from '../../gpu/runtime.js';
 import { formatTables } from '../../report/index.js';
 import { evaluateRun, openRun } from '../../train/run.js';
 import type { Command } from '../command.js';
-import { adapterWords, zeroShotLine } from './shared.js';
+import { adapterWords, integerFlag, UsageError, zeroShotLine } from './shared.js';
 
 const HELP = `usage: medtrim eval --run DIR [--limit N] [--backend B]
 
@@ -22,9 +22,8 @@ const evalCommand: Command = {
       console.log(HELP);
       return 0;
     }
-    if (!values.run) throw new Error('--run DIR is required (a directory written by medtrim train)');
-    const limit = values.limit === undefined ? undefined : Number(values.limit);
-    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 2)) throw new Error(`--limit must be an integer ≥ 2, got ${values.limit}`);
+    if (!values.run) throw new UsageError('--run DIR is required (a directory written by medtrim train)');
+    const limit = values.limit === undefined ? undefined : integerFlag('--limit', values.limit, 2);
     const gpu = await acquireGpu({ backend: values.backend as BackendChoice | undefined });
     try {
       const rt = new Runtime(gpu);

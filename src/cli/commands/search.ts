@@ -11,6 +11,7 @@ import { tensorFrom, tidy } from '../../tensor/tensor.js';
 import { embedSamples, embedTexts } from '../../train/evaluate.js';
 import { openRun, type LoadedRun } from '../../train/run.js';
 import type { Command } from '../command.js';
+import { integerFlag, UsageError } from './shared.js';
 
 const OPTIONS = {
   run: { type: 'string' },
@@ -45,7 +46,7 @@ async function embedImageFiles(run: LoadedRun, rt: Runtime, paths: string[]): Pr
 }
 
 async function withRun<T>(values: { run?: string; backend?: string }, fn: (run: LoadedRun, rt: Runtime) => Promise<T>): Promise<T> {
-  if (!values.run) throw new Error('--run DIR is required (a directory written by medtrim train)');
+  if (!values.run) throw new UsageError('--run DIR is required (a directory written by medtrim train)');
   const gpu = await acquireGpu({ backend: values.backend as BackendChoice | undefined });
   try {
     const rt = new Runtime(gpu);
@@ -72,9 +73,9 @@ export const search: Command = {
       return 0;
     }
     const queries = (values.text?.length ?? 0) + (values.image?.length ?? 0);
-    if (queries !== 1) throw new Error('give exactly one --text or one --image');
-    const k = values.k === undefined ? 5 : Number(values.k);
-    if (!(Number.isInteger(k) && k >= 1 && k <= 256)) throw new Error(`--k must be an integer from 1 to 256, got ${values.k}`);
+    if (queries !== 1) throw new UsageError('give exactly one --text or one --image');
+    const k = values.k === undefined ? 5 : integerFlag('--k', values.k, 1);
+    if (k > 256) throw new UsageError(`--k must be an integer from 1 to 256, got '${values.k}'`);
     return withRun(values, async (run, rt) => {
       const samples = run.data.dataset.split('test').map((i) => run.data.dataset.sample(i));
       const corpus = await embedSamples(rt, run.model, run.data, samples);
@@ -107,7 +108,8 @@ export const embed: Command = {
       console.log(EMBED_HELP);
       return 0;
     }
-    if (!values.text?.length === !values.image?.length) throw new Error('give --text or --image inputs (not both)');
+    if (values.k !== undefined) throw new UsageError('--k is a search option; embed prints every input');
+    if (!values.text?.length === !values.image?.length) throw new UsageError('give --text or --image inputs (not both)');
     return withRun(values, async (run, rt) => {
       const rows = values.text ? await embedTexts(rt, run.model, run.data, values.text) : await embedImageFiles(run, rt, values.image!);
       const dim = run.model.vit.embedDim;

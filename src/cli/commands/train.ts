@@ -5,10 +5,10 @@ import cliProgress from 'cli-progress';
 import { acquireGpu, type BackendChoice } from '../../gpu/device.js';
 import { Runtime } from '../../gpu/runtime.js';
 import { formatTables } from '../../report/index.js';
-import { DEFAULT_CONFIG, OBJECTIVES, PIXEL_NORMS, TRIPLET_MINING } from '../../train/config.js';
+import { ConfigError, DEFAULT_CONFIG, OBJECTIVES, PIXEL_NORMS, resolveConfig, TRIPLET_MINING } from '../../train/config.js';
 import { createRun, evaluateRun, openRun, train } from '../../train/run.js';
 import type { Command } from '../command.js';
-import { adapterWords, zeroShotLine } from './shared.js';
+import { adapterWords, integerFlag, numberFlag, UsageError, zeroShotLine } from './shared.js';
 
 const HELP = `usage: medtrim train [options]
 
@@ -39,25 +39,38 @@ MedTrim objective (or a baseline), evaluates on the test split and writes a repo
   --quiet              no progress bar
 
 Writes DIR/config.json, vocab.txt, log.jsonl, checkpoint.safetensors (every checkpointEvery steps and at
-the end, atomically), eval.json, report.html, loss.png and precision.png. Exit codes: 0 done, 1 error,
-2 bad usage.`;
+the end, atomically), eval.json, report.html, loss.png and precision.png. Training stops with an error when
+the loss, the gradient norm or the parameters become NaN or infinite (checked every logEvery steps); the
+last good checkpoint is kept. Exit codes: 0 done, 1 error, 2 bad usage.`;
 
-const FLAG_TO_CONFIG: Record<string, [string, (v: string) => unknown]> = {
-  objective: ['objective', String],
-  preset: ['preset', String],
-  steps: ['steps', Number],
-  'batch-size': ['batchSize', Number],
-  lr: ['lr', Number],
-  seed: ['seed', Number],
-  'data-count': ['dataCount', Number],
-  'image-size': ['imageSize', Number],
-  'patch-size': ['patchSize', Number],
-  'image-dropout': ['imageDropout', Number],
-  'text-dropout': ['textDropout', Number],
-  triplets: ['triplets', String],
-  'pixel-norm': ['pixelNorm', String],
-  'image-pooling': ['imagePooling', String],
+const text = (_: string, value: string) => value;
+const FLAG_TO_CONFIG: Record<string, [string, (flag: string, text: string) => unknown]> = {
+  objective: ['objective', text],
+  preset: ['preset', text],
+  steps: ['steps', numberFlag],
+  'batch-size': ['batchSize', numberFlag],
+  lr: ['lr', numberFlag],
+  seed: ['seed', numberFlag],
+  'data-count': ['dataCount', numberFlag],
+  'image-size': ['imageSize', numberFlag],
+  'patch-size': ['patchSize', numberFlag],
+  'image-dropout': ['imageDropout', numberFlag],
+  'text-dropout': ['textDropout', numberFlag],
+  triplets: ['triplets', text],
+  'pixel-norm': ['pixelNorm', text],
+  'image-pooling': ['imagePooling', text],
 };
+
+/** Checks the settings before any GPU work; a bad value names its flag when a flag gave it. */
+function checkSettings(overrides: Record<string, unknown>, fromFlags: Map<string, string>, configFile: string | undefined): void {
+  try {
+    resolveConfig(overrides, configFile ?? 'config');
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const flag = fromFlags.get(err.field);
+    throw new UsageError(flag ? `--${flag} ${err.problem}` : err.message);
+  }
+}
 
 function readConfigFile(path: string): Record<string, unknown> {
   let parsed: unknown;
@@ -93,16 +106,22 @@ const trainCommand: Command = {
       return 0;
     }
     const overrides: Record<string, unknown> = values.config ? readConfigFile(values.config) : {};
-    if (values.dropout !== undefined) overrides.imageDropout = overrides.textDropout = Number(values.dropout);
+    const fromFlags = new Map<string, string>();
+    if (values.dropout !== undefined) {
+      overrides.imageDropout = overrides.textDropout = numberFlag('--dropout', values.dropout);
+      fromFlags.set('imageDropout', 'dropout').set('textDropout', 'dropout');
+    }
     for (const [flag, [key, parse]] of Object.entries(FLAG_TO_CONFIG)) {
       const v = (values as Record<string, unknown>)[flag];
-      if (typeof v === 'string') overrides[key] = parse(v);
+      if (typeof v !== 'string') continue;
+      overrides[key] = parse(`--${flag}`, v);
+      fromFlags.set(key, flag);
     }
-    const evalLimit = values['eval-limit'] === undefined ? undefined : Number(values['eval-limit']);
-    if (evalLimit !== undefined && !(Number.isInteger(evalLimit) && evalLimit >= 2)) throw new Error(`--eval-limit must be an integer ≥ 2, got ${values['eval-limit']}`);
+    const evalLimit = values['eval-limit'] === undefined ? undefined : integerFlag('--eval-limit', values['eval-limit'], 2);
     const seed = (overrides.seed as number | undefined) ?? DEFAULT_CONFIG.seed;
     const dir = values.out ?? `runs/${overrides.objective ?? DEFAULT_CONFIG.objective}-${overrides.preset ?? DEFAULT_CONFIG.preset}-seed${seed}`;
-    if (values.resume && Object.keys(overrides).length) throw new Error('--resume continues a run with its saved config; drop the other settings');
+    if (values.resume && Object.keys(overrides).length) throw new UsageError('--resume continues a run with its saved config; drop the other settings');
+    if (!values.resume) checkSettings(overrides, fromFlags, values.config);
 
     const gpu = await acquireGpu({ backend: values.backend as BackendChoice | undefined });
     try {

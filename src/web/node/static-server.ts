@@ -1,7 +1,9 @@
 // A read-only static file server for the demo pages, on 127.0.0.1 only. Each mount maps a URL prefix to a
 // directory (web/ at `/`, dist/web/ at `/dist/`, and later a run directory or a data split); a request
-// is served only if it names a regular file whose real path lies inside its mount's real directory. A mount
-// may instead hold a few generated files in memory (the demo's site.json), served only under their exact names.
+// is served only if it names a regular file whose real path lies inside its mount's real directory, and neither
+// the request nor that real path names a hidden entry (a dotfile or dot-directory) or a temporary file (*.tmp,
+// such as an interrupted atomic write leaves). A mount may instead hold a few generated files in memory (the
+// demo's site.json), served only under their exact names.
 import { createReadStream, realpathSync, type Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -84,6 +86,11 @@ function findMount(mounts: readonly Mount[], segments: string[]): { mount: Mount
   return { mount, rest: segments.slice(depth) };
 }
 
+/** Dotfiles, dot-directories and temporary files are never served (they are absent as far as a client can tell). */
+function hiddenName(segment: string): boolean {
+  return segment.startsWith('.') || segment.toLowerCase().endsWith('.tmp');
+}
+
 function inside(root: string, path: string): boolean {
   const rel = relative(root, path);
   return rel === '' || (!rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel));
@@ -93,6 +100,7 @@ function inside(root: string, path: string): boolean {
 async function resolveFile(mount: Mount & { dir: string }, rootReal: string, rest: string[]): Promise<{ path: string; stats: Stats }> {
   let candidate = join(rootReal, ...rest);
   if (!inside(rootReal, candidate)) throw new HttpError(400, 'path leaves the served directory');
+  if (rest.some(hiddenName)) throw new HttpError(404, `not found under ${mount.prefix}`);
   let stats: Stats;
   try {
     candidate = await realpath(candidate);
@@ -107,7 +115,7 @@ async function resolveFile(mount: Mount & { dir: string }, rootReal: string, res
     throw new HttpError(404, 'not found');
   }
   // A symlink inside the mount that points outside it is treated as absent.
-  if (!inside(rootReal, candidate) || !stats.isFile()) throw new HttpError(404, `not found under ${mount.prefix}`);
+  if (!inside(rootReal, candidate) || !stats.isFile() || relative(rootReal, candidate).split(sep).some(hiddenName)) throw new HttpError(404, `not found under ${mount.prefix}`);
   return { path: candidate, stats };
 }
 
