@@ -1,13 +1,13 @@
 // MedTrim against its baselines, its own ablations, and variants of its triplet formation, on the built-in
-// data set: every arm trains with `medtrim train` at the main job's recipe (the config defaults) plus the
-// arm's settings, over the same seeds, data and evaluation; then one markdown table per suite in
+// data set: every arm trains with `medtrim train` at the main job's recipe (recipes/main.json over the config
+// defaults) plus the arm's settings, over the same seeds, data and evaluation; then one markdown table per suite in
 // bench/results. A run whose eval.json exists with the same config is reused, so an interrupted experiment
 // resumes where it stopped.
 //
 //   npx tsx scripts/experiment.ts --suite objectives [--seeds 1,2,3]   → bench/results/experiment.md
 //   npx tsx scripts/experiment.ts --suite ablations  [--seeds 1]       → bench/results/experiment-ablations.md
 //   npx tsx scripts/experiment.ts --suite variants   [--seeds 1]       → bench/results/medtrim-variants.md
-// Options: --steps N (a shorter budget, stated in the output), --backend gles|swiftshader|native,
+// Options: --steps N (a shorter budget than the recipe's, stated in the output), --recipe FILE, --backend gles|swiftshader|native,
 // --out DIR (run directories, default runs/experiment), --arms a,b (a subset of the suite's arms).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ZeroShotResults } from '../src/eval/classification.js';
 import { DIRECTIONS, R_VALUES, type RetrievalResults } from '../src/eval/retrieval.js';
-import { DEFAULT_CONFIG, resolveConfig } from '../src/train/config.js';
+import { resolveConfig } from '../src/train/config.js';
 
 interface Arm {
   name: string;
@@ -73,13 +73,16 @@ const { values } = parseArgs({
     arms: { type: 'string' },
     backend: { type: 'string', default: 'gles' },
     out: { type: 'string', default: 'runs/experiment' },
+    recipe: { type: 'string', default: 'recipes/main.json' },
   },
 });
+const recipe = JSON.parse(readFileSync(values.recipe!, 'utf8')) as Record<string, unknown>;
+const base = resolveConfig(recipe, values.recipe);
 const suite = SUITES[values.suite!];
 if (!suite) throw new Error(`--suite must be one of ${Object.keys(SUITES).join(', ')}`);
 const seeds = (values.seeds ?? suite.defaultSeeds).split(',').map(Number);
 if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error(`--seeds must be a list of non-negative integers, got ${values.seeds}`);
-const steps = values.steps === undefined ? DEFAULT_CONFIG.steps : Number(values.steps);
+const steps = values.steps === undefined ? base.steps : Number(values.steps);
 if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer, got ${values.steps}`);
 const arms = values.arms ? suite.arms.filter((a) => values.arms!.split(',').includes(a.name)) : suite.arms;
 
@@ -95,7 +98,7 @@ const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9.]+/g, '-').replace
 /** Trains and evaluates one arm at one seed (or reuses a finished run of the same config). */
 function runArm(arm: Arm, seed: number): { eval: Eval; minutes: number } {
   const { halveSteps, ...settings } = arm.settings;
-  const config = resolveConfig({ ...settings, seed, steps: halveSteps ? Math.round(steps / 2) : steps });
+  const config = resolveConfig({ ...recipe, ...settings, seed, steps: halveSteps ? Math.round(steps / 2) : steps });
   const dir = join(values.out!, values.suite!, `${slug(arm.name)}-seed${seed}`);
   const evalPath = join(dir, 'eval.json');
   const timing = join(dir, 'minutes.txt');
@@ -138,7 +141,9 @@ metrics.push({ label: 'zero-shot macro-AUC', get: (e) => e.zeroShot.macroAuc }, 
 const first = results.get(arms[0]!.name)![0]!;
 const lines: string[] = [`# ${suite.title}`, ''];
 const cmd = `npx tsx scripts/experiment.ts --suite ${values.suite} --seeds ${seeds.join(',')}${values.steps ? ` --steps ${steps}` : ''} --backend ${values.backend}`;
-lines.push(`\`${cmd}\` — the main job's recipe (src/train/config.ts defaults: preset ${DEFAULT_CONFIG.preset}, ${DEFAULT_CONFIG.imageSize} px images in ${DEFAULT_CONFIG.patchSize} px patches, batch ${DEFAULT_CONFIG.batchSize}, lr ${DEFAULT_CONFIG.lr}, warm-up ${DEFAULT_CONFIG.warmupSteps}, triplets ${DEFAULT_CONFIG.triplets}) with ${steps} steps; data seed ${DEFAULT_CONFIG.dataSeed}, ${first.samples} test samples; seeds ${seeds.join(', ')}${seeds.length > 1 ? ' (cells: mean ± sample sd over seeds)' : ''}.`, '');
+const recipeText = `preset ${base.preset}, ${base.imageSize} px images in ${base.patchSize} px patches, dropout ${base.imageDropout}/${base.textDropout}, batch ${base.batchSize}, lr ${base.lr}, warm-up ${base.warmupSteps}, triplets ${base.triplets}`;
+const budget = steps === base.steps ? `${steps} steps` : `**${steps} steps** (the recipe has ${base.steps})`;
+lines.push(`\`${cmd}\` — the main job's recipe (${values.recipe}: ${recipeText}) with ${budget}; data seed ${base.dataSeed}, ${first.samples} test samples; seeds ${seeds.join(', ')}${seeds.length > 1 ? ' (cells: mean ± sample sd over seeds)' : ''}.`, '');
 const chanceMap = (direction: (typeof DIRECTIONS)[number], level: 'coarse' | 'fine') => first.retrieval[direction]?.[level].chance?.map ?? NaN;
 
 lines.push(`| metric | ${arms.map((a) => a.name).join(' | ')} | chance |`, `| --- | ${arms.map(() => '---').join(' | ')} | --- |`);
