@@ -86,6 +86,8 @@ describe('report.html', () => {
   it('holds the loss, health and precision charts, the P@R tables, zero-shot and per-class tables', () => {
     expect(html.match(/<svg /g)).toHaveLength(3);
     expect(html).toContain('Training health');
+    expect(html).toContain('<b>1 of 2</b> retrieved share the query'); // the report → images example
+    expect(html).toContain('<b>1 of 1</b> retrieved share the query'); // the image → reports example
     expect(html).toContain('image embeddings: mean pairwise cosine');
     expect(html).not.toContain('negatives from the semi-hard band'); // a series with no points is left out
     expect(decode(readFileSync(join(dir, 'health.png'))).width).toBeGreaterThan(100);

@@ -42,19 +42,24 @@ function htmlTable(t: Table): string {
 const relevantClass = (relevant: boolean) => (relevant ? ' class="relevant"' : '');
 const scoreText = (score: number, relevant: boolean) => `${score.toFixed(3)}${relevant ? ' ✓ relevant' : ''}`;
 
+/** "2 of 5 share the query's findings": whether a query retrieved items of its own findings, at a glance. */
+function relevantCount(results: readonly { relevant: boolean }[]): string {
+  return `<b>${results.filter((r) => r.relevant).length} of ${results.length}</b> retrieved share the query's findings`;
+}
+
 function textToImageHtml(e: TextToImageExample): string {
   const figures = e.results.map(
     (r, i) =>
       `<figure${relevantClass(r.relevant)}><img src="${pngDataUri(r.image)}" alt="result ${i + 1}"><figcaption>#${i + 1} ${escapeHtml(scoreText(r.score, r.relevant))}<br>${escapeHtml(truthText(r.truth))}</figcaption></figure>`,
   );
-  return `<div class="query"><b>Query report:</b> ${escapeHtml(e.query.report)}<br><b>Truth:</b> ${escapeHtml(truthText(e.query.truth))}</div>\n<div class="example">${figures.join('\n')}</div>`;
+  return `<div class="query"><b>Query report:</b> ${escapeHtml(e.query.report)}<br><b>Truth:</b> ${escapeHtml(truthText(e.query.truth))}<br>${relevantCount(e.results)}</div>\n<div class="example">${figures.join('\n')}</div>`;
 }
 
 function imageToTextHtml(e: ImageToTextExample): string {
   const items = e.results.map(
     (r, i) => `<li${relevantClass(r.relevant)}>#${i + 1} ${escapeHtml(scoreText(r.score, r.relevant))} — <i>${escapeHtml(truthText(r.truth))}</i><br>${escapeHtml(r.report)}</li>`,
   );
-  return `<div class="example"><figure><img src="${pngDataUri(e.query.image)}" alt="query image"><figcaption>Query image<br>${escapeHtml(truthText(e.query.truth))}</figcaption></figure>\n<ol>${items.join('\n')}</ol></div>`;
+  return `<div class="example"><figure><img src="${pngDataUri(e.query.image)}" alt="query image"><figcaption>Query image<br>${escapeHtml(truthText(e.query.truth))}<br>${relevantCount(e.results)}</figcaption></figure>\n<ol>${items.join('\n')}</ol></div>`;
 }
 
 function summaryHtml(data: RunReportData): string {

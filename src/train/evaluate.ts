@@ -104,7 +104,7 @@ async function zeroShot(rt: Runtime, model: DualEncoder, data: TrainingData, e: 
   return zeroShotMetrics(classes, promptScores(e.images, positives, negatives, e.dim), truth);
 }
 
-function examples(samples: SyntheticSample[], rankings: Record<RetrievalDirection, Ranking & { scores: Float32Array }>, count = 3, shown = 5): EvalResult['examples'] {
+function examples(samples: SyntheticSample[], rankings: Record<RetrievalDirection, Ranking & { scores: Float32Array }>, count = 6, shown = 5): EvalResult['examples'] {
   const sameDiseases = (a: EntitySet, b: EntitySet) => Object.keys(a).sort().join('|') === Object.keys(b).sort().join('|');
   const gray = (s: SyntheticSample) => ({ width: s.size, height: s.size, data: toUint8(s.image) });
   // Spread the example queries over the split rather than taking the first few.
