@@ -58,9 +58,9 @@ const SUITES: Record<string, { title: string; file: string; arms: Arm[]; default
       { name: 'semi-hard in embedding space', settings: { triplets: 'semihard' } },
       { name: 'all, η 0.2', settings: { triplets: 'all', eta: 0.2 } },
       { name: 'all, margin 0.1', settings: { triplets: 'all', margin: 0.1 } },
-      { name: 'all, margin 0.5', settings: { triplets: 'all', margin: 0.5 } },
       { name: 'all, batch 64 (half the steps)', settings: { triplets: 'all', batchSize: 64, halveSteps: true } },
-      { name: 'all, warm-up 100', settings: { triplets: 'all', warmupSteps: 100 } },
+      { name: 'all, pixels standardised', settings: { triplets: 'all', pixelNorm: 'dataset' } },
+      { name: 'all, mean pooling', settings: { triplets: 'all', imagePooling: 'mean' } },
     ],
   },
 };
