@@ -1,4 +1,5 @@
-// Line output to stdout for the streaming commands (`ober`, `tokenize`).
+// Line output for the streaming commands (`ober`, `tokenize`). A write to a pipe whose reader is behind
+// is queued in memory, so a long run must wait for 'drain' on stdout and stderr alike.
 import { once } from 'node:events';
 
 /** `medtrim … | head` closes the pipe early; that ends the output, it is not an error. */
@@ -9,7 +10,7 @@ export function exitQuietlyOnClosedStdout(): void {
   });
 }
 
-/** Writes one line, waiting while the consumer is behind so that output never piles up in memory. */
-export async function writeLine(line: string): Promise<void> {
-  if (!process.stdout.write(line + '\n')) await once(process.stdout, 'drain');
+/** Writes one line, waiting while the reader is behind so that output never piles up in memory. */
+export async function writeLine(line: string, stream: NodeJS.WriteStream = process.stdout): Promise<void> {
+  if (!stream.write(line + '\n')) await once(stream, 'drain');
 }

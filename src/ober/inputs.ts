@@ -114,7 +114,7 @@ async function* fromTar(path: string): AsyncGenerator<ReportItem> {
 /** The file's text in chunks (a multi-byte character split across reads is decoded whole). */
 async function* textChunks(path: string): AsyncGenerator<string> {
   try {
-    for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) yield chunk as string;
+    for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 64 * 1024 })) yield chunk as string;
   } catch (err) {
     throw new Error(`${path}: cannot read (${errorCode(err)})`);
   }

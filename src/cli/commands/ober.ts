@@ -64,7 +64,7 @@ export default {
     let read = 0;
     for await (const r of readReports(path, values.column)) {
       if ('error' in r) {
-        console.error(`medtrim ober: ${path}: ${r.id}: ${r.error}`);
+        await writeLine(`medtrim ober: ${path}: ${r.id}: ${r.error}`, process.stderr);
         await writeLine(JSON.stringify({ id: r.id, error: r.error }));
         continue;
       }
