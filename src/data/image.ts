@@ -66,9 +66,9 @@ function jpegDimensions(bytes: Uint8Array): { width: number; height: number } | 
   return undefined;
 }
 
-function checkDimensions(kind: string, width: number, height: number): void {
+function checkDimensions(kind: string, width: number, height: number, maxPixels: number): void {
   if (width === 0 || height === 0) throw new Error(`${kind} of ${width}×${height} pixels has no image in it`);
-  if (width * height > maxImagePixels) throw new Error(`${kind} of ${width}×${height} pixels is over the ${maxImagePixels / 1e6}-megapixel limit for an image`);
+  if (width * height > maxPixels) throw new Error(`${kind} of ${width}×${height} pixels is over the ${maxPixels / 1e6}-megapixel limit for an image`);
 }
 
 /** A decoder's exception as a one-line reason (a read past the end surfaces as a DataView RangeError). */
@@ -80,12 +80,12 @@ function decodeFailure(kind: string, err: unknown): Error {
 
 /**
  * Decodes PNG or JPEG bytes (chosen by signature) to grayscale; throws a one-line reason (the caller
- * adds the file name). Images with no pixels or over maxImagePixels are refused before decoding.
+ * adds the file name). Images with no pixels or over `maxPixels` are refused before decoding.
  */
-export function decodeImage(bytes: Uint8Array): GrayImage {
+export function decodeImage(bytes: Uint8Array, maxPixels = maxImagePixels): GrayImage {
   if (isPng(bytes)) {
     const { width, height } = pngDimensions(bytes);
-    checkDimensions('PNG', width, height);
+    checkDimensions('PNG', width, height, maxPixels);
     try {
       const png = decodePng(bytes);
       const count = png.width * png.height;
@@ -97,14 +97,14 @@ export function decodeImage(bytes: Uint8Array): GrayImage {
   }
   if (isJpeg(bytes)) {
     const size = jpegDimensions(bytes);
-    if (size) checkDimensions('JPEG', size.width, size.height);
+    if (size) checkDimensions('JPEG', size.width, size.height, maxPixels);
     let img: { width: number; height: number; data: Uint8Array };
     try {
-      img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxImagePixels / 1e6, maxMemoryUsageInMB: 1024 });
+      img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: 1024 });
     } catch (err) {
       throw decodeFailure('JPEG', err);
     }
-    checkDimensions('JPEG', img.width, img.height);
+    checkDimensions('JPEG', img.width, img.height, maxPixels);
     return { width: img.width, height: img.height, data: toGray(img.data, 4, 255, img.width * img.height) };
   }
   throw new Error('not a PNG or JPEG file (unknown signature)');

@@ -37,7 +37,7 @@ function numeric(block: Buffer, start: number, length: number, what: string, fil
     return value;
   }
   const text = field(block, start, length).trim();
-  if (!/^[0-7]*$/.test(text)) throw new Error(`${file}: corrupt tar header (${what} field '${text.slice(0, 20)}')`);
+  if (!/^[0-7]*$/.test(text)) throw new Error(`${file}: corrupt tar header (${what} field ${JSON.stringify(text.slice(0, 20))})`);
   return text === '' ? 0 : parseInt(text, 8);
 }
 
@@ -71,7 +71,7 @@ function paxRecords(data: Buffer, file: string): { path?: string; size?: number 
     const value = record.slice(eq + 1);
     if (key === 'path') out.path = value;
     else if (key === 'size') {
-      if (!/^\d+$/.test(value)) throw new Error(`${file}: corrupt PAX extended header (size '${value.slice(0, 20)}')`);
+      if (!/^\d+$/.test(value)) throw new Error(`${file}: corrupt PAX extended header (size ${JSON.stringify(value.slice(0, 20))})`);
       out.size = Number(value);
     }
     at += length;
