@@ -109,7 +109,9 @@ export interface ParsedHeader {
 }
 
 export function fail(source: string, problem: string): never {
-  throw new Error(`${source}: invalid safetensors file: ${problem}`);
+  // Problems may quote the file (JSON.parse cites the text around its error): keep the message on one line.
+  const oneLine = problem.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  throw new Error(`${source}: invalid safetensors file: ${oneLine}`);
 }
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {

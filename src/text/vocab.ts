@@ -101,7 +101,8 @@ export function parseTokenizerJson(text: string, source: string): LoadedVocab {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${source}: not valid JSON (${(err as Error).message})`);
+    // JSON.parse cites the text around its error, which may hold line breaks: keep the message on one line.
+    throw new Error(`${source}: not valid JSON (${(err as Error).message.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1))})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${source}: not a tokenizer.json object`);
   const root = json as Record<string, unknown>;
