@@ -49,48 +49,75 @@ const maxBytes = positiveInt('max-bytes', values['max-bytes'], 65_536);
 const timeLimitMs = positiveInt('time-limit', values['time-limit'], 2000);
 const hangLimitMs = positiveInt('hang-limit', values['hang-limit'], 30_000);
 
-/** Child mode: runs inputs [first, first + count) of one target, printing each index before it runs and the summary last. */
+type WireFailure = Omit<FuzzFailure, 'input'> & { input: string };
+
+const toWire = (f: FuzzFailure): WireFailure => ({ ...f, input: Buffer.from(f.input.buffer, f.input.byteOffset, f.input.byteLength).toString('base64') });
+const fromWire = (f: WireFailure): FuzzFailure => ({ ...f, input: Buffer.from(f.input, 'base64') });
+
+/**
+ * Child mode: runs inputs [first, first + count) of one target. Before each input it prints the
+ * failures found so far that it has not printed and "at INDEX REFUSED SLOWEST LARGEST", so that if the
+ * input hangs the parent still has everything before it; "done …" ends the run.
+ */
 async function child(name: string, first: number): Promise<void> {
   const target = fuzzTargets().find((t) => t.name === name)!;
   const scratch = mkdtempSync(join(tmpdir(), `medtrim-fuzz-${name}-`));
+  let printed = 0;
+  const report = (s: FuzzSummary) => {
+    for (; printed < s.failures.length; printed++) process.stdout.write(`fail ${JSON.stringify(toWire(s.failures[printed]))}\n`);
+  };
   try {
-    const summary = await fuzzTarget(target, { seed, count, first, maxBytes, timeLimitMs, scratch, onInput: (i) => process.stdout.write(`at ${i}\n`) });
-    const failures = summary.failures.map((f) => ({ ...f, input: Buffer.from(f.input).toString('base64') }));
-    process.stdout.write(`summary ${JSON.stringify({ ...summary, failures })}\n`);
+    const summary = await fuzzTarget(target, {
+      seed, count, first, maxBytes, timeLimitMs, scratch,
+      onInput: (i, s) => {
+        report(s);
+        process.stdout.write(`at ${i} ${s.refused} ${s.slowestMs} ${s.largestInput}\n`);
+      },
+    });
+    report(summary);
+    process.stdout.write(`done ${summary.inputs} ${summary.refused} ${summary.slowestMs} ${summary.largestInput}\n`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
 }
 
-/** Runs one target's inputs [first, end) in a child; returns its summary, or the index it hung on. */
-function runChild(name: string, first: number, n: number): Promise<{ summary?: FuzzSummary; hungAt?: number; exit?: string }> {
+/** Runs one target's inputs from `first` in a child: what it got through, and the index it hung on if it did. */
+function runChild(name: string, first: number, n: number): Promise<{ summary: FuzzSummary; hungAt?: number; exit?: string }> {
   return new Promise((resolve) => {
     const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', name, '--first', String(first), '--count', String(n), '--seed', String(seed), '--max-bytes', String(maxBytes), '--time-limit', String(timeLimitMs)];
     const proc = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-    let last = first;
-    let summary: FuzzSummary | undefined;
+    const summary: FuzzSummary = { target: name, inputs: 0, refused: 0, slowestMs: 0, largestInput: 0, failures: [] };
+    let at = first;
+    let done = false;
     let buffered = '';
-    let timer = setTimeout(() => proc.kill('SIGKILL'), hangLimitMs);
+    // Starting the child (tsx, the ontology) takes seconds on a loaded machine; the limit is per input after that.
+    let timer = setTimeout(() => proc.kill('SIGKILL'), hangLimitMs + 60_000);
     proc.stdout.on('data', (d: Buffer) => {
       buffered += d.toString();
       const lines = buffered.split('\n');
       buffered = lines.pop()!;
       for (const line of lines) {
-        if (line.startsWith('at ')) {
-          last = Number(line.slice(3));
-          clearTimeout(timer);
-          timer = setTimeout(() => proc.kill('SIGKILL'), hangLimitMs);
-        } else if (line.startsWith('summary ')) {
-          const s = JSON.parse(line.slice(8)) as Omit<FuzzSummary, 'failures'> & { failures: Array<Omit<FuzzFailure, 'input'> & { input: string }> };
-          summary = { ...s, failures: s.failures.map((f) => ({ ...f, input: Buffer.from(f.input, 'base64') })) };
+        const [word, ...fields] = line.split(' ');
+        if (word === 'fail') summary.failures.push(fromWire(JSON.parse(line.slice(5)) as WireFailure));
+        else if (word === 'at' || word === 'done') {
+          const [a, refused, slowest, largest] = fields.map(Number);
+          if (word === 'at') {
+            at = a;
+            summary.inputs = a - first;
+            clearTimeout(timer);
+            timer = setTimeout(() => proc.kill('SIGKILL'), hangLimitMs);
+          } else {
+            summary.inputs = a;
+            done = true;
+          }
+          Object.assign(summary, { refused, slowestMs: slowest, largestInput: largest });
         }
       }
     });
     proc.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (summary) resolve({ summary });
-      else if (signal === 'SIGKILL') resolve({ hungAt: last });
-      else resolve({ hungAt: last, exit: `exited with ${signal ?? code}` });
+      if (done) resolve({ summary });
+      else resolve({ summary, hungAt: at, exit: signal === 'SIGKILL' ? undefined : `exited with ${signal ?? code}` });
     });
   });
 }
@@ -111,19 +138,17 @@ async function parent(): Promise<void> {
     const t0 = Date.now();
     for (let first = 0; first < count; ) {
       const r = await runChild(name, first, count - first);
-      if (r.summary) {
-        total.inputs += r.summary.inputs;
-        total.refused += r.summary.refused;
-        total.slowestMs = Math.max(total.slowestMs, r.summary.slowestMs);
-        total.largestInput = Math.max(total.largestInput, r.summary.largestInput);
-        total.failures.push(...r.summary.failures);
-        break;
-      }
+      total.inputs += r.summary.inputs;
+      total.refused += r.summary.refused;
+      total.slowestMs = Math.max(total.slowestMs, r.summary.slowestMs);
+      total.largestInput = Math.max(total.largestInput, r.summary.largestInput);
+      total.failures.push(...r.summary.failures);
+      if (r.hungAt === undefined) break;
       // The child hung (or died) on input hungAt: report it and go on after it.
-      const index = r.hungAt!;
+      const index = r.hungAt;
       const target = all.find((t) => t.name === name)!;
       total.failures.push({ target: name, index, problem: r.exit ? `the process ${r.exit}` : `still running after ${hangLimitMs} ms (killed)`, input: mutatedInput(target, seed, index, maxBytes) });
-      total.inputs += index - first + 1;
+      total.inputs++;
       first = index + 1;
     }
     const seconds = (Date.now() - t0) / 1000;

@@ -24,7 +24,7 @@ describe('parser fuzzing', () => {
   });
 });
 
-// Inputs the long run found failing (hangs in the recognizer, multi-line JSON error messages), kept as
+// Inputs the long run found failing (hangs in the recognizer, error messages quoting line breaks), kept as
 // test/fixtures/fuzz/TARGET-INDEX.bin.gz so that they stay tested whatever the mutation code becomes.
 const regressionDir = join(import.meta.dirname, 'fixtures', 'fuzz');
 const regressions = readdirSync(regressionDir).filter((f) => f.endsWith('.bin.gz'));

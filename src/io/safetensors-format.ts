@@ -8,6 +8,8 @@
 // Read dtypes: F32, F16, BF16 -> Float32Array; I32 -> Int32Array; U8 -> Uint8Array; I64 -> Int32Array with
 // a range check (the engine indexes with 32-bit integers; a value outside int32 is an error, not a wrap).
 // Written dtypes: F32, F16, BF16 from Float32Array, rounding to nearest even.
+import { oneLine } from './one-line.js';
+
 export type ReadDtype = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64' | 'U8';
 export type WriteDtype = 'F32' | 'F16' | 'BF16';
 
@@ -109,9 +111,7 @@ export interface ParsedHeader {
 }
 
 export function fail(source: string, problem: string): never {
-  // Problems may quote the file (JSON.parse cites the text around its error): keep the message on one line.
-  const oneLine = problem.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));
-  throw new Error(`${source}: invalid safetensors file: ${oneLine}`);
+  throw new Error(`${source}: invalid safetensors file: ${oneLine(problem)}`);
 }
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {

@@ -142,7 +142,7 @@ export class TarParser {
 
   /** Throws when the archive ended inside an entry. */
   end(): void {
-    if (this.header) throw new Error(`${this.file}: truncated tar archive at '${this.header.name}'`);
+    if (this.header) throw new Error(`${this.file}: truncated tar archive at ${JSON.stringify(this.header.name)}`);
     if (!this.done && this.pendingBytes > 0) throw new Error(`${this.file}: truncated tar archive (${this.pendingBytes} bytes after the last entry)`);
   }
 

@@ -6,6 +6,7 @@ import { createReadStream, readdirSync, readFileSync, statSync, type Stats } fro
 import { basename, extname, join } from 'node:path';
 import { CsvParser } from './csv.js';
 import { parseOpenIXml } from './openi.js';
+import { oneLine } from '../io/one-line.js';
 import { streamTar } from '../io/tar.js';
 
 export type ReportItem = { id: string; text: string; mesh?: string[] } | { id: string; error: string };
@@ -150,7 +151,7 @@ async function* fromCsv(path: string, column: string | undefined): AsyncGenerato
       const names = header.map((f) => f.trim().toLowerCase());
       const wanted = column ? [column.toLowerCase()] : reportColumns;
       col = names.findIndex((n) => wanted.includes(n));
-      if (col < 0) throw new Error(`${path}: no report column (${column ? `'${column}'` : reportColumns.join('/')}) in header: ${header.join(',').slice(0, 200)}`);
+      if (col < 0) throw new Error(`${path}: no report column (${column ? `'${column}'` : reportColumns.join('/')}) in header: ${oneLine(header.join(',').slice(0, 200))}`);
       idCol = names.indexOf('id');
     }
   };

@@ -335,16 +335,16 @@ export function isCleanError(err: unknown): boolean {
   return err instanceof Error && err.constructor === Error && err.message.trim() !== '' && !err.message.includes('\n');
 }
 
-/** Runs `count` inputs (from `first`) of one target; `onInput` is told each index before it runs. */
+/** Runs `count` inputs (from `first`) of one target; `onInput` is told each index, and the summary so far, before it runs. */
 export async function fuzzTarget(
   target: FuzzTarget,
-  options: { seed: number; count: number; first?: number; maxBytes: number; timeLimitMs: number; scratch: string; onInput?: (index: number) => void },
+  options: { seed: number; count: number; first?: number; maxBytes: number; timeLimitMs: number; scratch: string; onInput?: (index: number, soFar: FuzzSummary) => void },
 ): Promise<FuzzSummary> {
   mkdirSync(options.scratch, { recursive: true });
   const summary: FuzzSummary = { target: target.name, inputs: 0, refused: 0, slowestMs: 0, largestInput: 0, failures: [] };
   const first = options.first ?? 0;
   for (let index = first; index < first + options.count; index++) {
-    options.onInput?.(index);
+    options.onInput?.(index, summary);
     const input = mutatedInput(target, options.seed, index, options.maxBytes);
     const start = performance.now();
     let problem: string | undefined;

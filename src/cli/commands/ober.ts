@@ -1,6 +1,7 @@
 // `medtrim ober PATH`: ontology-based entity recognition over radiology reports, JSONL out.
 import { parseArgs } from 'node:util';
 import { maxRecordChars, maxReportChars, maxReportFileBytes, readReports } from '../../ober/inputs.js';
+import { oneLine } from '../../io/one-line.js';
 import { maxTarBytes } from '../../io/tar.js';
 import { recognize } from '../../ober/recognize.js';
 import { exitQuietlyOnClosedStdout, writeLine } from '../stdout.js';
@@ -64,7 +65,8 @@ export default {
     let read = 0;
     for await (const r of readReports(path, values.column)) {
       if ('error' in r) {
-        await writeLine(`medtrim ober: ${path}: ${r.id}: ${r.error}`, process.stderr);
+        // An id may come from a quoted CSV field that spans lines.
+        await writeLine(`medtrim ober: ${path}: ${oneLine(r.id)}: ${r.error}`, process.stderr);
         await writeLine(JSON.stringify({ id: r.id, error: r.error }));
         continue;
       }
