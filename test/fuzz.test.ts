@@ -10,12 +10,15 @@ import { fuzzTarget, fuzzTargets, isCleanError } from './helpers/fuzz.js';
 
 const seed = 20261206;
 const count = 300;
+// Far above any input's time on an idle machine (the long run's slowest, on a loaded one, are in
+// bench/results/fuzz.md); it catches hangs, not slowness, so that CI on a busy machine does not flake.
+const timeLimitMs = 5000;
 const scratch = mkdtempSync(join(tmpdir(), 'medtrim-fuzz-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('parser fuzzing', () => {
   it.each(fuzzTargets().map((t) => [t.name, t] as const))('%s: no crash, hang or unbounded output', async (name, target) => {
-    const summary = await fuzzTarget(target, { seed, count, maxBytes: 64 * 1024, timeLimitMs: 2000, scratch: join(scratch, name) });
+    const summary = await fuzzTarget(target, { seed, count, maxBytes: 64 * 1024, timeLimitMs, scratch: join(scratch, name) });
     expect(summary.failures.map((f) => `input ${f.index} (${f.input.length} bytes): ${f.problem}`)).toEqual([]);
     expect(summary.inputs).toBe(count);
     // Mutations must reach both outcomes, or the inputs are not exercising the parser.
@@ -40,6 +43,6 @@ describe('inputs the long fuzz run found failing', () => {
     } catch (err) {
       expect(isCleanError(err), String(err)).toBe(true);
     }
-    expect(performance.now() - start).toBeLessThan(2000);
+    expect(performance.now() - start).toBeLessThan(timeLimitMs);
   });
 });
