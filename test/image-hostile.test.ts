@@ -1,11 +1,14 @@
 // Image decoding on hostile files: no pixels, a decompression bomb, truncation, corrupt data. Each must
 // give a one-line reason (never NaN pixels, never the decoder's internal message) within bounded memory.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
 import { decodeImage, maxImagePixels } from '../src/data/image.js';
+import { createImageReportDataset } from '../src/data/loaders/dataset.js';
 import { pngOf } from './helpers/png.js';
 
 function jpegBytes(w: number, h: number): Uint8Array {
@@ -76,5 +79,23 @@ describe('help text', () => {
   it.each(['search', 'embed'])('medtrim %s --help states the pixel limit', (command) => {
     const out = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'medtrim.js'), command, '--help'], { encoding: 'utf8' }).stdout;
     expect(out).toMatch(/An image over 50 megapixels \(read from its PNG\/JPEG header\) or with no pixels is\s+refused before decoding/);
+  });
+});
+
+describe('a data set with hostile images', () => {
+  it('skips each with a line naming the file and the problem', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'medtrim-images-'));
+    const empty = join(dir, 'empty.png');
+    const bomb = join(dir, 'bomb.png');
+    writeFileSync(empty, pngOf({ width: 0, height: 0, colorType: 0, scanlines: new Uint8Array(0) }));
+    writeFileSync(bomb, pngOf({ width: 30000, height: 30000, colorType: 0, scanlines: new Uint8Array(30001) }));
+    const lines: string[] = [];
+    const records = [empty, bomb].map((imagePath) => ({ id: imagePath, imagePath, report: 'Normal.' }));
+    const dataset = createImageReportDataset(records, { size: 32, warn: (line) => lines.push(line) });
+    expect(records.map((r) => dataset.load(r))).toEqual([null, null]);
+    const text = lines.join('\n');
+    expect(text).toContain(`${empty}: unreadable image: PNG of 0×0 pixels has no image in it`);
+    expect(text).toContain(`${bomb}: unreadable image: PNG of 30000×30000 pixels is over the 50-megapixel limit for an image`);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -34,7 +34,7 @@ A report that cannot be used gives {"id": …, "error": "…"} on stdout and a m
 run goes on: empty or binary text; a report over ${count(maxReportChars)} characters; malformed XML, CSV
 or JSON; in a folder, a file that is not a regular readable file (a dangling or looping link, a link
 to a folder, a FIFO, a device, no read permission). The exit code is non-zero only when no report
-could be read.
+could be read or the run stopped early (an archive over its limit, an input that cannot be read).
 
 Limits on hostile input:
   - an XML or text report file (or archive entry) over ${mib(maxReportFileBytes)} is reported, not read;
