@@ -2,12 +2,14 @@
 // is queued in memory, so a long run must wait for 'drain' on stdout and stderr alike.
 import { once } from 'node:events';
 
-/** `medtrim … | head` closes the pipe early; that ends the output, it is not an error. */
+/** `medtrim … | head` (or `2>&1 | head`) closes the pipe early; that ends the output, it is not an error. */
 export function exitQuietlyOnClosedStdout(): void {
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(0);
-    throw err;
-  });
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
 }
 
 /** Writes one line, waiting while the reader is behind so that output never piles up in memory. */
