@@ -145,6 +145,18 @@ describe('streaming output', () => {
     expect(out.trim().split('\n').map((l) => JSON.parse(l).id)).toEqual(['first', 'second']);
   });
 
+  it('reads a .tgz from a FIFO (the gzip check does not read it twice)', async () => {
+    const fifo = join(dir, 'piped.tgz');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const child = spawn(process.execPath, [bin, 'ober', fifo], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    writeFileSync(fifo, gzipSync(tarOf({ 'ecgen-radiology/1.xml': openIXml('CXR1', 'Small left pleural effusion.', 'Effusion.') })));
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(status).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ id: 'CXR1', labels: { 'Pleural Effusion': 1 } });
+  });
+
   it('runs a 400,000-row CSV in a 40 MB JavaScript heap (all output held at once did not fit)', () => {
     const path = join(dir, 'rows.csv');
     const rows = ['id,report'];

@@ -1,7 +1,7 @@
 // A small reader for (gzipped) tar archives: ustar, GNU long names ('L') and POSIX PAX extended
 // headers ('x', Python's default format), enough for the Open-i report tarball. Decompression is
 // capped: a gzip bomb stops at the cap with an error naming the file instead of filling memory.
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { createGunzip, gunzipSync } from 'node:zlib';
 
 export interface TarEntry {
@@ -201,19 +201,20 @@ export function readTar(buffer: Buffer, file: string, limit = maxTarBytes): TarE
  * after `limit` decompressed bytes.
  */
 export async function* streamTar(path: string, maxEntryBytes: number, limit = maxTarBytes): AsyncGenerator<TarEntry | SkippedTarEntry> {
-  const magic = Buffer.alloc(2);
+  const raw = createReadStream(path);
+  // The first bytes say whether it is gzipped; they are put back rather than read twice, so a FIFO works too.
+  let head: Buffer | null;
   try {
-    const fd = openSync(path, 'r');
-    try {
-      readSync(fd, magic, 0, 2, 0);
-    } finally {
-      closeSync(fd);
-    }
+    head = await new Promise<Buffer | null>((resolve, reject) => {
+      raw.once('error', reject);
+      raw.once('readable', () => resolve(raw.read() as Buffer | null));
+    });
   } catch (err) {
+    raw.destroy();
     throw new Error(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  const raw = createReadStream(path);
-  const gzip = isGzip(magic);
+  if (head) raw.unshift(head);
+  const gzip = head !== null && isGzip(head);
   const source = gzip ? raw.pipe(createGunzip()) : raw;
   raw.on('error', (err) => source.destroy(err));
   const parser = new TarParser(path, maxEntryBytes);
