@@ -1,5 +1,5 @@
-// OBER against expert labels on the Open-i development reports (/work/shared/data/iu-openi), with two
-// keyword baselines. Run: npx tsx bench/ober-openi.ts   (writes bench/results/ober-openi.md too)
+// OBER against expert labels on the Open-i development reports (../shared/data/iu-openi from the project
+// root, or MEDTRIM_DATA=DIR), with two keyword baselines. Run: npx tsx bench/ober-openi.ts   (writes bench/results/ober-openi.md too)
 //
 // Labels: ChestX-ray14 columns of labels-dev.csv map to ontology classes (Effusion → Pleural Effusion,
 // Pleural_Thickening → Pleural Thickening, normal → No Finding, the rest by name). A report counts as
@@ -22,8 +22,8 @@ import { recognize, type Label } from '../src/ober/recognize.js';
 import { reportRanges } from '../src/ober/sections.js';
 import { readTar } from '../src/io/tar.js';
 
-const dataDir = process.env.MEDTRIM_DATA ?? '/work/shared/data/iu-openi';
 const benchDir = dirname(fileURLToPath(import.meta.url));
+const dataDir = process.env.MEDTRIM_DATA ?? join(benchDir, '..', '..', 'shared', 'data', 'iu-openi');
 const columnToClass: Record<string, string> = { Effusion: 'Pleural Effusion', Pleural_Thickening: 'Pleural Thickening', normal: 'No Finding' };
 const minPositives = 30;
 

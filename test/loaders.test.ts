@@ -1,6 +1,6 @@
 // Real-data loaders on small fixtures made here (MIMIC-CXR-JPG tree, Open-i XML + PNGs, CSV manifest),
 // with missing and corrupt files that must be skipped, counted and named; and image decoding.
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
@@ -12,6 +12,7 @@ import { loadCsvManifest } from '../src/data/loaders/manifest.js';
 import { loadMimicCxr, mimicReportText } from '../src/data/loaders/mimic.js';
 import { loadOpenI } from '../src/data/loaders/openi.js';
 import { Rng } from '../src/util/rng.js';
+import { describeWithSharedData, sharedData } from './helpers/shared-data.js';
 
 const quiet = () => {};
 const tmp = () => mkdtempSync(join(tmpdir(), 'medtrim-loaders-'));
@@ -153,8 +154,8 @@ describe('CSV manifest loader', () => {
   });
 });
 
-const nih = '/work/shared/data/nih-cxr-samples';
-describe.skipIf(!existsSync(join(nih, '00000001_000.png')))('real NIH ChestX-ray14 PNGs (skipped: /work/shared/data/nih-cxr-samples absent)', () => {
+const nih = sharedData('nih-cxr-samples');
+describeWithSharedData('real NIH ChestX-ray14 PNGs', join(nih, '00000001_000.png'), () => {
   it('decode to 512×512 and resize to 64 px with a bright mediastinum between dark lungs', () => {
     for (const file of ['00000001_000.png', '00027426_000.png']) {
       const records = [{ id: file, imagePath: join(nih, file), report: 'Heart size is normal.' }];

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../src/ober/csv.js';
 import { loadOntology } from '../src/ober/ontology.js';
 import { recognize } from '../src/ober/recognize.js';
+import { describeWithSharedData, sharedData } from './helpers/shared-data.js';
 
 interface HardCase {
   name: string;
@@ -48,8 +49,8 @@ describe('OBER findings', () => {
   });
 });
 
-const chexpertDir = '/work/shared/data/chexpert-labeler-samples';
-describe.skipIf(!existsSync(chexpertDir))(`CheXpert labeler samples (skipped: ${chexpertDir} absent)`, () => {
+const chexpertDir = sharedData('chexpert-labeler-samples');
+describeWithSharedData('CheXpert labeler samples', chexpertDir, () => {
   // CheXpert leaves a class blank when the report does not mention it; our ontology also reads
   // normality statements ("clear lungs" → Lung Opacity 0), so a blank expects "absent or 0".
   it('gives the labeler\'s expected labels for its four sample reports', () => {

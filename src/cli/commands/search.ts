@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { noGrad } from '../../autograd/index.js';
-import { decodeImage, resizeSquare } from '../../data/image.js';
+import { decodeImage, maxImagePixels, resizeSquare } from '../../data/image.js';
 import { acquireGpu, type BackendChoice } from '../../gpu/device.js';
 import { Runtime } from '../../gpu/runtime.js';
 import { retrieveTopk } from '../../ops/topk.js';
@@ -58,11 +58,14 @@ async function withRun<T>(values: { run?: string; backend?: string }, fn: (run: 
   }
 }
 
+const imageLimitNote = `An image over ${maxImagePixels / 1e6} megapixels (read from its PNG/JPEG header) or with no pixels is
+refused before decoding.`;
+
 const SEARCH_HELP = `usage: medtrim search --run DIR (--text REPORT | --image FILE) [--k N]
 
 --text: the test-split images nearest to a report; --image (PNG or JPEG): the test-split reports nearest to
 an image. Prints one JSON line per hit: rank, sample id, cosine score, the sample's ground truth, and the
-report (for image queries).`;
+report (for image queries). ${imageLimitNote}`;
 
 export const search: Command = {
   summary: 'top-k test images for a report, or top-k test reports for an image',
@@ -98,7 +101,8 @@ export const search: Command = {
 
 const EMBED_HELP = `usage: medtrim embed --run DIR (--text TEXT ... | --image FILE ...)
 
-Prints one JSON array per input: its L2-normalised embedding in the run's shared image–text space.`;
+Prints one JSON array per input: its L2-normalised embedding in the run's shared image–text space.
+${imageLimitNote}`;
 
 export const embed: Command = {
   summary: "print the embeddings of texts or images under a run's model",

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { BertTokenizer } from '../../text/tokenizer.js';
+import { exitQuietlyOnClosedStdout, writeLine } from '../stdout.js';
 
 const HELP = `usage: medtrim tokenize [--vocab FILE] [--cased] [--max-length N] [--tokens]
 
@@ -46,9 +47,10 @@ const tokenize: Command = {
     const maxLength = parseMaxLength(values['max-length']);
     const options = values.cased ? { lowercase: false } : {};
     const tokenizer = values.vocab ? BertTokenizer.fromFile(values.vocab, options) : BertTokenizer.default(options);
+    exitQuietlyOnClosedStdout();
     for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
       const ids = tokenizer.encode(line, { maxLength }).inputIds;
-      process.stdout.write(JSON.stringify(values.tokens ? tokenizer.convertIdsToTokens(ids) : ids) + '\n');
+      await writeLine(JSON.stringify(values.tokens ? tokenizer.convertIdsToTokens(ids) : ids));
     }
     return 0;
   },
