@@ -1,7 +1,7 @@
 // Training configuration: defaults for the MedTrim main job, the baselines as objectives of the same
 // trainer, and validation with one-line errors (a JSON config file or CLI flags both end up here).
 import type { Gammas } from '../mining/score.js';
-import type { PresetName } from '../models/config.js';
+import type { BertConfig, PresetName, ViTConfig } from '../models/config.js';
 
 /**
  * medtrim: four triplet terms, full MedTrim score (diseases + adjectives + directions).
@@ -42,6 +42,35 @@ export interface TrainConfig {
   checkpointEvery: number;
   /** Read the loss back and log every this many steps. */
   logEvery: number;
+  /**
+   * Real data: a CSV or JSONL manifest, a MIMIC-CXR-JPG root or an Open-i folder (src/data/open-data.ts);
+   * null trains on the built-in synthetic set of dataSeed/dataCount.
+   */
+  data: string | null;
+  /** Report sections a MIMIC-CXR or Open-i report is reduced to, in order. */
+  reportSections: string[];
+  /** Log and skip unusable images (replaced by the next usable sample) instead of stopping at the first. */
+  skipBadImages: boolean;
+  /** How a non-square film becomes the square input: pad (whole film, black margins) or crop (centred square). */
+  imageFit: 'pad' | 'crop';
+  /** Random resized crop, small rotation, brightness and contrast on training images. */
+  augment: boolean;
+  /** Decoding worker threads for real data (0: decode on the main thread). */
+  dataWorkers: number;
+  /** Batches of real images decoded ahead of the step that needs them. */
+  prefetchBatches: number;
+  /** Keep resized images in the run's image-cache/ so that later epochs do not decode again. */
+  imageCache: boolean;
+  /** A Hugging Face vocab.txt (or tokenizer.json) instead of a vocabulary learnt from the training reports. */
+  vocabFile: string | null;
+  /** Whether the tokenizer lowercases (an uncased vocabulary); a cased one keeps capitals. */
+  lowercase: boolean;
+  /** Hugging Face ViTModel / BertModel folders (config.json + model.safetensors) the encoders start from. */
+  initImage: string | null;
+  initText: string | null;
+  /** Encoder shapes that replace the preset's (taken from an --init-image / --init-text folder's config.json). */
+  imageEncoder: Partial<ViTConfig> | null;
+  textEncoder: Partial<BertConfig> | null;
 }
 
 export const DEFAULT_CONFIG: TrainConfig = {
@@ -66,6 +95,20 @@ export const DEFAULT_CONFIG: TrainConfig = {
   freezeTextLayers: 0,
   checkpointEvery: 100,
   logEvery: 10,
+  data: null,
+  reportSections: ['FINDINGS', 'IMPRESSION'],
+  skipBadImages: false,
+  imageFit: 'pad',
+  augment: false,
+  dataWorkers: 2,
+  prefetchBatches: 2,
+  imageCache: true,
+  vocabFile: null,
+  lowercase: true,
+  initImage: null,
+  initText: null,
+  imageEncoder: null,
+  textEncoder: null,
 };
 
 /** The γ and η a given objective trains with (the baselines override the MedTrim defaults). */
@@ -98,6 +141,13 @@ export function resolveConfig(overrides: Record<string, unknown>, where = 'confi
   if (!(c.eta >= 0 && c.eta <= 1)) fail('eta', 'in [0, 1]');
   if (!(c.tauMin >= 0 && c.tauMin < c.tauMax)) fail('tauMin', `in [0, tauMax=${c.tauMax})`);
   if (c.batchSize < 2) fail('batchSize', 'at least 2 (mining needs a batch)');
+  for (const f of ['data', 'vocabFile', 'initImage', 'initText'] as const) if (c[f] !== null && !(typeof c[f] === 'string' && c[f] !== '')) fail(f, 'a path or null');
+  if (!(Array.isArray(c.reportSections) && c.reportSections.length > 0 && c.reportSections.every((s) => typeof s === 'string' && /^[A-Z][A-Z /]*$/.test(s)))) fail('reportSections', 'a non-empty list of upper-case section names');
+  for (const f of ['skipBadImages', 'augment', 'imageCache', 'lowercase'] as const) if (typeof c[f] !== 'boolean') fail(f, 'true or false');
+  if (!['pad', 'crop'].includes(c.imageFit)) fail('imageFit', 'pad or crop');
+  if (!(Number.isInteger(c.dataWorkers) && c.dataWorkers >= 0 && c.dataWorkers <= 64)) fail('dataWorkers', 'an integer from 0 to 64');
+  if (!(Number.isInteger(c.prefetchBatches) && c.prefetchBatches >= 0 && c.prefetchBatches <= 16)) fail('prefetchBatches', 'an integer from 0 to 16');
+  for (const f of ['imageEncoder', 'textEncoder'] as const) if (c[f] !== null && (typeof c[f] !== 'object' || Array.isArray(c[f]))) fail(f, 'an object of encoder settings or null');
   return c;
 }
 

@@ -1,4 +1,4 @@
-// `medtrim train`: trains a dual encoder on the built-in synthetic data set and evaluates it.
+// `medtrim train`: trains a dual encoder on the built-in synthetic data set or on real data (--data) and evaluates it.
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
@@ -12,8 +12,9 @@ import { adapterWords, zeroShotLine } from './shared.js';
 
 const HELP = `usage: medtrim train [options]
 
-Trains a ViT image encoder and a BERT text encoder on the built-in synthetic chest X-ray data set with the
-MedTrim objective (or a baseline), evaluates on the test split and writes a report.
+Trains a ViT image encoder and a BERT text encoder on the built-in synthetic chest X-ray data set (or on
+real data with --data) with the MedTrim objective (or a baseline), evaluates on the test split and writes
+a report.
 
   --out DIR            run directory (default runs/<objective>-<preset>-seed<seed>)
   --resume             continue the run in --out from its last checkpoint
@@ -25,13 +26,25 @@ MedTrim objective (or a baseline), evaluates on the test split and writes a repo
   --lr X               peak learning rate, warm-up then cosine decay (default ${DEFAULT_CONFIG.lr})
   --seed N             model, dropout and data-order seed (default ${DEFAULT_CONFIG.seed})
   --data-count N       synthetic samples over all splits (default ${DEFAULT_CONFIG.dataCount})
+  --data PATH          real data: a CSV or JSONL manifest (image, report[, split, id, patient, study]),
+                       a MIMIC-CXR-JPG root or an Open-i folder; split by patient when it has no split
+  --report-sections S  MIMIC/Open-i report sections, comma-separated (default FINDINGS,IMPRESSION)
+  --skip-bad-images    log and skip missing or corrupt images instead of stopping at the first
+  --image-fit pad|crop non-square films: whole film padded, or centred square crop (default ${DEFAULT_CONFIG.imageFit})
+  --augment            random resized crop, rotation, brightness and contrast on training images
+  --data-workers N     image decoding threads (default ${DEFAULT_CONFIG.dataWorkers}; 0: main thread)
+  --vocab FILE         a Hugging Face vocab.txt instead of a vocabulary learnt from the reports
+  --init-image DIR     start the image encoder from a Hugging Face ViTModel folder (config.json, model.safetensors)
+  --init-text DIR      start the text encoder from a BertModel folder (config.json, model.safetensors, vocab.txt)
+  --freeze-image-layers N, --freeze-text-layers N   keep the embeddings and the first N blocks fixed
   --eval-limit N       evaluate on at most N test samples (default: the whole test split)
   --no-eval            train only
   --backend B          auto | native | swiftshader | gles (default: MEDTRIM_BACKEND or auto)
   --quiet              no progress bar
 
-Writes DIR/config.json, vocab.txt, log.jsonl, checkpoint.safetensors (every checkpointEvery steps and at
-the end, atomically), eval.json, report.html, loss.png and precision.png. Exit codes: 0 done, 1 error,
+Writes DIR/config.json, vocab.txt, log.jsonl (with dataWaitShare: the share of step time spent waiting
+for images), checkpoint.safetensors (every checkpointEvery steps and at the end, atomically), eval.json,
+report.html, loss.png and precision.png; with --data also splits.csv, entities.jsonl and image-cache/. Exit codes: 0 done, 1 error,
 2 bad usage.`;
 
 const FLAG_TO_CONFIG: Record<string, [string, (v: string) => unknown]> = {
@@ -42,7 +55,18 @@ const FLAG_TO_CONFIG: Record<string, [string, (v: string) => unknown]> = {
   lr: ['lr', Number],
   seed: ['seed', Number],
   'data-count': ['dataCount', Number],
+  data: ['data', String],
+  'report-sections': ['reportSections', (v) => v.split(',').map((s) => s.trim().toUpperCase())],
+  'image-fit': ['imageFit', String],
+  'data-workers': ['dataWorkers', Number],
+  vocab: ['vocabFile', String],
+  'init-image': ['initImage', String],
+  'init-text': ['initText', String],
+  'freeze-image-layers': ['freezeImageLayers', Number],
+  'freeze-text-layers': ['freezeTextLayers', Number],
 };
+
+const BOOLEAN_FLAGS: Record<string, string> = { 'skip-bad-images': 'skipBadImages', augment: 'augment' };
 
 function readConfigFile(path: string): Record<string, unknown> {
   let parsed: unknown;
@@ -70,6 +94,7 @@ const trainCommand: Command = {
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         ...Object.fromEntries(Object.keys(FLAG_TO_CONFIG).map((flag) => [flag, { type: 'string' as const }])),
+        ...Object.fromEntries(Object.keys(BOOLEAN_FLAGS).map((flag) => [flag, { type: 'boolean' as const }])),
       },
     });
     if (values.help) {
@@ -81,6 +106,7 @@ const trainCommand: Command = {
       const v = (values as Record<string, unknown>)[flag];
       if (typeof v === 'string') overrides[key] = parse(v);
     }
+    for (const [flag, key] of Object.entries(BOOLEAN_FLAGS)) if ((values as Record<string, unknown>)[flag] === true) overrides[key] = true;
     const evalLimit = values['eval-limit'] === undefined ? undefined : Number(values['eval-limit']);
     if (evalLimit !== undefined && !(Number.isInteger(evalLimit) && evalLimit >= 2)) throw new Error(`--eval-limit must be an integer ≥ 2, got ${values['eval-limit']}`);
     const seed = (overrides.seed as number | undefined) ?? DEFAULT_CONFIG.seed;
@@ -93,11 +119,12 @@ const trainCommand: Command = {
       const run = values.resume ? await openRun(rt, dir) : await createRun(rt, dir, overrides);
       const c = run.config;
       console.error(`medtrim train: ${c.objective}, preset ${c.preset}, ${c.steps} steps of ${c.batchSize} on ${adapterWords(gpu.info)} → ${dir}${values.resume ? ` (resuming at step ${run.trainer.step})` : ''}`);
+      console.error(`medtrim train: data: ${run.data.dataset.description}`);
       const bar = values.quiet || !process.stderr.isTTY ? null : new cliProgress.SingleBar({ format: 'train |{bar}| {value}/{total} steps | loss {loss} | {speed} samples/s | ETA {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic);
       bar?.start(c.steps, run.trainer.step, { loss: '-', speed: '-' });
       await train(run, (log) => {
         if (bar) bar.update(log.step, { loss: log.loss.toFixed(4), speed: log.samplesPerSec.toFixed(1) });
-        else if (!values.quiet) console.error(`step ${log.step}/${c.steps}  loss ${log.loss.toFixed(4)}  ${log.samplesPerSec.toFixed(1)} samples/s`);
+        else if (!values.quiet) console.error(`step ${log.step}/${c.steps}  loss ${log.loss.toFixed(4)}  ${log.samplesPerSec.toFixed(1)} samples/s  ${(100 * log.dataWaitShare).toFixed(0)}% waiting for data`);
       });
       bar?.stop();
       if (values['no-eval']) return 0;

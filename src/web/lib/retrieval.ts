@@ -1,7 +1,7 @@
 // Search over the test split with a demo model, the way `medtrim search` does it (src/cli/commands/search.ts):
 // every test image and report embedded with src/train/evaluate.ts, a query embedded the same way, top-k by
 // cosine on the GPU (retrieveTopk).
-import type { SyntheticSample } from '../../data/synthetic/dataset.js';
+import type { PairedSample } from '../../data/paired.js';
 import type { Runtime } from '../../gpu/runtime.js';
 import { retrieveTopk } from '../../ops/topk.js';
 import { tensorFrom } from '../../tensor/tensor.js';
@@ -19,7 +19,7 @@ export class RetrievalIndex {
   private constructor(
     private readonly rt: Runtime,
     readonly demo: DemoModel,
-    readonly samples: SyntheticSample[],
+    readonly samples: PairedSample[],
     readonly corpus: Embeddings,
   ) {}
 
