@@ -1,8 +1,9 @@
 // From an image file to the encoder's input: decoded to grayscale (src/data/image.ts), fitted into a square
 // with its aspect kept — `pad`: the whole film, scaled so its longer side fills the square, centred, the
-// margins black; `crop`: the centred square of the shorter side — then stretched to [0, 1] between its
-// darkest and brightest pixel (films come with any windowing and bit depth) and quantised to 16 bits, the
-// precision the disk cache keeps, so a cached image equals a freshly decoded one.
+// margins black; `crop`: the centred square of the shorter side. Before fitting, the film is stretched to
+// [0, 1] between its darkest and brightest pixel (films come with any windowing and bit depth); after, the
+// pixels are quantised to 16 bits, the precision the disk cache keeps, so a cached image equals a freshly
+// decoded one.
 import { readFileSync } from 'node:fs';
 import { bilinear, decodeImage, resizeSquare, type GrayImage } from '../image.js';
 
@@ -48,21 +49,26 @@ export function fitSquare(img: GrayImage, size: number, fit: ImageFit): Float32A
   return fit === 'crop' ? resizeSquare(img, size) : padSquare(img, size);
 }
 
-/** Stretches to [0, 1] between the extremes (a flat image becomes 0) and rounds to 1/65535 steps. */
-export function normaliseIntensity(image: Float32Array): Float32Array {
+/** Stretches to [0, 1] between the extremes (a flat image becomes 0). */
+export function normaliseIntensity(img: GrayImage): GrayImage {
   let lo = Infinity;
   let hi = -Infinity;
-  for (const v of image) {
+  for (const v of img.data) {
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
   const range = hi - lo;
-  return image.map((v) => (range > 1e-8 ? Math.round(((v - lo) / range) * 65535) / 65535 : 0));
+  return { ...img, data: img.data.map((v) => (range > 1e-8 ? (v - lo) / range : 0)) };
 }
 
-/** Decoded, fitted and normalised pixels of image bytes; throws a one-line reason. */
+/** Rounds [0, 1] values to 1/65535 steps, what the cache stores. */
+export function quantise16(image: Float32Array): Float32Array {
+  return image.map((v) => Math.round(Math.min(1, Math.max(0, v)) * 65535) / 65535);
+}
+
+/** Decoded, normalised (on the film, before the margins exist), fitted and quantised pixels of image bytes; throws a one-line reason. */
 export function prepareImage(bytes: Uint8Array, size: number, fit: ImageFit): Float32Array {
-  return normaliseIntensity(fitSquare(decodeImage(bytes), size, fit));
+  return quantise16(fitSquare(normaliseIntensity(decodeImage(bytes)), size, fit));
 }
 
 /** prepareImage on a file; the error names the file. */
