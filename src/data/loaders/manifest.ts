@@ -44,7 +44,7 @@ export function loadManifest(path: string, options: LoaderOptions = {}): LoadRes
   const rows: Record<string, unknown>[] = jsonl ? readJsonlRows(path) : readCsvTable(path, []);
   const keys = new Set(rows.flatMap((r, i) => (i < 100 ? Object.keys(r) : [])));
   if (!IMAGE_FIELDS.some((h) => keys.has(h)) || !REPORT_FIELDS.some((h) => keys.has(h))) {
-    throw new Error(`${path}: needs an image (or path, image_path) field and a report (or text) field`);
+    throw new Error(`${path}: needs an image (or path, image_path) column and a report (or text) column`);
   }
   const log = new SkipLog(options.warn, options.strict);
   const records: ImageReportRecord[] = [];
