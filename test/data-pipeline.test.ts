@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { loadManifest } from '../src/data/loaders/manifest.js';
 import type { ImageReportRecord } from '../src/data/loaders/records.js';
 import { createFileDataset, type FileDatasetOptions } from '../src/data/pipeline/file-dataset.js';
-import { fitSquare, loadImageFile, normaliseIntensity, quantise16 } from '../src/data/pipeline/fit.js';
+import { fitSquare, normaliseIntensity, quantise16 } from '../src/data/pipeline/fit.js';
+import { loadImageFile } from '../src/data/pipeline/image-file.js';
 import { assignSplits, formatSplits, parseSplits, patientKey } from '../src/data/splits.js';
 import { writeManifest } from './helpers/manifest.js';
 

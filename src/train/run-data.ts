@@ -72,6 +72,7 @@ export async function openRunData(config: TrainConfig, dir: string, { create, da
   if (create) {
     const { leakingPatients } = assignSplits(records);
     if (leakingPatients.length) say(`medtrim data: the data set's own split puts ${leakingPatients.length} patients in more than one split (e.g. ${leakingPatients[0]}); kept as given`);
+    if (!records.some((r) => r.split === 'train')) throw new Error(`${path}: no sample is in the train split`);
     await writeFileAtomic(splitsPath, formatSplits(records));
   } else {
     if (!existsSync(splitsPath)) throw new Error(`${splitsPath}: missing (the run's record of its data split)`);

@@ -78,8 +78,8 @@ export class TrainingData {
     private readonly seed: number,
     private readonly options: TrainingDataOptions = {},
   ) {
+    // A data set served only for search (the demo's test images) has no training split; only training needs one.
     this.trainIndices = dataset.split('train');
-    if (this.trainIndices.length === 0) throw new Error('the data set has no training samples');
   }
 
   /** MedTrim mines on what OBER reads from the report, as it would on real data (not the generator's truth). */
@@ -107,6 +107,7 @@ export class TrainingData {
 
   private indicesAt(step: number, batchSize: number): number[] {
     const n = this.trainIndices.length;
+    if (n === 0) throw new Error('the data set has no training samples');
     return Array.from({ length: batchSize }, (_, k) => {
       const position = step * batchSize + k;
       return this.epochOrder(Math.floor(position / n))[position % n]!;

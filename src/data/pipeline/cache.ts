@@ -35,7 +35,8 @@ export class ImageCache {
     }
     if (bytes.length !== this.size * this.size * 2) return null;
     const out = new Float32Array(this.size * this.size);
-    for (let i = 0; i < out.length; i++) out[i] = bytes.readUInt16LE(2 * i) / 65535;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    for (let i = 0; i < out.length; i++) out[i] = view.getUint16(2 * i, true) / 65535;
     return out;
   }
 

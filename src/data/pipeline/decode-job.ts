@@ -3,7 +3,8 @@
 import { augment } from '../image.js';
 import { Rng } from '../rng.js';
 import { ImageCache } from './cache.js';
-import { loadImageFile, type ImageFit } from './fit.js';
+import type { ImageFit } from './fit.js';
+import { loadImageFile } from './image-file.js';
 
 export interface DecodeSettings {
   size: number;

@@ -4,7 +4,6 @@
 // [0, 1] between its darkest and brightest pixel (films come with any windowing and bit depth); after, the
 // pixels are quantised to 16 bits, the precision the disk cache keeps, so a cached image equals a freshly
 // decoded one.
-import { readFileSync } from 'node:fs';
 import { bilinear, decodeImage, resizeSquare, type GrayImage } from '../image.js';
 
 export type ImageFit = 'pad' | 'crop';
@@ -69,19 +68,4 @@ export function quantise16(image: Float32Array): Float32Array {
 /** Decoded, normalised (on the film, before the margins exist), fitted and quantised pixels of image bytes; throws a one-line reason. */
 export function prepareImage(bytes: Uint8Array, size: number, fit: ImageFit): Float32Array {
   return quantise16(fitSquare(normaliseIntensity(decodeImage(bytes)), size, fit));
-}
-
-/** prepareImage on a file; the error names the file. */
-export function loadImageFile(path: string, size: number, fit: ImageFit): Float32Array {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new Error(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  try {
-    return prepareImage(bytes, size, fit);
-  } catch (err) {
-    throw new Error(`${path}: ${((err as Error).message ?? String(err)).split('\n')[0]}`);
-  }
 }

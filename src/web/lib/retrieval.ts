@@ -26,7 +26,7 @@ export class RetrievalIndex {
   /** Embeds every test image and report of the model's data set. */
   static async build(rt: Runtime, demo: DemoModel): Promise<RetrievalIndex> {
     const samples = demo.data.dataset.split('test').map((i) => demo.data.dataset.sample(i));
-    if (samples.length === 0) throw new Error(`the data set (dataSeed ${demo.config.dataSeed}, dataCount ${demo.config.dataCount}) has no test samples`);
+    if (samples.length === 0) throw new Error(`the data set (${demo.data.dataset.description}) has no test samples`);
     return new RetrievalIndex(rt, demo, samples, await embedSamples(rt, demo.model, demo.data, samples));
   }
 
