@@ -86,6 +86,17 @@ describe('--init-image / --init-text from Hugging Face folders', () => {
     run.model.dispose();
   });
 
+  it('--vocab FILE: the run tokenizes with the given vocab.txt instead of learning one from the reports', async () => {
+    const rt = await gpuRuntime();
+    const dir = mkdtempSync(join(tmpdir(), 'medtrim-vocab-'));
+    const run = await createRun(rt, dir, { vocabFile: join(BERT_DIR, 'vocab.txt'), lowercase: false, dataCount: 40, steps: 1, batchSize: 4 });
+    const given = readFileSync(join(BERT_DIR, 'vocab.txt'), 'utf8');
+    expect(readFileSync(join(dir, 'vocab.txt'), 'utf8')).toBe(given);
+    expect(run.model.bert.vocabSize).toBe(given.trim().split('\n').length);
+    expect(run.data.tokenizer.tokenize('Small left pleural Effusion')).toEqual(['[UNK]', 'left', 'pleural', 'Effusion']);
+    run.model.dispose();
+  });
+
   it('stops with one line naming the file for a missing weights file, a shape mismatch or a short position table', async () => {
     const rt = await gpuRuntime();
     const broken = mkdtempSync(join(tmpdir(), 'medtrim-hf-bad-'));

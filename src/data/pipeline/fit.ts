@@ -50,14 +50,18 @@ export function fitSquare(img: GrayImage, size: number, fit: ImageFit): Float32A
 
 /** Stretches to [0, 1] between the extremes (a flat image becomes 0). */
 export function normaliseIntensity(img: GrayImage): GrayImage {
+  const src = img.data;
   let lo = Infinity;
   let hi = -Infinity;
-  for (const v of img.data) {
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i]!;
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
   const range = hi - lo;
-  return { ...img, data: img.data.map((v) => (range > 1e-8 ? (v - lo) / range : 0)) };
+  const data = new Float32Array(src.length);
+  if (range > 1e-8) for (let i = 0; i < src.length; i++) data[i] = (src[i]! - lo) / range;
+  return { ...img, data };
 }
 
 /** Rounds [0, 1] values to 1/65535 steps, what the cache stores. */
