@@ -53,7 +53,7 @@ export interface TrainConfig {
   skipBadImages: boolean;
   /** How a non-square film becomes the square input: pad (whole film, black margins) or crop (centred square). */
   imageFit: 'pad' | 'crop';
-  /** Random resized crop, small rotation, brightness and contrast on training images. */
+  /** Training images get a small random rotation, scale and shift (a mild random resized crop) and brightness / contrast jitter. */
   augment: boolean;
   /** Decoding worker threads for real data (0: decode on the main thread). */
   dataWorkers: number;

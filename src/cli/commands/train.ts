@@ -31,7 +31,7 @@ a report.
   --report-sections S  MIMIC/Open-i report sections, comma-separated (default FINDINGS,IMPRESSION)
   --skip-bad-images    log and skip missing or corrupt images instead of stopping at the first
   --image-fit pad|crop non-square films: whole film padded, or centred square crop (default ${DEFAULT_CONFIG.imageFit})
-  --augment            random resized crop, rotation, brightness and contrast on training images
+  --augment            small random rotation, scale and shift, brightness and contrast on training images
   --data-workers N     image decoding threads (default ${DEFAULT_CONFIG.dataWorkers}; 0: main thread)
   --vocab FILE         a Hugging Face vocab.txt instead of a vocabulary learnt from the reports
   --init-image DIR     start the image encoder from a Hugging Face ViTModel folder (config.json, model.safetensors)
