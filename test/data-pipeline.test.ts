@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { encode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import { loadManifest } from '../src/data/loaders/manifest.js';
+import { loadRecords } from '../src/data/open-data.js';
 import type { ImageReportRecord } from '../src/data/loaders/records.js';
 import { createFileDataset, type FileDatasetOptions } from '../src/data/pipeline/file-dataset.js';
 import { fitSquare, normaliseIntensity, quantise16 } from '../src/data/pipeline/fit.js';
@@ -177,5 +178,47 @@ describe('manifests with bad images', () => {
     expect(() => ds.samples([0, 1])).toThrow(new Error(`${join(root, 'images', 'dir.png')}: cannot read (EISDIR)`));
     await ds.close!();
     expect(existsSync(manifest)).toBe(true);
+  });
+});
+
+describe('--data PATH: which loader, which report sections', () => {
+  const openIXml = (id: string, image: string) =>
+    `<eCitation><uId id="${id}"/><MedlineCitation><Article><Abstract><AbstractText Label="FINDINGS">Small left effusion.</AbstractText>` +
+    `<AbstractText Label="IMPRESSION">Effusion.</AbstractText></Abstract></Article></MedlineCitation><parentImage id="${image}"/></eCitation>`;
+  const png = () => encode({ width: 8, height: 8, data: new Uint8Array(64).fill(9), channels: 1, depth: 8 });
+
+  it('reads an Open-i folder (XML and PNG side by side or in subfolders), keeping the asked sections; its uId stands for the patient', () => {
+    const flat = tmp();
+    writeFileSync(join(flat, '1.xml'), openIXml('CXR1', 'CXR1_1_IM-0001-3001'));
+    writeFileSync(join(flat, 'CXR1_1_IM-0001-3001.png'), png());
+    const loaded = loadRecords(flat);
+    expect(loaded.kind).toBe('Open-i');
+    expect(loaded.records).toEqual([{ id: 'CXR1/CXR1_1_IM-0001-3001', imagePath: join(flat, 'CXR1_1_IM-0001-3001.png'), report: 'FINDINGS: Small left effusion.\nIMPRESSION: Effusion.', patientId: 'CXR1', studyId: 'CXR1' }]);
+    const nested = tmp();
+    mkdirSync(join(nested, 'ecgen-radiology'));
+    mkdirSync(join(nested, 'NLMCXR_png'));
+    writeFileSync(join(nested, 'ecgen-radiology', '1.xml'), openIXml('CXR1', 'CXR1_1_IM-0001-3001'));
+    writeFileSync(join(nested, 'NLMCXR_png', 'CXR1_1_IM-0001-3001.png'), png());
+    expect(loadRecords(nested, { sections: ['IMPRESSION'] }).records.map((r) => r.report)).toEqual(['IMPRESSION: Effusion.']);
+  });
+
+  it('reads a MIMIC-CXR-JPG root with the asked sections and subject ids as patients', () => {
+    const root = tmp();
+    writeFileSync(join(root, 'mimic-cxr-2.0.0-split.csv'), 'dicom_id,study_id,subject_id,split\nd1,50000001,10000032,validate\n');
+    const study = join(root, 'files', 'p10', 'p10000032');
+    mkdirSync(join(study, 's50000001'), { recursive: true });
+    writeFileSync(join(study, 's50000001.txt'), 'EXAMINATION: CHEST\n\nFINDINGS: Mild cardiomegaly.\n\nIMPRESSION: Cardiomegaly.\n');
+    writeFileSync(join(study, 's50000001', 'd1.jpg'), 'x');
+    const loaded = loadRecords(root, { sections: ['IMPRESSION', 'FINDINGS'] });
+    expect(loaded.kind).toBe('MIMIC-CXR-JPG');
+    expect(loaded.records).toEqual([{ id: '50000001/d1', imagePath: join(study, 's50000001', 'd1.jpg'), report: 'IMPRESSION: Cardiomegaly.\nFINDINGS: Mild cardiomegaly.', split: 'validation', patientId: '10000032', studyId: '50000001' }]);
+  });
+
+  it('names a path that is none of the layouts', () => {
+    const dir = tmp();
+    expect(() => loadRecords(dir)).toThrow(`${dir}: not a manifest (.csv, .jsonl), a MIMIC-CXR-JPG folder (mimic-cxr-2.0.0-split.csv) or an Open-i folder (XML reports and PNG images)`);
+    expect(() => loadRecords(join(dir, 'nope.csv'))).toThrow(`${join(dir, 'nope.csv')}: no such file or folder`);
+    writeFileSync(join(dir, 'data.txt'), 'x');
+    expect(() => loadRecords(join(dir, 'data.txt'))).toThrow('a manifest must be a .csv or .jsonl file');
   });
 });
