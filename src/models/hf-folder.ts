@@ -90,7 +90,9 @@ export function readHfBertConfig(dir: string): Partial<BertConfig> {
 
 /**
  * The text folder's tokenizer: its vocab.txt, and whether it lowercases — tokenizer_config.json's
- * do_lower_case, else config.json's, else (as HF's BertTokenizer) true.
+ * do_lower_case, else config.json's, else what the vocabulary shows: an uncased vocabulary has no capital
+ * letters outside its [SPECIAL] tokens (some cased models, Bio_ClinicalBERT among them, ship no
+ * tokenizer_config.json, and lowercasing their text would turn capitalised words into other pieces).
  */
 export function readHfTokenizerSettings(dir: string): { vocabPath: string; lowercase: boolean } {
   const vocabPath = join(dir, 'vocab.txt');
@@ -101,5 +103,6 @@ export function readHfTokenizerSettings(dir: string): { vocabPath: string; lower
     if (lowercase === undefined && existsSync(path)) lowercase = readJson(path).do_lower_case;
   }
   if (lowercase !== undefined && typeof lowercase !== 'boolean') throw new Error(`${dir}: do_lower_case must be true or false, got ${JSON.stringify(lowercase)}`);
-  return { vocabPath, lowercase: lowercase ?? true };
+  if (lowercase === undefined) lowercase = !readFileSync(vocabPath, 'utf8').split('\n').some((token) => /[A-Z]/.test(token) && !/^\[[A-Z]+\]$/.test(token.trim()));
+  return { vocabPath, lowercase: lowercase as boolean };
 }

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { noGrad } from '../../src/autograd/index.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { tensorFrom, tidyAsync } from '../../src/tensor/tensor.js';
+import { readHfTokenizerSettings } from '../../src/models/hf-folder.js';
 import { createRun, train } from '../../src/train/run.js';
 import { gpuRuntime } from '../helpers/gpu.js';
 import { writeManifest } from '../helpers/manifest.js';
@@ -95,6 +96,15 @@ describe('--init-image / --init-text from Hugging Face folders', () => {
     expect(run.model.bert.vocabSize).toBe(given.trim().split('\n').length);
     expect(run.data.tokenizer.tokenize('Small left pleural Effusion')).toEqual(['[UNK]', 'left', 'pleural', 'Effusion']);
     run.model.dispose();
+  });
+
+  it('without do_lower_case anywhere, a vocabulary with capitals is taken as cased, one without as uncased', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'medtrim-hf-case-'));
+    cpSync(BERT_DIR, folder, { recursive: true });
+    rmSync(join(folder, 'tokenizer_config.json'));
+    expect(readHfTokenizerSettings(folder).lowercase).toBe(false);
+    writeFileSync(join(folder, 'vocab.txt'), readFileSync(join(BERT_DIR, 'vocab.txt'), 'utf8').split('\n').filter((t) => !/[A-Z]/.test(t) || /^\[[A-Z]+\]$/.test(t)).join('\n'));
+    expect(readHfTokenizerSettings(folder).lowercase).toBe(true);
   });
 
   it('stops with one line naming the file for a missing weights file, a shape mismatch or a short position table', async () => {

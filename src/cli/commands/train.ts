@@ -43,8 +43,9 @@ a report.
   --quiet              no progress bar
 
 Writes DIR/config.json, vocab.txt, log.jsonl (with dataWaitShare: the share of step time spent waiting
-for images), checkpoint.safetensors (every checkpointEvery steps and at the end, atomically), eval.json,
-report.html, loss.png and precision.png; with --data also splits.csv, entities.jsonl and image-cache/. Exit codes: 0 done, 1 error,
+for images), checkpoint.safetensors (every checkpointEvery steps and at the end, atomically),
+entities.jsonl (OBER's entities of each report), eval.json, report.html, loss.png and precision.png;
+with --data also splits.csv (the run's split) and image-cache/ (resized images). Exit codes: 0 done, 1 error,
 2 bad usage.`;
 
 const FLAG_TO_CONFIG: Record<string, [string, (v: string) => unknown]> = {
