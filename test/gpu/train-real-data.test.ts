@@ -9,6 +9,10 @@ import { join } from 'node:path';
 import { encode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import { parseSplits } from '../../src/data/splits.js';
+import { acquireGpu } from '../../src/gpu/device.js';
+import { Runtime } from '../../src/gpu/runtime.js';
+import { saveCheckpoint } from '../../src/train/checkpoint.js';
+import { createRun, openRun, readLog, train } from '../../src/train/run.js';
 import { createSyntheticDataset } from '../../src/data/synthetic/dataset.js';
 import { writeManifest } from '../helpers/manifest.js';
 
@@ -91,5 +95,31 @@ describe.runIf(process.env.MEDTRIM_BACKEND === 'gles')('medtrim train --data', (
     const trained = medtrim('train', '--data', join(root, 'manifest.jsonl'), '--out', run, '--steps', '2', '--batch-size', '4', '--quiet', '--eval-limit', '2');
     expect(trained.status, trained.stderr).toBe(0);
     expect(trained.stdout).toMatch(/2 test samples/);
+  });
+
+  it('a run on files with augmentation and prefetching workers resumes with the same losses as a run that never stopped', async () => {
+    const { manifest } = writeManifest(40, { row: (r, i) => ({ ...r, split: i < 32 ? 'train' : 'test' }) });
+    const gpu = await acquireGpu();
+    try {
+      const rt = new Runtime(gpu);
+      const settings = { data: manifest, augment: true, dataWorkers: 2, steps: 6, batchSize: 8, warmupSteps: 1, logEvery: 1, checkpointEvery: 0 };
+      const whole = mkdtempSync(join(tmpdir(), 'medtrim-real-resume-'));
+      const first = await createRun(rt, whole, settings);
+      await train(first);
+      await first.data.dataset.close?.();
+      // The same run stopped after step 3 (checkpoint written, as checkpointEvery would) and reopened.
+      const stopped = mkdtempSync(join(tmpdir(), 'medtrim-real-resume-'));
+      const part = await createRun(rt, stopped, settings);
+      await part.trainer.run({ until: 3, onLog: (log) => writeFileSync(join(stopped, 'log.jsonl'), JSON.stringify(log) + '\n', { flag: 'a' }) });
+      await saveCheckpoint(join(stopped, 'checkpoint.safetensors'), { step: 3, config: part.config, modules: { model: part.model }, optimizer: part.trainer.optimizer, random: { imageDropout: part.model.image.dropoutStream, textDropout: part.model.text.dropoutStream } });
+      await part.data.dataset.close?.();
+      const resumed = await openRun(rt, stopped);
+      expect(resumed.trainer.step).toBe(3);
+      await train(resumed);
+      await resumed.data.dataset.close?.();
+      expect(readLog(stopped).map((l) => [l.step, l.loss])).toEqual(readLog(whole).map((l) => [l.step, l.loss]));
+    } finally {
+      gpu.release();
+    }
   });
 });
