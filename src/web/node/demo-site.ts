@@ -53,10 +53,18 @@ function inside(root: string, path: string): boolean {
   return rel !== '' && !rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel);
 }
 
-/** The run's test samples and the files behind their image URLs, or null for a run on the built-in data. */
+/**
+ * The run's test samples and the files behind their image URLs; null for a run on the built-in data, and for
+ * a config.json that does not parse (the page loads it and reports it by name).
+ */
 export function testSplitListing(runDir: string, options: Pick<DemoSiteOptions, 'dataPath' | 'testLimit' | 'log'> = {}): { samples: ServedSample[]; files: Record<string, string> } | null {
   const configPath = join(runDir, RUN_FILES.config);
-  const config = resolveConfig(JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>, configPath);
+  let config;
+  try {
+    config = resolveConfig(JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>, configPath);
+  } catch {
+    return null;
+  }
   if (config.data === null) return null;
   const path = resolve(options.dataPath ?? config.data);
   const splitsPath = join(runDir, DATA_FILES.splits);
@@ -83,7 +91,7 @@ export function testSplitListing(runDir: string, options: Pick<DemoSiteOptions, 
 
 export function demoMounts(runDir?: string, options: Pick<DemoSiteOptions, 'dataPath' | 'testLimit' | 'log'> = {}): Mount[] {
   const listing = runDir ? testSplitListing(runDir, options) : null;
-  const info: SiteInfo = { run: runDir ? '/run/' : null, testSplit: listing ? '/site/test-split.json' : null };
+  const info: SiteInfo = { run: runDir ? '/run/' : null, ...(listing ? { testSplit: '/site/test-split.json' } : {}) };
   const siteFiles: Record<string, string> = { 'site.json': JSON.stringify(info) };
   if (listing) siteFiles['test-split.json'] = JSON.stringify(listing.samples);
   const mounts: Mount[] = [
