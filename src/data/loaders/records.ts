@@ -57,7 +57,7 @@ export function normaliseSplit(name: string | undefined): SplitName | undefined 
   return name ? splitAliases[name.trim().toLowerCase()] : undefined;
 }
 
-/** A deterministic split for records without one, keyed by a study id so a study's images stay together. */
+/** A deterministic split for records without one, keyed by the patient (src/data/splits.ts) so a patient's images stay together. */
 export function hashedSplit(key: string, fractions: [number, number] = [0.8, 0.9]): SplitName {
   let h = 0;
   for (let i = 0; i < key.length; i++) h = (Math.imul(h, 31) + key.charCodeAt(i)) | 0;

@@ -16,6 +16,9 @@ export interface ImagePipelineOptions extends DecodeSettings {
 
 export type ImageJob = Omit<DecodeJob, 'slot'>;
 
+/** A worker that has not answered in this long has died (a full film decodes in well under a second). */
+const WORKER_TIMEOUT_MS = 120_000;
+
 export class ImagePipeline {
   private readonly slots: SharedSlots;
   private readonly free: number[];
@@ -61,7 +64,8 @@ export class ImagePipeline {
     try {
       if (!this.request(key, job)) return this.inline.run(job);
       const slot = this.inFlight.get(key)!;
-      const status = this.slots.wait(slot);
+      const status = this.slots.wait(slot, WORKER_TIMEOUT_MS);
+      if (status === null) throw new Error(`${job.path}: no decoding result after ${WORKER_TIMEOUT_MS / 1000} s (a decoding worker thread stopped; try --data-workers 0)`);
       this.inFlight.delete(key);
       this.free.push(slot);
       if (status === SLOT_FAILED) throw new Error(this.slots.message(slot));
@@ -77,7 +81,8 @@ export class ImagePipeline {
     for (const key of keys) {
       const slot = this.inFlight.get(key);
       if (slot === undefined) continue;
-      this.slots.wait(slot);
+      // A slot whose worker never answers stays taken: it could still be written to.
+      if (this.slots.wait(slot, WORKER_TIMEOUT_MS) === null) continue;
       this.inFlight.delete(key);
       this.free.push(slot);
     }

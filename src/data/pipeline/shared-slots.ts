@@ -56,9 +56,13 @@ export class SharedSlots {
     return new TextDecoder().decode(this.messages.slice(at + 2, at + 2 + length));
   }
 
-  /** Blocks until the slot is no longer pending. */
-  wait(slot: number): number {
-    while (Atomics.load(this.status, slot) === SLOT_PENDING) Atomics.wait(this.status, slot, SLOT_PENDING, 1000);
+  /** Blocks until the slot is no longer pending; null after `timeoutMs`. */
+  wait(slot: number, timeoutMs = Infinity): number | null {
+    const deadline = performance.now() + timeoutMs;
+    while (Atomics.load(this.status, slot) === SLOT_PENDING) {
+      if (performance.now() > deadline) return null;
+      Atomics.wait(this.status, slot, SLOT_PENDING, 1000);
+    }
     return Atomics.load(this.status, slot);
   }
 }
