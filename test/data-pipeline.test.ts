@@ -222,3 +222,16 @@ describe('--data PATH: which loader, which report sections', () => {
     expect(() => loadRecords(join(dir, 'data.txt'))).toThrow('a manifest must be a .csv or .jsonl file');
   });
 });
+
+describe('manifest reports with section headers', () => {
+  it('are cut to the asked sections; reports without headers stay whole', () => {
+    const { root } = writeManifest(2);
+    const path = join(root, 'sections.jsonl');
+    writeFileSync(path, [
+      { image: 'images/0.png', report: 'INDICATION: cough.\nFINDINGS: Small left effusion.\nIMPRESSION: Effusion.' },
+      { image: 'images/1.png', report: 'Heart size is normal.' },
+    ].map((r) => JSON.stringify(r)).join('\n'));
+    expect(loadManifest(path, { sections: ['FINDINGS', 'IMPRESSION'] }).records.map((r) => r.report)).toEqual(['FINDINGS: Small left effusion.\nIMPRESSION: Effusion.', 'Heart size is normal.']);
+    expect(loadManifest(path).records[0]!.report).toBe('INDICATION: cough.\nFINDINGS: Small left effusion.\nIMPRESSION: Effusion.');
+  });
+});

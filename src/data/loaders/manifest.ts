@@ -1,11 +1,17 @@
 // A generic manifest: one row per image with its report, as CSV (a header row naming the columns, any
 // order) or JSONL (one object per line). Fields: image (or path, image_path), report (or text), optional
 // split, id, patient (or patient_id, subject_id) and study (or study_id). Relative image paths are resolved
-// against the manifest's folder. Rows without a split get one later, by patient (src/data/splits.ts).
+// against the manifest's folder. Rows without a split get one later, by patient (src/data/splits.ts). With
+// `sections`, a report written with section headers (FINDINGS:, IMPRESSION:) is cut to those sections.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { readCsvTable } from './mimic.js';
+import { mimicReportText, readCsvTable } from './mimic.js';
 import { type ImageReportRecord, type LoadResult, type LoaderOptions, SkipLog, normaliseSplit } from './records.js';
+
+export interface ManifestOptions extends LoaderOptions {
+  /** Report sections to keep, in order, from reports that have section headers; others are kept whole. */
+  sections?: readonly string[];
+}
 
 const IMAGE_FIELDS = ['image', 'path', 'image_path'];
 const REPORT_FIELDS = ['report', 'text'];
@@ -38,7 +44,7 @@ function readJsonlRows(path: string): Record<string, unknown>[] {
 }
 
 /** Reads a CSV or JSONL (by extension: .jsonl / .ndjson) manifest. */
-export function loadManifest(path: string, options: LoaderOptions = {}): LoadResult {
+export function loadManifest(path: string, options: ManifestOptions = {}): LoadResult {
   if (!existsSync(path)) throw new Error(`${path}: manifest not found`);
   const jsonl = /\.(jsonl|ndjson)$/i.test(path);
   const rows: Record<string, unknown>[] = jsonl ? readJsonlRows(path) : readCsvTable(path, []);
@@ -50,7 +56,8 @@ export function loadManifest(path: string, options: LoaderOptions = {}): LoadRes
   const records: ImageReportRecord[] = [];
   rows.forEach((row, k) => {
     const image = field(row, IMAGE_FIELDS);
-    const report = field(row, REPORT_FIELDS);
+    const text = field(row, REPORT_FIELDS);
+    const report = text && options.sections ? mimicReportText(text, options.sections) : text;
     const where = jsonl ? `${path} line ${k + 1}` : `${path} row ${k + 2}`;
     if (!image || !report) return log.add(where, 'empty image path or report');
     const imagePath = resolve(dirname(path), image);
