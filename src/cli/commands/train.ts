@@ -28,7 +28,7 @@ a report.
   --data-count N       synthetic samples over all splits (default ${DEFAULT_CONFIG.dataCount})
   --data PATH          real data: a CSV or JSONL manifest (image, report[, split, id, patient, study]),
                        a MIMIC-CXR-JPG root or an Open-i folder; split by patient when it has no split
-  --report-sections S  MIMIC/Open-i report sections, comma-separated (default FINDINGS,IMPRESSION)
+  --report-sections S  report sections kept, comma-separated (default FINDINGS,IMPRESSION)
   --skip-bad-images    log and skip missing or corrupt images instead of stopping at the first
   --image-fit pad|crop non-square films: whole film padded, or centred square crop (default ${DEFAULT_CONFIG.imageFit})
   --augment            small random rotation, scale and shift, brightness and contrast on training images
