@@ -8,7 +8,7 @@ import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
 import { decodeImage, maxImagePixels } from '../src/data/image.js';
-import { createImageReportDataset } from '../src/data/loaders/dataset.js';
+import { loadImageFile } from '../src/data/pipeline/image-file.js';
 import { pngOf } from './helpers/png.js';
 
 function jpegBytes(w: number, h: number): Uint8Array {
@@ -83,19 +83,14 @@ describe('help text', () => {
 });
 
 describe('a data set with hostile images', () => {
-  it('skips each with a line naming the file and the problem', () => {
+  it('refuses each with one line naming the file and the problem', () => {
     const dir = mkdtempSync(join(tmpdir(), 'medtrim-images-'));
     const empty = join(dir, 'empty.png');
     const bomb = join(dir, 'bomb.png');
     writeFileSync(empty, pngOf({ width: 0, height: 0, colorType: 0, scanlines: new Uint8Array(0) }));
     writeFileSync(bomb, pngOf({ width: 30000, height: 30000, colorType: 0, scanlines: new Uint8Array(30001) }));
-    const lines: string[] = [];
-    const records = [empty, bomb].map((imagePath) => ({ id: imagePath, imagePath, report: 'Normal.' }));
-    const dataset = createImageReportDataset(records, { size: 32, warn: (line) => lines.push(line) });
-    expect(records.map((r) => dataset.load(r))).toEqual([null, null]);
-    const text = lines.join('\n');
-    expect(text).toContain(`${empty}: unreadable image: PNG of 0×0 pixels has no image in it`);
-    expect(text).toContain(`${bomb}: unreadable image: PNG of 30000×30000 pixels is over the 50-megapixel limit for an image`);
+    expect(() => loadImageFile(empty, 32, 'pad')).toThrow(`${empty}: PNG of 0×0 pixels has no image in it`);
+    expect(() => loadImageFile(bomb, 32, 'pad')).toThrow(`${bomb}: PNG of 30000×30000 pixels is over the 50-megapixel limit for an image`);
     rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -7,7 +7,9 @@ import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
 import { augment, decodeImage, resizeSquare, standardize } from '../src/data/image.js';
-import { createImageReportDataset } from '../src/data/loaders/dataset.js';
+import { createFileDataset } from '../src/data/pipeline/file-dataset.js';
+import type { ImageReportRecord } from '../src/data/loaders/records.js';
+import { recognize } from '../src/ober/recognize.js';
 import { loadCsvManifest } from '../src/data/loaders/manifest.js';
 import { loadMimicCxr, mimicReportText } from '../src/data/loaders/mimic.js';
 import { loadOpenI } from '../src/data/loaders/openi.js';
@@ -15,6 +17,14 @@ import { Rng } from '../src/util/rng.js';
 import { describeWithSharedData, sharedData } from './helpers/shared-data.js';
 
 const quiet = () => {};
+
+/** A file data set over loader records (split 'train' where a loader gives none), decoding in-line. */
+function fileDataset(records: ImageReportRecord[], size: number, warn: (line: string) => void = quiet) {
+  return createFileDataset(records.map((r) => ({ ...r, split: r.split ?? 'train' })), {
+    description: 'test', size, fit: 'crop', workers: 0, batchSize: 4, prefetchBatches: 0, augmentSeed: 0, skipBadImages: true,
+    entities: (_id, report) => recognize(report).entities, warn,
+  });
+}
 const tmp = () => mkdtempSync(join(tmpdir(), 'medtrim-loaders-'));
 
 /** A w×h gradient test picture as 8-bit gray values. */
@@ -94,11 +104,15 @@ describe('MIMIC-CXR-JPG loader', () => {
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toContain('d4.jpg');
 
-    const ds = createImageReportDataset(records, { size: 16, warn: quiet });
-    const samples = [...ds.batches('all', 4)].flatMap((b) => b.samples);
+    const lines: string[] = [];
+    const ds = fileDataset(records, 16, (l) => lines.push(l));
+    const samples = ds.samples([0]);
     expect(samples.map((s) => s.id)).toEqual(['50414267/d1']);
     expect(samples[0].truth['Pleural Effusion']).toEqual({ adjectives: ['small'], directions: ['left'] });
-    expect(ds.skipped).toEqual([{ file: records[1].imagePath, reason: expect.stringMatching(/unreadable image/) }]);
+    // records[1]'s image is corrupt: skipped with one line naming it; nothing else in its (test) split can replace it.
+    expect(records[1].split).toBe('test');
+    expect(() => ds.sample(1)).toThrow(`every image of the test split is unusable (last: ${records[1].imagePath})`);
+    expect(lines).toEqual([expect.stringContaining(`medtrim data: skipped ${records[1].imagePath}: `)]);
   });
 
   it('keeps a report without sections whole and names a folder that is not MIMIC', () => {
@@ -135,8 +149,8 @@ describe('Open-i loader', () => {
     expect(skipped).toHaveLength(2);
     expect(skipped[0].file).toContain('CXR1_1_IM-0001-4001.png');
     expect(skipped[1].file).toContain('3.xml');
-    const samples = [...createImageReportDataset(records, { size: 8, warn: quiet }).batches('all', 8)][0].samples;
-    expect(samples[0].labels.Cardiomegaly).toBe(1);
+    const samples = fileDataset(records, 8).samples([0, 1]);
+    expect(samples[0].truth.Cardiomegaly).toBeDefined();
     expect(samples[1].truth['Pleural Effusion']).toEqual({ adjectives: ['large'], directions: ['right'] });
   });
 });
@@ -159,7 +173,7 @@ describeWithSharedData('real NIH ChestX-ray14 PNGs', join(nih, '00000001_000.png
   it('decode to 512×512 and resize to 64 px with a bright mediastinum between dark lungs', () => {
     for (const file of ['00000001_000.png', '00027426_000.png']) {
       const records = [{ id: file, imagePath: join(nih, file), report: 'Heart size is normal.' }];
-      const sample = createImageReportDataset(records, { size: 64, warn: quiet }).load(records[0])!;
+      const sample = fileDataset(records, 64).sample(0);
       expect(sample.image.length).toBe(64 * 64);
       const mean = (c0: number, c1: number) => {
         let sum = 0;

@@ -1,7 +1,7 @@
 // Training configuration: defaults for the MedTrim main job, the baselines as objectives of the same
 // trainer, and validation with one-line errors (a JSON config file or CLI flags both end up here).
 import type { Gammas } from '../mining/score.js';
-import { BERT_PRESETS, VIT_PRESETS, type PresetName } from '../models/config.js';
+import { BERT_PRESETS, type BertConfig, type PresetName, type ViTConfig, VIT_PRESETS } from '../models/config.js';
 
 /**
  * medtrim: four triplet terms, full MedTrim score (diseases + adjectives + directions).
@@ -72,6 +72,35 @@ export interface TrainConfig {
   checkpointEvery: number;
   /** Read the loss back and log every this many steps. */
   logEvery: number;
+  /**
+   * Real data: a CSV or JSONL manifest, a MIMIC-CXR-JPG root or an Open-i folder (src/data/open-data.ts);
+   * null trains on the built-in synthetic set of dataSeed/dataCount.
+   */
+  data: string | null;
+  /** Report sections a MIMIC-CXR or Open-i report is reduced to, in order. */
+  reportSections: string[];
+  /** Log and skip unusable images (replaced by the next usable sample) instead of stopping at the first. */
+  skipBadImages: boolean;
+  /** How a non-square film becomes the square input: pad (whole film, black margins) or crop (centred square). */
+  imageFit: 'pad' | 'crop';
+  /** Training images get a small random rotation, scale and shift (a mild random resized crop) and brightness / contrast jitter. */
+  augment: boolean;
+  /** Decoding worker threads for real data (0: decode on the main thread). */
+  dataWorkers: number;
+  /** Batches of real images decoded ahead of the step that needs them. */
+  prefetchBatches: number;
+  /** Keep resized images in the run's image-cache/ so that later epochs do not decode again. */
+  imageCache: boolean;
+  /** A Hugging Face vocab.txt (or tokenizer.json) instead of a vocabulary learnt from the training reports. */
+  vocabFile: string | null;
+  /** Whether the tokenizer lowercases (an uncased vocabulary); a cased one keeps capitals. */
+  lowercase: boolean;
+  /** Hugging Face ViTModel / BertModel folders (config.json + model.safetensors) the encoders start from. */
+  initImage: string | null;
+  initText: string | null;
+  /** Encoder shapes that replace the preset's (taken from an --init-image / --init-text folder's config.json). */
+  imageEncoder: Partial<ViTConfig> | null;
+  textEncoder: Partial<BertConfig> | null;
 }
 
 /** The settings that follow from the preset unless a config or flag sets them. */
@@ -106,6 +135,20 @@ export const DEFAULT_CONFIG: TrainConfig = {
   freezeTextLayers: 0,
   checkpointEvery: 100,
   logEvery: 10,
+  data: null,
+  reportSections: ['FINDINGS', 'IMPRESSION'],
+  skipBadImages: false,
+  imageFit: 'pad',
+  augment: false,
+  dataWorkers: 2,
+  prefetchBatches: 2,
+  imageCache: true,
+  vocabFile: null,
+  lowercase: true,
+  initImage: null,
+  initText: null,
+  imageEncoder: null,
+  textEncoder: null,
 };
 
 /** The γ and η a given objective trains with (the baselines override the MedTrim defaults). */
@@ -180,6 +223,13 @@ export function resolveConfig(overrides: Record<string, unknown>, where = 'confi
   check('imageSize', c.imageSize >= 32 && c.imageSize <= 224, "between 32 and 224 (the synthetic renderer's range)");
   check('tauMin', c.tauMin >= 0 && c.tauMin < c.tauMax, `in [0, tauMax=${c.tauMax})`);
   check('batchSize', c.batchSize >= 2, 'at least 2 (mining needs a batch)');
+  for (const f of ['data', 'vocabFile', 'initImage', 'initText'] as const) check(f, c[f] === null || (typeof c[f] === 'string' && c[f] !== ''), 'a path or null');
+  check('reportSections', Array.isArray(c.reportSections) && c.reportSections.length > 0 && c.reportSections.every((s) => typeof s === 'string' && /^[A-Z][A-Z /]*$/.test(s)), 'a non-empty list of upper-case section names');
+  for (const f of ['skipBadImages', 'augment', 'imageCache', 'lowercase'] as const) check(f, typeof c[f] === 'boolean', 'true or false');
+  check('imageFit', ['pad', 'crop'].includes(c.imageFit), 'pad or crop');
+  check('dataWorkers', Number.isInteger(c.dataWorkers) && c.dataWorkers >= 0 && c.dataWorkers <= 64, 'an integer from 0 to 64');
+  check('prefetchBatches', Number.isInteger(c.prefetchBatches) && c.prefetchBatches >= 0 && c.prefetchBatches <= 16, 'an integer from 0 to 16');
+  for (const f of ['imageEncoder', 'textEncoder'] as const) check(f, c[f] === null || (typeof c[f] === 'object' && !Array.isArray(c[f])), 'an object of encoder settings or null');
   return c;
 }
 

@@ -1,11 +1,13 @@
-// Evaluation of a dual encoder on a split of the synthetic data: embed every image and report on the GPU,
-// retrieve with top-k on the GPU in the four directions, score Precision@R (coarse: same disease set; fine:
-// also directions and severity), zero-shot classification from class prompts, per-class precision, and a few
-// retrieval examples for the report. Relevance uses the generator's ground truth, never OBER's reading.
+// Evaluation of a dual encoder on a split of its data set: embed every image and report on the GPU (pixels
+// fetched a batch at a time, so a large split never sits in memory), retrieve with top-k on the GPU in the
+// four directions, score Precision@R (coarse: same disease set; fine: also directions and severity),
+// zero-shot classification from class prompts, per-class precision, and a few retrieval examples for the
+// report. Relevance uses the data set's truth: the generator's for built-in data (never OBER's reading),
+// OBER's reading of the report for real data, which has no other labels.
 import { noGrad } from '../autograd/index.js';
 import { classPrompts, promptScores, zeroShotMetrics, type ZeroShotResults } from '../eval/classification.js';
 import { evaluateRetrieval, perClassPrecision, type ClassPrecision, type Ranking, type RetrievalDirection, type RetrievalResults } from '../eval/retrieval.js';
-import type { SplitName, SyntheticSample } from '../data/synthetic/dataset.js';
+import type { SampleInfo, SplitName } from '../data/paired.js';
 import { toUint8 } from '../data/synthetic/dataset.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { EntitySet } from '../ober/entities.js';
@@ -50,13 +52,13 @@ export async function embedTexts(rt: Runtime, model: DualEncoder, data: Training
   return out;
 }
 
-/** Embeddings of every sample's image and report. */
-export async function embedSamples(rt: Runtime, model: DualEncoder, data: TrainingData, samples: SyntheticSample[]): Promise<Embeddings> {
+/** Embeddings of every sample's image and report (the pixels read from the data set a batch at a time). */
+export async function embedSamples(rt: Runtime, model: DualEncoder, data: TrainingData, samples: readonly SampleInfo[]): Promise<Embeddings> {
   model.eval();
   const dim = model.vit.embedDim;
   const images = new Float32Array(samples.length * dim);
   for (let start = 0; start < samples.length; start += EMBED_BATCH) {
-    const part = samples.slice(start, start + EMBED_BATCH);
+    const part = data.dataset.samples(samples.slice(start, start + EMBED_BATCH).map((s) => s.index));
     const rows = tidy(() => noGrad(() => model.embedImages(data.uploadImages(rt, part, model.vit.channels)))).keep();
     images.set(await readRows(rows), start * dim);
     rows.dispose();
@@ -104,9 +106,14 @@ async function zeroShot(rt: Runtime, model: DualEncoder, data: TrainingData, e: 
   return zeroShotMetrics(classes, promptScores(e.images, positives, negatives, e.dim), truth);
 }
 
-function examples(samples: SyntheticSample[], rankings: Record<RetrievalDirection, Ranking & { scores: Float32Array }>, count = 6, shown = 5): EvalResult['examples'] {
+type Row = SampleInfo & { truth: EntitySet };
+
+function examples(data: TrainingData, samples: Row[], rankings: Record<RetrievalDirection, Ranking & { scores: Float32Array }>, count = 6, shown = 5): EvalResult['examples'] {
   const sameDiseases = (a: EntitySet, b: EntitySet) => Object.keys(a).sort().join('|') === Object.keys(b).sort().join('|');
-  const gray = (s: SyntheticSample) => ({ width: s.size, height: s.size, data: toUint8(s.image) });
+  const gray = (s: Row) => {
+    const { image, size } = data.dataset.sample(s.index);
+    return { width: size, height: size, data: toUint8(image) };
+  };
   // Spread the example queries over the split rather than taking the first few.
   const queries = Array.from({ length: Math.min(count, samples.length) }, (_, i) => Math.floor((i * samples.length) / count));
   const hits = (r: Ranking & { scores: Float32Array }, q: number) =>
@@ -125,7 +132,7 @@ function examples(samples: SyntheticSample[], rankings: Record<RetrievalDirectio
 
 /** Evaluates on `split` (at most `limit` samples, the first of the split). */
 export async function evaluate(rt: Runtime, model: DualEncoder, data: TrainingData, split: SplitName = 'test', limit = Infinity): Promise<EvalResult> {
-  const samples = data.dataset.split(split).slice(0, limit).map((i) => data.dataset.sample(i));
+  const samples = data.dataset.split(split).slice(0, limit).map((i) => ({ ...data.dataset.info(i), truth: data.dataset.truth(i) }));
   if (samples.length < 2) throw new Error(`the ${split} split has ${samples.length} samples; evaluation needs at least 2`);
   const e = await embedSamples(rt, model, data, samples);
   const rankings = await rankAll(rt, e);
@@ -136,6 +143,6 @@ export async function evaluate(rt: Runtime, model: DualEncoder, data: TrainingDa
     retrieval: evaluateRetrieval(rankings, truth),
     zeroShot: await zeroShot(rt, model, data, e, truth),
     perClass: { direction: 'image→text', classes: perClassPrecision(rankings['image→text'], truth, false) },
-    examples: examples(samples, rankings),
+    examples: examples(data, samples, rankings),
   };
 }

@@ -3,7 +3,7 @@
 // command encoder; the host only prepares the batch (pixels, token ids, entity bit sets) and reads the loss
 // back every `logEvery` steps.
 import { backward, l2normalize } from '../autograd/index.js';
-import type { SyntheticDataset } from '../data/synthetic/dataset.js';
+import type { PairedDataset, SampleOptions } from '../data/paired.js';
 import { Rng } from '../util/rng.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { EntitySet } from '../ober/entities.js';
@@ -62,6 +62,20 @@ export function standardisePixels(images: Float32Array, stats: { mean: Float32Ar
   return images.map((v, k) => (v - stats.mean[k % area]!) / stats.std);
 }
 
+/** A step's sample indices, with the epoch its first sample belongs to (which seeds augmentation). */
+export type BatchIndices = number[] & { epoch?: number };
+
+export interface TrainingDataOptions {
+  /** The entity sets of a report (OBER's reading), e.g. from a run's cache; default: OBER, cached in memory. */
+  entityOf?: (id: string, report: string) => EntitySet;
+  /** Augment training images. */
+  augment?: boolean;
+  /** Batches announced to the data set ahead of use (a decoding pipeline starts on them). */
+  prefetchBatches?: number;
+  /** How pixels are scaled for the image encoder (TrainConfig.pixelNorm); default range. */
+  pixelNorm?: PixelNorm;
+}
+
 /** The host side of the data: tokenizer, entity sets (OBER on each report), and a seeded batch order. */
 export class TrainingData {
   readonly trainIndices: number[];
@@ -70,30 +84,50 @@ export class TrainingData {
   private stats: { mean: Float32Array; std: number } | null = null;
 
   constructor(
-    readonly dataset: SyntheticDataset,
+    readonly dataset: PairedDataset,
     readonly tokenizer: BertTokenizer,
     readonly maxTokens: number,
     private readonly seed: number,
-    readonly pixelNorm: PixelNorm = 'range',
+    private readonly options: TrainingDataOptions = {},
   ) {
+    // A data set served only for search (the demo's test images) has no training split; only training needs one.
     this.trainIndices = dataset.split('train');
-    if (this.trainIndices.length === 0) throw new Error('the data set has no training samples');
   }
 
   /** MedTrim mines on what OBER reads from the report, as it would on real data (not the generator's truth). */
   entities(index: number, report?: string): EntitySet {
     let e = this.entityCache.get(index);
-    if (!e) this.entityCache.set(index, (e = recognize(report ?? this.dataset.sample(index).report).entities));
+    if (!e) {
+      const text = report ?? this.dataset.info(index).report;
+      e = this.options.entityOf ? this.options.entityOf(this.dataset.info(index).id, text) : recognize(text).entities;
+      this.entityCache.set(index, e);
+    }
     return e;
   }
 
-  /** Sample indices of a step's batch: a pure function of (seed, step), so a resumed run sees the same data. */
-  batchIndices(step: number, batchSize: number): number[] {
+  /**
+   * Sample indices of a step's batch: a pure function of (seed, step), so a resumed run sees the same data.
+   * The following steps' samples are announced to the data set (prefetchBatches), which changes no result.
+   */
+  batchIndices(step: number, batchSize: number): BatchIndices {
+    const ahead = this.options.prefetchBatches ?? 0;
+    if (ahead > 0 && this.dataset.prefetch) {
+      for (let s = step + 1; s <= step + ahead; s++) this.dataset.prefetch(this.indicesAt(s, batchSize), this.sampleOptions(s, batchSize));
+    }
+    return Object.assign(this.indicesAt(step, batchSize), { epoch: Math.floor((step * batchSize) / this.trainIndices.length) });
+  }
+
+  private indicesAt(step: number, batchSize: number): number[] {
     const n = this.trainIndices.length;
+    if (n === 0) throw new Error('the data set has no training samples');
     return Array.from({ length: batchSize }, (_, k) => {
       const position = step * batchSize + k;
       return this.epochOrder(Math.floor(position / n))[position % n]!;
     });
+  }
+
+  private sampleOptions(step: number, batchSize: number): SampleOptions {
+    return this.options.augment ? { augmentEpoch: Math.floor((step * batchSize) / this.trainIndices.length) } : {};
   }
 
   private epochOrder(epoch: number): number[] {
@@ -134,7 +168,7 @@ export class TrainingData {
     const size = this.dataset.size;
     const pixels = new Float32Array(samples.length * size * size);
     samples.forEach((s, k) => pixels.set(s.image, k * size * size));
-    const normalised = this.pixelNorm === 'dataset' ? standardisePixels(pixels, this.pixelStats()) : normalisePixels(pixels);
+    const normalised = this.options.pixelNorm === 'dataset' ? standardisePixels(pixels, this.pixelStats()) : normalisePixels(pixels);
     return tensorFrom(rt, channels === 1 ? normalised : repeatChannels(normalised, size, channels), [samples.length, channels, size, size]);
   }
 
@@ -143,9 +177,9 @@ export class TrainingData {
     return uploadTextBatch(rt, this.tokenizer.encodeBatch(texts, { maxLength: this.maxTokens, padding: 'longest' }));
   }
 
-  /** Pixels, token ids and entity sets of the given samples, on the GPU. */
-  upload(rt: Runtime, indices: number[], channels: number): { images: Tensor; text: TextBatch; entities: EntitySet[] } {
-    const samples = indices.map((i) => this.dataset.sample(i));
+  /** Pixels, token ids and entity sets of the given samples (augmented for a training batch), on the GPU. */
+  upload(rt: Runtime, indices: BatchIndices, channels: number): { images: Tensor; text: TextBatch; entities: EntitySet[] } {
+    const samples = this.dataset.samples(indices, this.options.augment && indices.epoch !== undefined ? { augmentEpoch: indices.epoch } : {});
     return { images: this.uploadImages(rt, samples, channels), text: this.uploadTexts(rt, samples.map((s) => s.report)), entities: samples.map((s) => this.entities(s.index, s.report)) };
   }
 }
@@ -158,17 +192,22 @@ function repeatChannels(gray: Float32Array, size: number, channels: number): Flo
 }
 
 /** A WordPiece vocabulary learnt from the training reports (deterministic for a given data set). */
-export function domainVocab(dataset: SyntheticDataset, size: number, reports = 2000): Vocab {
+export function domainVocab(dataset: PairedDataset, size: number, reports = 2000): Vocab {
   const indices = dataset.split('train').slice(0, reports);
-  return buildVocab(indices.map((i) => dataset.sample(i).report), { size });
+  return buildVocab(indices.map((i) => dataset.info(i).report), { size });
 }
 
-/** Encoder shapes for a run: the preset's, with the image size of the data and the learnt vocabulary. */
+/**
+ * Encoder shapes for a run: the preset's (or a pretrained folder's, config.imageEncoder / textEncoder), with
+ * the run's vocabulary size.
+ */
 export function modelConfigs(config: TrainConfig, vocabSize: number): { vit: ViTConfig; bert: BertConfig } {
   const preset = BERT_PRESETS[config.preset];
-  const bert = { ...preset, vocabSize, maxPositions: Math.max(config.maxTokens, preset.maxPositions), dropout: config.textDropout };
-  const vit = { ...VIT_PRESETS[config.preset], imageSize: config.imageSize, patchSize: config.patchSize, dropout: config.imageDropout, pooling: config.imagePooling };
-  return { vit, bert };
+  const bertBase = { ...preset, dropout: config.textDropout, ...config.textEncoder };
+  const maxPositions = config.textEncoder?.maxPositions ?? Math.max(config.maxTokens, bertBase.maxPositions);
+  // A pretrained encoder's own shapes (config.imageEncoder/textEncoder, from its config.json) win over the run's.
+  const vit = { ...VIT_PRESETS[config.preset], imageSize: config.imageSize, patchSize: config.patchSize, dropout: config.imageDropout, pooling: config.imagePooling, ...config.imageEncoder };
+  return { vit, bert: { ...bertBase, vocabSize, maxPositions } };
 }
 
 export interface StepLog {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SyntheticSample } from '../../src/data/synthetic/dataset.js';
+import type { PairedSample } from '../../src/data/paired.js';
 import { acquireGpu, type GpuContext } from '../../src/gpu/device.js';
 import { Runtime } from '../../src/gpu/runtime.js';
 import { recognize } from '../../src/ober/recognize.js';
@@ -35,7 +35,7 @@ let corruptSite: StaticServer;
 let browser: Browser;
 let nodeGpu: GpuContext;
 let rt: Runtime;
-let samples: SyntheticSample[];
+let samples: PairedSample[];
 let nodeEmbeddings: Embeddings;
 let cliSearch: Promise<{ id: string; score: number }[]>;
 

@@ -4,11 +4,11 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RUN_FILES } from '../../train/run-setup.js';
-import { startDemoSite } from '../../web/node/demo-site.js';
+import { DEFAULT_TEST_LIMIT, startDemoSite } from '../../web/node/demo-site.js';
 import type { Command } from '../command.js';
 import { UsageError } from './shared.js';
 
-const HELP = `usage: medtrim demo [--port N] [--open-browser yes|no] [--run DIR]
+const HELP = `usage: medtrim demo [--port N] [--open-browser yes|no] [--run DIR [--data PATH] [--test-limit N]]
 
 Builds the browser bundle if it is missing or stale, then serves the demo pages on 127.0.0.1 only
 (never on other interfaces) until interrupted:
@@ -21,7 +21,10 @@ Builds the browser bundle if it is missing or stale, then serves the demo pages 
   --port N              port to listen on (default 8080; 0 picks a free one)
   --open-browser yes|no open the page in the system browser (default: yes when a display is available)
   --run DIR             serve the training run in DIR under /run/ (it must hold config.json, vocab.txt
-                        and checkpoint.safetensors)
+                        and checkpoint.safetensors); for a run trained on files (--data), also its first
+                        test images (by its splits.csv) under /data/, read-only, nothing else of the folder
+  --data PATH           where that run's data is now, if it moved since training
+  --test-limit N        most test images served for such a run (default ${DEFAULT_TEST_LIMIT})
 
 WebGPU in Chrome on Linux may need --enable-unsafe-webgpu.`;
 
@@ -58,6 +61,8 @@ const demo: Command = {
         port: { type: 'string', default: '8080' },
         'open-browser': { type: 'string' },
         run: { type: 'string' },
+        data: { type: 'string' },
+        'test-limit': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -68,7 +73,9 @@ const demo: Command = {
     const open = values['open-browser'] ?? (hasDisplay() ? 'yes' : 'no');
     if (open !== 'yes' && open !== 'no') throw new UsageError(`--open-browser must be yes or no, got '${open}'`);
     if (values.run !== undefined) checkRunDir(values.run);
-    const site = await startDemoSite({ port: parsePort(values.port!), runDir: values.run, log: console.log });
+    const testLimit = values['test-limit'] === undefined ? undefined : Number(values['test-limit']);
+    if (testLimit !== undefined && !(Number.isInteger(testLimit) && testLimit >= 2)) throw new Error(`--test-limit must be an integer ≥ 2, got '${values['test-limit']}'`);
+    const site = await startDemoSite({ port: parsePort(values.port!), runDir: values.run, dataPath: values.data, testLimit, log: console.log });
     console.log(`medtrim demo: serving ${site.url} (kernel benchmarks: ${site.url}bench.html${values.run ? `, run directory: ${site.url}run/` : ''}); Ctrl-C stops`);
     if (open === 'yes') openBrowser(site.url);
     await new Promise<void>((resolve) => {

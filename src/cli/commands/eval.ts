@@ -7,9 +7,10 @@ import { evaluateRun, openRun } from '../../train/run.js';
 import type { Command } from '../command.js';
 import { adapterWords, integerFlag, UsageError, zeroShotLine } from './shared.js';
 
-const HELP = `usage: medtrim eval --run DIR [--limit N] [--backend B]
+const HELP = `usage: medtrim eval --run DIR [--data PATH] [--limit N] [--backend B]
 
-Loads DIR/checkpoint.safetensors, embeds the test split of the run's synthetic data set on the GPU, and
+Loads DIR/checkpoint.safetensors, embeds the test split of the run's data set (the split recorded in
+DIR/splits.csv for real data; --data PATH: where that data is now, if it moved) on the GPU, and
 prints Precision@R (R = 1, 10, 20, 50) for image→text, text→image, image→image and text→text — coarse (same
 disease classes) and fine (same classes, directions and severity) — and zero-shot classification from class
 prompts. Rewrites DIR/eval.json and DIR/report.html.`;
@@ -17,7 +18,7 @@ prompts. Rewrites DIR/eval.json and DIR/report.html.`;
 const evalCommand: Command = {
   summary: "evaluate a run's checkpoint on the test split (P@R tables, zero-shot) and rewrite its report",
   async run(argv) {
-    const { values } = parseArgs({ args: argv, options: { run: { type: 'string' }, limit: { type: 'string' }, backend: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    const { values } = parseArgs({ args: argv, options: { run: { type: 'string' }, data: { type: 'string' }, limit: { type: 'string' }, backend: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
     if (values.help) {
       console.log(HELP);
       return 0;
@@ -27,8 +28,8 @@ const evalCommand: Command = {
     const gpu = await acquireGpu({ backend: values.backend as BackendChoice | undefined });
     try {
       const rt = new Runtime(gpu);
-      const run = await openRun(rt, values.run);
-      const result = await evaluateRun(rt, run, adapterWords(gpu.info), limit);
+      const run = await openRun(rt, values.run, { dataPath: values.data });
+      const result = await evaluateRun(rt, run, adapterWords(gpu.info), limit).finally(() => run.data.dataset.close?.());
       console.log(`${run.config.objective} (${run.config.preset}, step ${run.trainer.step}), ${result.samples} test samples:\n`);
       console.log(formatTables(result.retrieval));
       console.log(zeroShotLine(result.zeroShot));

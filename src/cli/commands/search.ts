@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { noGrad } from '../../autograd/index.js';
-import { decodeImage, maxImagePixels, resizeSquare } from '../../data/image.js';
+import { maxImagePixels } from '../../data/image.js';
 import { acquireGpu, type BackendChoice } from '../../gpu/device.js';
 import { Runtime } from '../../gpu/runtime.js';
 import { retrieveTopk } from '../../ops/topk.js';
@@ -18,12 +18,13 @@ const OPTIONS = {
   text: { type: 'string', multiple: true },
   image: { type: 'string', multiple: true },
   k: { type: 'string' },
+  data: { type: 'string' },
   backend: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** A PNG/JPEG file's pixels at the model's input size, as the synthetic samples carry them. */
-function loadImage(path: string, size: number): Float32Array {
+/** A PNG/JPEG file's pixels at the model's input size, prepared as the run's data set prepares its images. */
+function loadImage(run: LoadedRun, path: string): Float32Array {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -31,28 +32,32 @@ function loadImage(path: string, size: number): Float32Array {
     throw new Error(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   try {
-    return resizeSquare(decodeImage(bytes), size);
+    return run.data.dataset.prepareImage(bytes);
   } catch (err) {
     throw new Error(`${path}: ${(err as Error).message}`);
   }
 }
 
 async function embedImageFiles(run: LoadedRun, rt: Runtime, paths: string[]): Promise<Float32Array> {
-  const samples = paths.map((p) => ({ image: loadImage(p, run.data.dataset.size) }));
+  const samples = paths.map((p) => ({ image: loadImage(run, p) }));
   const rows = tidy(() => noGrad(() => run.model.embedImages(run.data.uploadImages(rt, samples, run.model.vit.channels)))).keep();
   const out = (await rows.read()) as Float32Array;
   rows.dispose();
   return out;
 }
 
-async function withRun<T>(values: { run?: string; backend?: string }, fn: (run: LoadedRun, rt: Runtime) => Promise<T>): Promise<T> {
+async function withRun<T>(values: { run?: string; backend?: string; data?: string }, fn: (run: LoadedRun, rt: Runtime) => Promise<T>): Promise<T> {
   if (!values.run) throw new UsageError('--run DIR is required (a directory written by medtrim train)');
   const gpu = await acquireGpu({ backend: values.backend as BackendChoice | undefined });
   try {
     const rt = new Runtime(gpu);
-    const run = await openRun(rt, values.run);
-    run.model.eval();
-    return await fn(run, rt);
+    const run = await openRun(rt, values.run, { dataPath: values.data });
+    try {
+      run.model.eval();
+      return await fn(run, rt);
+    } finally {
+      await run.data.dataset.close?.();
+    }
   } finally {
     gpu.release();
   }
@@ -61,11 +66,13 @@ async function withRun<T>(values: { run?: string; backend?: string }, fn: (run: 
 const imageLimitNote = `An image over ${maxImagePixels / 1e6} megapixels (read from its PNG/JPEG header) or with no pixels is
 refused before decoding.`;
 
-const SEARCH_HELP = `usage: medtrim search --run DIR (--text REPORT | --image FILE) [--k N]
+const SEARCH_HELP = `usage: medtrim search --run DIR (--text REPORT | --image FILE) [--k N] [--data PATH]
 
 --text: the test-split images nearest to a report; --image (PNG or JPEG): the test-split reports nearest to
-an image. Prints one JSON line per hit: rank, sample id, cosine score, the sample's ground truth, and the
-report (for image queries). ${imageLimitNote}`;
+an image. Prints one JSON line per hit: rank, sample id, cosine score, the sample's truth (the generator's for
+built-in data, OBER's reading of the report for real data), and the report (for image queries).
+${imageLimitNote}
+--data PATH: where the run's real data is now, if it moved since training.`;
 
 export const search: Command = {
   summary: 'top-k test images for a report, or top-k test reports for an image',
@@ -80,7 +87,7 @@ export const search: Command = {
     const k = values.k === undefined ? 5 : integerFlag('--k', values.k, 1);
     if (k > 256) throw new UsageError(`--k must be an integer from 1 to 256, got '${values.k}'`);
     return withRun(values, async (run, rt) => {
-      const samples = run.data.dataset.split('test').map((i) => run.data.dataset.sample(i));
+      const samples = run.data.dataset.split('test').map((i) => run.data.dataset.info(i));
       const corpus = await embedSamples(rt, run.model, run.data, samples);
       const byText = !!values.text;
       const query = byText ? await embedTexts(rt, run.model, run.data, values.text!) : await embedImageFiles(run, rt, values.image!);
@@ -92,14 +99,14 @@ export const search: Command = {
       indices.forEach((index, rank) => {
         if (index < 0) return;
         const s = samples[index]!;
-        console.log(JSON.stringify({ rank: rank + 1, id: s.id, score: Number(scores[rank]!.toFixed(6)), truth: s.truth, ...(byText ? {} : { report: s.report }) }));
+        console.log(JSON.stringify({ rank: rank + 1, id: s.id, score: Number(scores[rank]!.toFixed(6)), truth: run.data.dataset.truth(s.index), ...(byText ? {} : { report: s.report }) }));
       });
       return 0;
     });
   },
 };
 
-const EMBED_HELP = `usage: medtrim embed --run DIR (--text TEXT ... | --image FILE ...)
+const EMBED_HELP = `usage: medtrim embed --run DIR (--text TEXT ... | --image FILE ...) [--data PATH]
 
 Prints one JSON array per input: its L2-normalised embedding in the run's shared image–text space.
 ${imageLimitNote}`;

@@ -1,4 +1,4 @@
-// `medtrim train`: trains a dual encoder on the built-in synthetic data set and evaluates it.
+// `medtrim train`: trains a dual encoder on the built-in synthetic data set or on real data (--data) and evaluates it.
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
@@ -12,8 +12,9 @@ import { adapterWords, integerFlag, numberFlag, UsageError, zeroShotLine } from 
 
 const HELP = `usage: medtrim train [options]
 
-Trains a ViT image encoder and a BERT text encoder on the built-in synthetic chest X-ray data set with the
-MedTrim objective (or a baseline), evaluates on the test split and writes a report.
+Trains a ViT image encoder and a BERT text encoder on the built-in synthetic chest X-ray data set (or on
+real data with --data) with the MedTrim objective (or a baseline), evaluates on the test split and writes
+a report.
 
   --out DIR            run directory (default runs/<objective>-<preset>-seed<seed>)
   --resume             continue the run in --out from its last checkpoint
@@ -33,14 +34,27 @@ MedTrim objective (or a baseline), evaluates on the test split and writes a repo
                        image and pixel sd (default ${DEFAULT_CONFIG.pixelNorm})
   --image-pooling P    cls | mean: what the image projection head reads (default ${DEFAULT_CONFIG.imagePooling})
   --data-count N       synthetic samples over all splits (default ${DEFAULT_CONFIG.dataCount})
+  --data PATH          real data: a CSV or JSONL manifest (image, report[, split, id, patient, study]),
+                       a MIMIC-CXR-JPG root or an Open-i folder; split by patient when it has no split
+  --report-sections S  report sections kept, comma-separated (default FINDINGS,IMPRESSION)
+  --skip-bad-images    log and skip missing or corrupt images instead of stopping at the first
+  --image-fit pad|crop non-square films: whole film padded, or centred square crop (default ${DEFAULT_CONFIG.imageFit})
+  --augment            small random rotation, scale and shift, brightness and contrast on training images
+  --data-workers N     image decoding threads (default ${DEFAULT_CONFIG.dataWorkers}; 0: main thread)
+  --vocab FILE         a Hugging Face vocab.txt instead of a vocabulary learnt from the reports
+  --init-image DIR     start the image encoder from a Hugging Face ViTModel folder (config.json, model.safetensors)
+  --init-text DIR      start the text encoder from a BertModel folder (config.json, model.safetensors, vocab.txt)
+  --freeze-image-layers N, --freeze-text-layers N   keep the embeddings and the first N blocks fixed
   --eval-limit N       evaluate on at most N test samples (default: the whole test split)
   --no-eval            train only
   --backend B          auto | native | swiftshader | gles (default: MEDTRIM_BACKEND or auto)
   --quiet              no progress bar
 
-Writes DIR/config.json, vocab.txt, log.jsonl, checkpoint.safetensors (every checkpointEvery steps and at
-the end, atomically), eval.json, report.html, loss.png and precision.png. Training stops with an error when
-the loss, the gradient norm or the parameters become NaN or infinite (checked every logEvery steps); the
+Writes DIR/config.json, vocab.txt, log.jsonl (with dataWaitShare: the share of step time spent waiting
+for images), checkpoint.safetensors (every checkpointEvery steps and at the end, atomically),
+entities.jsonl (OBER's entities of each report), eval.json, report.html, loss.png and precision.png;
+with --data also splits.csv (the run's split) and image-cache/ (resized images). Training stops with an error
+when the loss, the gradient norm or the parameters become NaN or infinite (checked every logEvery steps); the
 last good checkpoint is kept. Exit codes: 0 done, 1 error, 2 bad usage.`;
 
 const text = (_: string, value: string) => value;
@@ -59,7 +73,18 @@ const FLAG_TO_CONFIG: Record<string, [string, (flag: string, text: string) => un
   triplets: ['triplets', text],
   'pixel-norm': ['pixelNorm', text],
   'image-pooling': ['imagePooling', text],
+  data: ['data', text],
+  'report-sections': ['reportSections', (_, v) => v.split(',').map((s) => s.trim().toUpperCase())],
+  'image-fit': ['imageFit', text],
+  'data-workers': ['dataWorkers', numberFlag],
+  vocab: ['vocabFile', text],
+  'init-image': ['initImage', text],
+  'init-text': ['initText', text],
+  'freeze-image-layers': ['freezeImageLayers', numberFlag],
+  'freeze-text-layers': ['freezeTextLayers', numberFlag],
 };
+
+const BOOLEAN_FLAGS: Record<string, string> = { 'skip-bad-images': 'skipBadImages', augment: 'augment' };
 
 /** Checks the settings before any GPU work; a bad value names its flag when a flag gave it. */
 function checkSettings(overrides: Record<string, unknown>, fromFlags: Map<string, string>, configFile: string | undefined): void {
@@ -99,6 +124,7 @@ const trainCommand: Command = {
         help: { type: 'boolean', short: 'h' },
         dropout: { type: 'string' },
         ...Object.fromEntries(Object.keys(FLAG_TO_CONFIG).map((flag) => [flag, { type: 'string' as const }])),
+        ...Object.fromEntries(Object.keys(BOOLEAN_FLAGS).map((flag) => [flag, { type: 'boolean' as const }])),
       },
     });
     if (values.help) {
@@ -117,6 +143,12 @@ const trainCommand: Command = {
       overrides[key] = parse(`--${flag}`, v);
       fromFlags.set(key, flag);
     }
+    for (const [flag, key] of Object.entries(BOOLEAN_FLAGS)) {
+      if ((values as Record<string, unknown>)[flag] === true) {
+        overrides[key] = true;
+        fromFlags.set(key, flag);
+      }
+    }
     const evalLimit = values['eval-limit'] === undefined ? undefined : integerFlag('--eval-limit', values['eval-limit'], 2);
     const seed = (overrides.seed as number | undefined) ?? DEFAULT_CONFIG.seed;
     const dir = values.out ?? `runs/${overrides.objective ?? DEFAULT_CONFIG.objective}-${overrides.preset ?? DEFAULT_CONFIG.preset}-seed${seed}`;
@@ -129,11 +161,12 @@ const trainCommand: Command = {
       const run = values.resume ? await openRun(rt, dir) : await createRun(rt, dir, overrides);
       const c = run.config;
       console.error(`medtrim train: ${c.objective}, preset ${c.preset}, ${c.steps} steps of ${c.batchSize} on ${adapterWords(gpu.info)} → ${dir}${values.resume ? ` (resuming at step ${run.trainer.step})` : ''}`);
+      console.error(`medtrim train: data: ${run.data.dataset.description}`);
       const bar = values.quiet || !process.stderr.isTTY ? null : new cliProgress.SingleBar({ format: 'train |{bar}| {value}/{total} steps | loss {loss} | {speed} samples/s | ETA {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic);
       bar?.start(c.steps, run.trainer.step, { loss: '-', speed: '-' });
       await train(run, (log) => {
         if (bar) bar.update(log.step, { loss: log.loss.toFixed(4), speed: log.samplesPerSec.toFixed(1) });
-        else if (!values.quiet) console.error(`step ${log.step}/${c.steps}  loss ${log.loss.toFixed(4)}  ${log.samplesPerSec.toFixed(1)} samples/s`);
+        else if (!values.quiet) console.error(`step ${log.step}/${c.steps}  loss ${log.loss.toFixed(4)}  ${log.samplesPerSec.toFixed(1)} samples/s  ${(100 * log.dataWaitShare).toFixed(0)}% waiting for data`);
       });
       bar?.stop();
       if (values['no-eval']) return 0;

@@ -1,8 +1,8 @@
-// What every real-data loader produces: image/report records, and the files it had to skip. A
-// corrupt, missing or unreadable file never stops a run: it is counted, named in the result and
-// reported on one stderr line.
+// What every real-data loader produces: image/report records, and the files it had to skip. By default
+// a corrupt, missing or unreadable file does not stop loading: it is counted, named in the result and
+// reported on one stderr line; a strict SkipLog instead stops at the first one with an error naming it.
+import type { SplitName } from '../paired.js';
 import { hashUnit, Stream } from '../../util/rng.js';
-import type { SplitName } from '../synthetic/dataset.js';
 
 export interface ImageReportRecord {
   id: string;
@@ -10,6 +10,15 @@ export interface ImageReportRecord {
   report: string;
   /** From the data set's own split file when it has one. */
   split?: SplitName;
+  /** The patient (MIMIC: subject_id), so that a split can keep each patient's images together. */
+  patientId?: string;
+  studyId?: string;
+}
+
+export interface LoaderOptions {
+  warn?: (line: string) => void;
+  /** Stop at the first unusable row or file with a one-line error naming it, instead of skipping it. */
+  strict?: boolean;
 }
 
 export interface Skipped {
@@ -25,9 +34,13 @@ export interface LoadResult {
 /** Collects skipped files and writes one stderr line for each. */
 export class SkipLog {
   readonly skipped: Skipped[] = [];
-  constructor(private readonly warn: (line: string) => void = (line) => process.stderr.write(line + '\n')) {}
+  constructor(
+    private readonly warn: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+    private readonly strict = false,
+  ) {}
 
   add(file: string, reason: string): void {
+    if (this.strict) throw new Error(`${file}: ${reason}`);
     this.skipped.push({ file, reason });
     this.warn(`medtrim data: skipped ${file}: ${reason}`);
   }
@@ -44,7 +57,7 @@ export function normaliseSplit(name: string | undefined): SplitName | undefined 
   return name ? splitAliases[name.trim().toLowerCase()] : undefined;
 }
 
-/** A deterministic split for records without one, keyed by a study id so a study's images stay together. */
+/** A deterministic split for records without one, keyed by the patient (src/data/splits.ts) so a patient's images stay together. */
 export function hashedSplit(key: string, fractions: [number, number] = [0.8, 0.9]): SplitName {
   let h = 0;
   for (let i = 0; i < key.length; i++) h = (Math.imul(h, 31) + key.charCodeAt(i)) | 0;

@@ -4,6 +4,8 @@
 // memory than one batch.
 import type { EntitySet } from '../../ober/entities.js';
 import { loadOntology } from '../../ober/ontology.js';
+import { augment, decodeImage, resizeSquare } from '../image.js';
+import { splitNames, type PairedDataset, type PairedSample, type SampleInfo, type SampleOptions, type SplitName } from '../paired.js';
 import { Rng, Stream, hashUnit } from '../../util/rng.js';
 import { type Anatomy, sampleAnatomy } from './anatomy.js';
 import { type Finding, findingAdjectives, findingDirections, painterFor } from './findings.js';
@@ -11,8 +13,7 @@ import { renderRadiograph } from './render.js';
 import { writeReport } from './report.js';
 import { defaultClassFrequencies, defaultNormalFraction, drawFindings } from './sampling.js';
 
-export type SplitName = 'train' | 'validation' | 'test';
-export const splitNames: readonly SplitName[] = ['train', 'validation', 'test'];
+export { splitNames, type SplitName };
 
 export interface SyntheticOptions {
   seed?: number;
@@ -30,14 +31,7 @@ export interface SyntheticOptions {
   hedgeRate?: number;
 }
 
-export interface SyntheticSample {
-  id: string;
-  index: number;
-  split: SplitName;
-  /** size×size grayscale brightness in [0, 1], row-major, top row first. */
-  image: Float32Array;
-  size: number;
-  report: string;
+export interface SyntheticSample extends PairedSample {
   /** Positive classes with the canonical descriptors the report states. */
   truth: EntitySet;
   negated: string[];
@@ -58,17 +52,14 @@ export interface SyntheticCase {
   findings: Finding[];
 }
 
-export interface SyntheticDataset {
+export interface SyntheticDataset extends PairedDataset {
   readonly seed: number;
-  readonly size: number;
-  readonly count: number;
   splitOf(index: number): SplitName;
   caseOf(index: number): SyntheticCase;
   /** Renders a case at the data set's size with sample `index`'s pixel noise. */
   render(index: number, c: SyntheticCase): Float32Array;
-  sample(index: number): SyntheticSample;
-  /** Indices of one split, ascending. */
-  split(name: SplitName): number[];
+  sample(index: number, options?: SampleOptions): SyntheticSample;
+  samples(indices: readonly number[], options?: SampleOptions): SyntheticSample[];
   batches(split: SplitName | 'all', batchSize: number): Generator<SyntheticBatch>;
 }
 
@@ -142,12 +133,22 @@ export function createSyntheticDataset(options: SyntheticOptions = {}): Syntheti
   const render = (i: number, c: SyntheticCase) =>
     renderRadiograph(c.anatomy, c.findings.map((f) => painterFor(c.anatomy, f)), size, new Rng(seed, i, Stream.Noise));
 
-  const sample = (i: number): SyntheticSample => {
+  const id = (i: number) => `synth-${seed}-${i}`;
+  const info = (i: number): SampleInfo => {
     checkIndex(i);
+    return { id: id(i), index: i, split: splitOf(i), report: writeReport(caseOf(i).findings, new Rng(seed, i, Stream.Report), options.hedgeRate).text, source: 'generated' };
+  };
+  let dataWaitMs = 0;
+  const sample = (i: number, sampleOptions: SampleOptions = {}): SyntheticSample => {
+    checkIndex(i);
+    const started = performance.now();
     const c = caseOf(i);
     const report = writeReport(c.findings, new Rng(seed, i, Stream.Report), options.hedgeRate);
+    let image = render(i, c);
+    if (sampleOptions.augmentEpoch !== undefined) image = augment(image, size, new Rng(seed, sampleOptions.augmentEpoch, i, Stream.Augment));
+    dataWaitMs += performance.now() - started;
     return {
-      id: `synth-${seed}-${i}`, index: i, split: splitOf(i), image: render(i, c), size,
+      id: id(i), index: i, split: splitOf(i), image, size, source: 'generated',
       report: report.text, truth: truthOf(c.findings, report.uncertain), negated: report.negated, uncertain: report.uncertain, findings: c.findings,
     };
   };
@@ -177,7 +178,21 @@ export function createSyntheticDataset(options: SyntheticOptions = {}): Syntheti
     if (pending.length > 0) yield flush();
   }
 
-  return { seed, size, count, splitOf, caseOf, render, sample, split, batches };
+  return {
+    description: `built-in synthetic chest X-rays (seed ${seed}, ${count} samples, ${size} px)`,
+    seed, size, count, splitOf, caseOf, render, info, sample, split, batches,
+    truth: (i) => {
+      checkIndex(i);
+      const c = caseOf(i);
+      return truthOf(c.findings, writeReport(c.findings, new Rng(seed, i, Stream.Report), options.hedgeRate).uncertain);
+    },
+    samples: (indices, sampleOptions) => indices.map((i) => sample(i, sampleOptions)),
+    // Exported samples are square PNGs of [0, 1] brightness, read back as they are.
+    prepareImage: (bytes) => resizeSquare(decodeImage(bytes), size),
+    get dataWaitMs() {
+      return dataWaitMs;
+    },
+  };
 }
 
 /** 8-bit view of a [0, 1] image (rounded, clamped). */

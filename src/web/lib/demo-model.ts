@@ -1,13 +1,17 @@
 // The model the demo page searches with: either a training run the site serves under /run/ (config.json,
 // vocab.txt, checkpoint.safetensors, loaded like `medtrim search` loads it, the SHA-256 checked with
 // crypto.subtle), or one trained in the page. Both are built by src/train/run-setup.ts, as in Node.
+import { createMemoryDataset, type MemorySample } from '../../data/memory-dataset.js';
+import type { PairedDataset } from '../../data/paired.js';
+import { prepareImage } from '../../data/pipeline/fit.js';
 import type { Runtime } from '../../gpu/runtime.js';
+import { recognize } from '../../ober/recognize.js';
 import { parseVocabTxt } from '../../text/vocab.js';
 import { loadModelFromBytes } from '../../train/checkpoint-model.js';
 import { resolveConfig, type TrainConfig } from '../../train/config.js';
-import { assembleRun, RUN_FILES, runVocab } from '../../train/run-setup.js';
-import { Trainer, type DualEncoder, type StepLog, type TrainingData } from '../../train/trainer.js';
-import type { SiteInfo } from '../node/demo-site.js';
+import { assembleRun, builtInDataset, RUN_FILES, runVocab } from '../../train/run-setup.js';
+import { modelConfigs, Trainer, type DualEncoder, type StepLog, type TrainingData } from '../../train/trainer.js';
+import type { ServedSample, SiteInfo } from '../node/demo-site.js';
 
 export type ModelOrigin =
   | { kind: 'checkpoint'; url: string; step: number; bytes: number }
@@ -59,13 +63,40 @@ async function fetchJson(url: string): Promise<Record<string, unknown>> {
   }
 }
 
-/** Loads the run served under `prefix` (model parameters only; the optimizer state is not needed to search). */
-export async function loadServedRun(rt: Runtime, prefix: string): Promise<DemoModel> {
+/**
+ * The test samples of a run trained on files, as the site lists them (testSplitUrl): each image fetched and
+ * prepared as the run prepared its images (its imageFit, intensity normalisation, the encoder's size).
+ */
+async function servedTestSplit(config: TrainConfig, testSplitUrl: string): Promise<PairedDataset> {
+  const listing = (await (await fetchOk(testSplitUrl)).json()) as ServedSample[];
+  const size = modelConfigs(config, 1).vit.imageSize;
+  const prepare = (bytes: Uint8Array) => prepareImage(bytes, size, config.imageFit);
+  const samples: MemorySample[] = [];
+  for (const s of listing) {
+    const bytes = new Uint8Array(await (await fetchOk(s.image)).arrayBuffer());
+    let image: Float32Array;
+    try {
+      image = prepare(bytes);
+    } catch (err) {
+      throw new Error(`${s.image}: ${(err as Error).message}`);
+    }
+    samples.push({ id: s.id, split: 'test', report: s.report, patientId: s.patientId, studyId: s.studyId, source: s.image, image });
+  }
+  return createMemoryDataset(samples, { description: `${listing.length} test images of ${config.data}`, size, entities: (_id, report) => recognize(report).entities, prepareImage: prepare });
+}
+
+/**
+ * Loads the run served under `prefix` (model parameters only; the optimizer state is not needed to search);
+ * a run trained on files searches the test samples the site lists at `testSplitUrl`.
+ */
+export async function loadServedRun(rt: Runtime, prefix: string, testSplitUrl?: string | null): Promise<DemoModel> {
   const [configUrl, vocabUrl, checkpointUrl] = [RUN_FILES.config, RUN_FILES.vocab, RUN_FILES.checkpoint].map((f) => prefix + f) as [string, string, string];
   const config = resolveConfig(await fetchJson(configUrl), configUrl);
   const vocab = parseVocabTxt(await (await fetchOk(vocabUrl)).text(), vocabUrl);
   const bytes = new Uint8Array(await (await fetchOk(checkpointUrl)).arrayBuffer());
-  const { data, model } = assembleRun(rt, config, vocab);
+  if (config.data !== null && !testSplitUrl) throw new Error(`${configUrl}: the run trained on ${config.data}, and the site lists none of its test images`);
+  const dataset = config.data !== null ? await servedTestSplit(config, testSplitUrl!) : builtInDataset(config);
+  const { data, model } = assembleRun(rt, config, vocab, { dataset });
   try {
     const saved = await loadModelFromBytes(bytes, checkpointUrl, { model }, subtleSha256);
     if (JSON.stringify(saved.config) !== JSON.stringify(config)) throw new Error(`checkpoint ${checkpointUrl}: saved config differs from ${configUrl}`);

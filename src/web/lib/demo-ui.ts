@@ -53,7 +53,7 @@ function originLines(demo: DemoModel): [string, string][] {
       ? [['checkpoint', `${origin.url} (${(origin.bytes / 2 ** 20).toFixed(2)} MiB, SHA-256 verified)`], ['step', String(origin.step)]]
       : [['trained', `in this page, ${origin.steps} steps, loss ${origin.losses[0]?.toFixed(3)} → ${origin.losses.at(-1)?.toFixed(3)}`]];
   const test = demo.data.dataset.split('test').length;
-  return [...source, ['model', `${config.preset} preset, ${config.objective} objective`], ['data', `synthetic, seed ${config.dataSeed}, ${config.dataCount} samples (${test} in the test split)`]];
+  return [...source, ['model', `${config.preset} preset, ${config.objective} objective`], ['data', `${demo.data.dataset.description} (${test} in the test split)`]];
 }
 
 class DemoPage implements MedtrimDemoApi {
@@ -97,7 +97,7 @@ class DemoPage implements MedtrimDemoApi {
     this.phase = 'loading';
     setStatus('model-status', 'loading', `loading the run served under ${site.run}…`);
     try {
-      await this.use(await this.api.exclusive(() => loadServedRun(this.api.rt, site.run!)));
+      await this.use(await this.api.exclusive(() => loadServedRun(this.api.rt, site.run!, site.testSplit)));
     } catch (err) {
       this.phase = 'failed';
       this.error = err instanceof Error ? err.message : String(err);

@@ -1,7 +1,7 @@
 // Search over the test split with a demo model, the way `medtrim search` does it (src/cli/commands/search.ts):
 // every test image and report embedded with src/train/evaluate.ts, a query embedded the same way, top-k by
 // cosine on the GPU (retrieveTopk).
-import type { SyntheticSample } from '../../data/synthetic/dataset.js';
+import type { PairedSample } from '../../data/paired.js';
 import type { Runtime } from '../../gpu/runtime.js';
 import { retrieveTopk } from '../../ops/topk.js';
 import { tensorFrom } from '../../tensor/tensor.js';
@@ -19,14 +19,14 @@ export class RetrievalIndex {
   private constructor(
     private readonly rt: Runtime,
     readonly demo: DemoModel,
-    readonly samples: SyntheticSample[],
+    readonly samples: PairedSample[],
     readonly corpus: Embeddings,
   ) {}
 
   /** Embeds every test image and report of the model's data set. */
   static async build(rt: Runtime, demo: DemoModel): Promise<RetrievalIndex> {
     const samples = demo.data.dataset.split('test').map((i) => demo.data.dataset.sample(i));
-    if (samples.length === 0) throw new Error(`the data set (dataSeed ${demo.config.dataSeed}, dataCount ${demo.config.dataCount}) has no test samples`);
+    if (samples.length === 0) throw new Error(`the data set (${demo.data.dataset.description}) has no test samples`);
     return new RetrievalIndex(rt, demo, samples, await embedSamples(rt, demo.model, demo.data, samples));
   }
 

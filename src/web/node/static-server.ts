@@ -3,7 +3,8 @@
 // is served only if it names a regular file whose real path lies inside its mount's real directory, and neither
 // the request nor that real path names a hidden entry (a dotfile or dot-directory) or a temporary file (*.tmp,
 // such as an interrupted atomic write leaves). A mount may instead hold a few generated files in memory (the
-// demo's site.json), served only under their exact names.
+// demo's site.json), served only under their exact names, or list files on disk by name (a real-data run's test
+// images), serving those and nothing else.
 import { createReadStream, realpathSync, type Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -13,7 +14,7 @@ import { extname, isAbsolute, join, relative, sep } from 'node:path';
 export type Mount = {
   /** URL path prefix, starting and ending with '/', e.g. '/' or '/dist/'. */
   prefix: string;
-} & ({ dir: string } | { files: Record<string, string> });
+} & ({ dir: string } | { files: Record<string, string> } | { listed: Record<string, string> });
 
 export interface StaticServer {
   server: Server;
@@ -146,6 +147,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, mounts: readonl
       const body = mount.files[name]!;
       res.writeHead(200, headers(name, Buffer.byteLength(body)));
       res.end(head ? undefined : body);
+      return;
+    }
+    if ('listed' in mount) {
+      const name = rest.join('/');
+      if (!Object.hasOwn(mount.listed, name)) throw new HttpError(404, `not found under ${mount.prefix}`);
+      const stats = await stat(mount.listed[name]!).catch(() => null);
+      if (!stats?.isFile()) throw new HttpError(404, `not found under ${mount.prefix}`);
+      res.writeHead(200, headers(mount.listed[name]!, stats.size));
+      if (head) res.end();
+      else createReadStream(mount.listed[name]!).on('error', () => res.destroy()).pipe(res);
       return;
     }
     const file = await resolveFile(mount, realRoots.get(mount)!, rest);
