@@ -53,6 +53,18 @@ export type UniformValues = Record<string, number | ArrayLike<number>>;
 
 export class GpuError extends Error {}
 
+/** What the runtime has done on the host since it was made (the host-overhead benchmark reads differences). */
+export interface RuntimeCounters {
+  dispatches: number;
+  /** Command buffers submitted. */
+  commandBuffers: number;
+  bindGroups: number;
+  /** Bytes handed to queue.writeBuffer (uploads and uniform data). */
+  uploadBytes: number;
+  /** Milliseconds spent inside queue.submit. */
+  submitMs: number;
+}
+
 const UNIFORM_ARENA_BYTES = 1 << 16;
 
 // wgsl_reflect describes types loosely; this is the part of its shape we read.
@@ -135,6 +147,7 @@ export class Runtime {
   private pendingErrors: Promise<string | null>[] = [];
   /** Number of command buffers submitted so far (the pool's reuse epoch). */
   submits = 0;
+  readonly counters: RuntimeCounters = { dispatches: 0, commandBuffers: 0, bindGroups: 0, uploadBytes: 0, submitMs: 0 };
   /** When set, every compute pass the runtime begins gets these timestamp writes (benchmarks time passes with it). */
   passTimestamps: (() => GPUComputePassTimestampWrites) | null = null;
   /**
@@ -294,6 +307,7 @@ export class Runtime {
       return { binding: b.binding, resource: { buffer: view.buffer, offset: 0, size: Math.max(4, view.byteLength) } };
     });
     const bindGroup = this.device.createBindGroup({ layout: kernel.pipeline.getBindGroupLayout(0), entries, label: kernel.name });
+    this.counters.bindGroups++;
     // After the entries: writing uniforms may have ended the step early (full arena).
     if (this.dispatchTimestamps) {
       this.endPass();
@@ -303,6 +317,7 @@ export class Runtime {
     this.pass.setPipeline(kernel.pipeline);
     this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(x, y, z);
+    this.counters.dispatches++;
     this.stepKernels.add(kernel.name);
     if (this.dispatchTimestamps) this.endPass();
   }
@@ -355,6 +370,7 @@ export class Runtime {
     this.assertAlive();
     if (!fresh) this.flush();
     this.device.queue.writeBuffer(view.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    this.counters.uploadBytes += data.byteLength;
   }
 
   /** Submits everything recorded so far as one command buffer. */
@@ -362,7 +378,12 @@ export class Runtime {
     if (!this.encoder) return;
     this.endPass();
     if (this.arenaUsed > 0) this.device.queue.writeBuffer(this.uniformArena, 0, this.arenaBytes, 0, this.arenaUsed);
-    this.device.queue.submit([this.encoder.finish()]);
+    this.counters.uploadBytes += this.arenaUsed;
+    const commands = this.encoder.finish();
+    const submitStart = performance.now();
+    this.device.queue.submit([commands]);
+    this.counters.submitMs += performance.now() - submitStart;
+    this.counters.commandBuffers++;
     const kernels = [...this.stepKernels].join(', ');
     this.trackError(this.device.popErrorScope(), `GPU validation error in a step running [${kernels}]`);
     this.trackError(this.device.popErrorScope(), `GPU out of memory in a step running [${kernels}]`);

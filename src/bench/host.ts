@@ -1,0 +1,165 @@
+// Host overhead of a train step: what the host spends recording one MedTrim step (the train-step suite's step:
+// ViT + BERT forward, GPU mining, triplet loss, backward, AdamW with clipping) and how much it asks of the device
+// API — dispatches, command buffers, bind groups, bytes uploaded. Host recording time is the wall time of the
+// step call up to its last submit, minus the time spent inside queue.submit; the device's time is measured
+// apart (GPU timestamps of the step's passes where the adapter has them, else nothing).
+import type { Runtime, RuntimeCounters } from '../gpu/runtime.js';
+import { BERT_PRESETS, VIT_PRESETS, type PresetName } from '../models/config.js';
+import { tidy } from '../tensor/tensor.js';
+import { markdownTable } from './format.js';
+import { PassTimer } from './gpu-timer.js';
+import { trainStepCase } from './suites/train-step.js';
+
+export interface HostCase {
+  preset: PresetName;
+  batch: number;
+}
+
+/** The cases of `medtrim bench host`: the tiny preset and the small one (width 128, 4 layers each), batch 32. */
+export const HOST_CASES: readonly HostCase[] = [
+  { preset: 'tiny', batch: 32 },
+  { preset: 'small', batch: 32 },
+];
+
+export interface HostStep {
+  /** Wall ms of the step call up to its last submit, less the ms inside queue.submit. */
+  hostMs: number;
+  submitMs: number;
+  /** Wall ms from the step call until the device finished it. */
+  wallMs: number;
+  /** Summed GPU ms of the step's compute passes, from timestamps (null without 'timestamp-query'). */
+  gpuMs: number | null;
+  dispatches: number;
+  commandBuffers: number;
+  bindGroups: number;
+  uploadBytes: number;
+}
+
+export interface HostCaseResult {
+  name: string;
+  preset: PresetName;
+  batch: number;
+  /** Every timed step, in order (the warm-up excluded). */
+  steps: HostStep[];
+  /** Medians over `steps` of each field. */
+  median: HostStep;
+}
+
+function counterDelta(after: RuntimeCounters, before: RuntimeCounters): RuntimeCounters {
+  return {
+    dispatches: after.dispatches - before.dispatches,
+    commandBuffers: after.commandBuffers - before.commandBuffers,
+    bindGroups: after.bindGroups - before.bindGroups,
+    uploadBytes: after.uploadBytes - before.uploadBytes,
+    submitMs: after.submitMs - before.submitMs,
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+async function measureStep(rt: Runtime, step: () => void, timer: PassTimer | null): Promise<HostStep> {
+  await rt.sync();
+  const before = { ...rt.counters };
+  let recorded = 0;
+  let finished = 0;
+  let start = 0;
+  const run = async () => {
+    start = performance.now();
+    tidy(step);
+    rt.flush();
+    recorded = performance.now();
+    await rt.sync();
+    finished = performance.now();
+  };
+  const gpuSeconds = timer ? await timer.time(run) : null;
+  if (!timer) await run();
+  const d = counterDelta(rt.counters, before);
+  return {
+    hostMs: recorded - start - d.submitMs,
+    submitMs: d.submitMs,
+    wallMs: finished - start,
+    gpuMs: gpuSeconds === null ? null : gpuSeconds * 1000,
+    dispatches: d.dispatches,
+    commandBuffers: d.commandBuffers,
+    bindGroups: d.bindGroups,
+    uploadBytes: d.uploadBytes,
+  };
+}
+
+function medianStep(steps: HostStep[]): HostStep {
+  const of = (key: keyof HostStep) => median(steps.map((s) => s[key] ?? NaN));
+  return {
+    hostMs: of('hostMs'),
+    submitMs: of('submitMs'),
+    wallMs: of('wallMs'),
+    gpuMs: steps.some((s) => s.gpuMs === null) ? null : of('gpuMs'),
+    dispatches: of('dispatches'),
+    commandBuffers: of('commandBuffers'),
+    bindGroups: of('bindGroups'),
+    uploadBytes: of('uploadBytes'),
+  };
+}
+
+export function hostCaseName(c: HostCase): string {
+  const vit = VIT_PRESETS[c.preset];
+  const bert = BERT_PRESETS[c.preset];
+  return `${c.preset} (width ${vit.hidden}, ${vit.layers}+${bert.layers} layers), batch ${c.batch}`;
+}
+
+/** One warm-up step (compiles kernels, fills the pool), then `steps` measured steps of each case. */
+export async function runHostBench(rt: Runtime, cases: readonly HostCase[], steps: number, log?: (line: string) => void): Promise<HostCaseResult[]> {
+  const timer = PassTimer.create(rt);
+  const results: HostCaseResult[] = [];
+  try {
+    for (const c of cases) {
+      const prepared = await trainStepCase({ rt, quick: false, tf: null, peerTrainStep: null }, c.preset, c.batch).prepare();
+      try {
+        await measureStep(rt, () => prepared.ours(), timer);
+        const measured: HostStep[] = [];
+        for (let i = 0; i < steps; i++) {
+          const s = await measureStep(rt, () => prepared.ours(), timer);
+          log?.(`${hostCaseName(c)} step ${i + 1}: ${hostCells(s).join('  ')}`);
+          measured.push(s);
+        }
+        results.push({ name: hostCaseName(c), preset: c.preset, batch: c.batch, steps: measured, median: medianStep(measured) });
+      } finally {
+        prepared.dispose();
+      }
+    }
+  } finally {
+    timer?.destroy();
+  }
+  return results;
+}
+
+export const HOST_HEADER = ['case', 'host ms', 'submit ms', 'GPU ms', 'wall ms', 'dispatches', 'command buffers', 'bind groups', 'KiB uploaded'];
+
+function hostCells(s: HostStep): string[] {
+  return [
+    s.hostMs.toFixed(1),
+    s.submitMs.toFixed(1),
+    s.gpuMs === null ? '—' : s.gpuMs.toFixed(1),
+    s.wallMs.toFixed(0),
+    String(s.dispatches),
+    String(s.commandBuffers),
+    String(s.bindGroups),
+    (s.uploadBytes / 1024).toFixed(1),
+  ];
+}
+
+export function hostMarkdown(title: string, command: string, steps: number, results: readonly HostCaseResult[]): string {
+  return [
+    `# ${title}`,
+    '',
+    `\`${command}\` — median of ${steps} steps after a warm-up step. One MedTrim train step (ViT + BERT forward, GPU ` +
+      'mining, triplet loss, backward, AdamW with clipping) on random inputs. host ms: wall time of the step call up to ' +
+      'its last submit, less the time inside queue.submit; GPU ms: summed timestamps of its compute passes (— without ' +
+      "'timestamp-query'); wall ms: until the device finished. Counts are per step.",
+    '',
+    markdownTable(HOST_HEADER, results.map((r) => [r.name, ...hostCells(r.median)])),
+  ].join('\n');
+}
