@@ -2,7 +2,7 @@
 // where the layout allows, block sizes from matmulTiles) and the float64 reference.
 import { record } from '../autograd/graph.js';
 import { autotunerOf } from '../gpu/autotune.js';
-import type { Runtime } from '../gpu/runtime.js';
+import { kernelDefs, type Runtime } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor, zeros, type Shape } from '../tensor/tensor.js';
 
@@ -39,6 +39,16 @@ function fetchTemplate(name: 'a' | 'b', vec4: boolean): Record<string, string> {
     ? { [`${key}_ELEMENT`]: 'vec4<f32>', [`${key}_FETCH`]: `${name}[at / 4u]` }
     : { [`${key}_ELEMENT`]: 'f32', [`${key}_FETCH`]: `vec4<f32>(${name}[at], ${name}[at + 1u], ${name}[at + 2u], ${name}[at + 3u])` };
 }
+
+/** matmul by 'aAligned,bAligned,ROW_BLOCKS,COL_BLOCKS' (the source-changing choices; the rest are constants). */
+const matmulDef = kernelDefs((variant: string) => {
+  const [aAligned, bAligned, rows, cols] = variant.split(',');
+  return {
+    shader: 'matmul',
+    template: { ...fetchTemplate('a', aAligned === '1'), ...fetchTemplate('b', bAligned === '1'), ROW_BLOCKS: rows!, COL_BLOCKS: cols! },
+    repeat: { R: Number(rows), C: Number(cols) },
+  };
+});
 
 interface MatmulDims {
   batch: number;
@@ -109,11 +119,12 @@ function recordMatmul(a: Tensor, b: Tensor, options: MatmulOptions, d: MatmulDim
   // The axis each operand is fetched along: its contiguous one.
   const aAligned = (transA ? d.m : d.k) % 4 === 0;
   const bAligned = (transB ? d.k : d.n) % 4 === 0;
-  const kernel = rt.kernel({
-    shader: 'matmul',
-    template: { ...fetchTemplate('a', aAligned), ...fetchTemplate('b', bAligned), ROW_BLOCKS: `${tiles.ROW_BLOCKS}`, COL_BLOCKS: `${tiles.COL_BLOCKS}` },
-    repeat: { R: tiles.ROW_BLOCKS, C: tiles.COL_BLOCKS },
-    constants: { WG_X: tiles.WG_X, WG_Y: tiles.WG_Y, TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0, K_ALIGNED: d.k % 4 === 0 ? 1 : 0 },
+  const kernel = rt.kernelOf(matmulDef(`${aAligned ? 1 : 0},${bAligned ? 1 : 0},${tiles.ROW_BLOCKS},${tiles.COL_BLOCKS}`), {
+    WG_X: tiles.WG_X,
+    WG_Y: tiles.WG_Y,
+    TRANS_A: transA ? 1 : 0,
+    TRANS_B: transB ? 1 : 0,
+    K_ALIGNED: d.k % 4 === 0 ? 1 : 0,
   });
   rt.dispatch(kernel, { a, b, c: out }, { m: d.m, n: d.n, k: d.k, batch_a: d.batchA, batch_b: d.batchB }, [
     Math.ceil(d.n / (tiles.WG_X * 4 * tiles.COL_BLOCKS)),
