@@ -4,7 +4,8 @@
 // reaching each tensor, runs each rule once, releases the rule's saved intermediates right after it ran,
 // reduces gradients of broadcast inputs back to the input's shape, and accumulates into leaf.grad.
 // Every gradient tensor the walk makes is disposed as soon as it has been consumed; leaf gradients are
-// kept out of tidy scopes (they outlive a training step's tidy until zeroGrad()).
+// kept out of tidy scopes (they outlive a training step's tidy until zeroGrad()), or copied into the leaf's
+// gradient slot when an optimizer keeps gradients in an arena.
 import { binary } from '../ops/elementwise.js';
 import { reduce } from '../ops/reduce.js';
 import { sameShape, Tensor, tensorFrom, type Shape } from '../tensor/tensor.js';
@@ -153,6 +154,21 @@ export function backward(root: Tensor, gradOut?: Tensor): void {
     if (!g) continue;
     grads.delete(t);
     if (t.gradNode) propagate(t.gradNode, g, grads);
-    else t.grad = addInto(t.grad, g).keep();
+    else t.grad = accumulateLeafGrad(t, g);
   }
+}
+
+/**
+ * The leaf's gradient after adding g (consumed): a kept tensor of its own, or, when an optimizer gave the leaf a
+ * gradient slot in its arena, that slot (the sum is copied in; the slot itself is never disposed).
+ */
+function accumulateLeafGrad(t: Tensor, g: Tensor): Tensor {
+  const slot = t.gradSlot;
+  if (!slot) return addInto(t.grad, g).keep();
+  const total = t.grad ? binary('add', t.grad, g) : g;
+  if (t.grad && t.grad !== slot) t.grad.dispose();
+  if (total !== g) g.dispose();
+  t.runtime.copy(total, slot);
+  total.dispose();
+  return slot;
 }
