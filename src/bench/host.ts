@@ -2,7 +2,9 @@
 // ViT + BERT forward, GPU mining, triplet loss, backward, AdamW with clipping) and how much it asks of the device
 // API — dispatches, command buffers, bind groups, bytes uploaded. Host recording time is the wall time of the
 // step call up to its last submit, minus the time spent inside queue.submit; the device's time is measured
-// apart (GPU timestamps of the step's passes where the adapter has them, else nothing).
+// apart (GPU timestamps of the step's passes where the adapter has them, else nothing). On a loaded machine
+// wall time counts the time other processes held the core, so the main thread's own CPU time for the same
+// span is given beside it where the OS reports it (Linux: /proc/thread-self/schedstat, in nanoseconds).
 import type { Runtime, RuntimeCounters } from '../gpu/runtime.js';
 import { BERT_PRESETS, VIT_PRESETS, type PresetName } from '../models/config.js';
 import { tidy } from '../tensor/tensor.js';
@@ -24,6 +26,8 @@ export const HOST_CASES: readonly HostCase[] = [
 export interface HostStep {
   /** Wall ms of the step call up to its last submit, less the ms inside queue.submit. */
   hostMs: number;
+  /** The main thread's CPU ms over the same span, less its CPU ms inside queue.submit (null where unknown). */
+  hostCpuMs: number | null;
   submitMs: number;
   /** Wall ms from the step call until the device finished it. */
   wallMs: number;
@@ -61,17 +65,59 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-async function measureStep(rt: Runtime, step: () => void, timer: PassTimer | null): Promise<HostStep> {
+type Clock = () => number;
+
+/** Milliseconds the calling thread has run on a CPU, or null where the OS does not say. */
+function threadCpuClock(): Clock | null {
+  const fs = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process?.getBuiltinModule?.('node:fs') as typeof import('node:fs') | undefined;
+  const path = '/proc/thread-self/schedstat';
+  const read = () => Number(fs!.readFileSync(path, 'utf8').split(' ')[0]) / 1e6;
+  try {
+    return fs && Number.isFinite(read()) ? read : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Counts the thread CPU time spent inside queue.submit while installed. */
+class SubmitCpu {
+  ms = 0;
+  private readonly original: GPUQueue['submit'];
+  constructor(
+    private readonly queue: GPUQueue,
+    cpu: Clock,
+  ) {
+    this.original = queue.submit;
+    const original = this.original;
+    queue.submit = (buffers) => {
+      const start = cpu();
+      try {
+        original.call(queue, buffers);
+      } finally {
+        this.ms += cpu() - start;
+      }
+    };
+  }
+  restore(): void {
+    this.queue.submit = this.original;
+  }
+}
+
+async function measureStep(rt: Runtime, step: () => void, timer: PassTimer | null, cpu: { clock: Clock; submit: SubmitCpu } | null): Promise<HostStep> {
   await rt.sync();
   const before = { ...rt.counters };
   let recorded = 0;
   let finished = 0;
   let start = 0;
+  let cpuMs: number | null = null;
   const run = async () => {
+    const cpuStart = cpu?.clock() ?? 0;
+    const submitCpuStart = cpu?.submit.ms ?? 0;
     start = performance.now();
     tidy(step);
     rt.flush();
     recorded = performance.now();
+    if (cpu) cpuMs = cpu.clock() - cpuStart - (cpu.submit.ms - submitCpuStart);
     await rt.sync();
     finished = performance.now();
   };
@@ -80,6 +126,7 @@ async function measureStep(rt: Runtime, step: () => void, timer: PassTimer | nul
   const d = counterDelta(rt.counters, before);
   return {
     hostMs: recorded - start - d.submitMs,
+    hostCpuMs: cpuMs,
     submitMs: d.submitMs,
     wallMs: finished - start,
     gpuMs: gpuSeconds === null ? null : gpuSeconds * 1000,
@@ -94,6 +141,7 @@ function medianStep(steps: HostStep[]): HostStep {
   const of = (key: keyof HostStep) => median(steps.map((s) => s[key] ?? NaN));
   return {
     hostMs: of('hostMs'),
+    hostCpuMs: steps.some((s) => s.hostCpuMs === null) ? null : of('hostCpuMs'),
     submitMs: of('submitMs'),
     wallMs: of('wallMs'),
     gpuMs: steps.some((s) => s.gpuMs === null) ? null : of('gpuMs'),
@@ -113,15 +161,17 @@ export function hostCaseName(c: HostCase): string {
 /** One warm-up step (compiles kernels, fills the pool), then `steps` measured steps of each case. */
 export async function runHostBench(rt: Runtime, cases: readonly HostCase[], steps: number, log?: (line: string) => void): Promise<HostCaseResult[]> {
   const timer = PassTimer.create(rt);
+  const clock = threadCpuClock();
+  const cpu = clock ? { clock, submit: new SubmitCpu(rt.device.queue, clock) } : null;
   const results: HostCaseResult[] = [];
   try {
     for (const c of cases) {
       const prepared = await trainStepCase({ rt, quick: false, tf: null, peerTrainStep: null }, c.preset, c.batch).prepare();
       try {
-        await measureStep(rt, () => prepared.ours(), timer);
+        await measureStep(rt, () => prepared.ours(), timer, cpu);
         const measured: HostStep[] = [];
         for (let i = 0; i < steps; i++) {
-          const s = await measureStep(rt, () => prepared.ours(), timer);
+          const s = await measureStep(rt, () => prepared.ours(), timer, cpu);
           log?.(`${hostCaseName(c)} step ${i + 1}: ${hostCells(s).join('  ')}`);
           measured.push(s);
         }
@@ -131,16 +181,18 @@ export async function runHostBench(rt: Runtime, cases: readonly HostCase[], step
       }
     }
   } finally {
+    cpu?.submit.restore();
     timer?.destroy();
   }
   return results;
 }
 
-export const HOST_HEADER = ['case', 'host ms', 'submit ms', 'GPU ms', 'wall ms', 'dispatches', 'command buffers', 'bind groups', 'KiB uploaded'];
+export const HOST_HEADER = ['case', 'host ms', 'host CPU ms', 'submit ms', 'GPU ms', 'wall ms', 'dispatches', 'command buffers', 'bind groups', 'KiB uploaded'];
 
 function hostCells(s: HostStep): string[] {
   return [
     s.hostMs.toFixed(1),
+    s.hostCpuMs === null ? '—' : s.hostCpuMs.toFixed(1),
     s.submitMs.toFixed(1),
     s.gpuMs === null ? '—' : s.gpuMs.toFixed(1),
     s.wallMs.toFixed(0),
@@ -157,7 +209,8 @@ export function hostMarkdown(title: string, command: string, steps: number, resu
     '',
     `\`${command}\` — median of ${steps} steps after a warm-up step. One MedTrim train step (ViT + BERT forward, GPU ` +
       'mining, triplet loss, backward, AdamW with clipping) on random inputs. host ms: wall time of the step call up to ' +
-      'its last submit, less the time inside queue.submit; GPU ms: summed timestamps of its compute passes (— without ' +
+      'its last submit, less the time inside queue.submit; host CPU ms: the main thread\'s CPU time over that span, ' +
+      'less its CPU time inside queue.submit (not inflated by other processes on a loaded machine); GPU ms: summed timestamps of its compute passes (— without ' +
       "'timestamp-query'); wall ms: until the device finished. Counts are per step.",
     '',
     markdownTable(HOST_HEADER, results.map((r) => [r.name, ...hostCells(r.median)])),
