@@ -158,8 +158,11 @@ export function hostCaseName(c: HostCase): string {
   return `${c.preset} (width ${vit.hidden}, ${vit.layers}+${bert.layers} layers), batch ${c.batch}`;
 }
 
-/** One warm-up step (compiles kernels, fills the pool), then `steps` measured steps of each case. */
-export async function runHostBench(rt: Runtime, cases: readonly HostCase[], steps: number, log?: (line: string) => void): Promise<HostCaseResult[]> {
+/**
+ * `warmup` steps (the first compiles kernels and fills the pool; later ones let the JIT settle), then `steps`
+ * measured steps of each case.
+ */
+export async function runHostBench(rt: Runtime, cases: readonly HostCase[], steps: number, warmup = 1, log?: (line: string) => void): Promise<HostCaseResult[]> {
   const timer = PassTimer.create(rt);
   const clock = threadCpuClock();
   const cpu = clock ? { clock, submit: new SubmitCpu(rt.device.queue, clock) } : null;
@@ -168,7 +171,7 @@ export async function runHostBench(rt: Runtime, cases: readonly HostCase[], step
     for (const c of cases) {
       const prepared = await trainStepCase({ rt, quick: false, tf: null, peerTrainStep: null }, c.preset, c.batch).prepare();
       try {
-        await measureStep(rt, () => prepared.ours(), timer, cpu);
+        for (let i = 0; i < warmup; i++) await measureStep(rt, () => prepared.ours(), timer, cpu);
         const measured: HostStep[] = [];
         for (let i = 0; i < steps; i++) {
           const s = await measureStep(rt, () => prepared.ours(), timer, cpu);
@@ -203,11 +206,11 @@ function hostCells(s: HostStep): string[] {
   ];
 }
 
-export function hostMarkdown(title: string, command: string, steps: number, results: readonly HostCaseResult[]): string {
+export function hostMarkdown(title: string, command: string, steps: number, warmup: number, results: readonly HostCaseResult[]): string {
   return [
     `# ${title}`,
     '',
-    `\`${command}\` — median of ${steps} steps after a warm-up step. One MedTrim train step (ViT + BERT forward, GPU ` +
+    `\`${command}\` — median of ${steps} steps after ${warmup === 1 ? 'a warm-up step' : `${warmup} warm-up steps`}. One MedTrim train step (ViT + BERT forward, GPU ` +
       'mining, triplet loss, backward, AdamW with clipping) on random inputs. host ms: wall time of the step call up to ' +
       'its last submit, less the time inside queue.submit; host CPU ms: the main thread\'s CPU time over that span, ' +
       'less its CPU time inside queue.submit (not inflated by other processes on a loaded machine); GPU ms: summed timestamps of its compute passes (— without ' +

@@ -20,7 +20,7 @@ import type { Command } from '../main.js';
 
 const HELP = `usage: medtrim bench [suite] [--backend auto|native|swiftshader|gles] [--runs N] [--quick] [--out DIR]
                     [--autotune] [--no-peers]
-       medtrim bench host [--backend B] [--runs N] [--preset tiny|small] [--label TEXT] [--out DIR]
+       medtrim bench host [--backend B] [--runs N] [--warmup N] [--preset tiny|small] [--label TEXT] [--out DIR]
 
 suites: ${SUITES.map((s) => s.name).join(', ')}, all (default)
 
@@ -32,7 +32,7 @@ cached in MEDTRIM_CACHE_DIR or ~/.cache/medtrim. Writes DIR/suite-<adapter>.{jso
 
 'bench host' measures the host side of a MedTrim train step (tiny and small presets, batch 32; --preset picks
 one): host recording ms, GPU ms where timestamps exist, dispatches, command buffers, bind groups and bytes
-uploaded per step, median of --runs steps after a warm-up. Writes DIR/host-<adapter>[-LABEL].{json,md}.`;
+uploaded per step, median of --runs steps after --warmup steps (default 1). Writes DIR/host-<adapter>[-LABEL].{json,md}.`;
 
 const DEFAULT_OUT = new URL('../../../bench/results/', import.meta.url);
 
@@ -71,6 +71,7 @@ const bench: Command = {
         autotune: { type: 'boolean' },
         'no-peers': { type: 'boolean' },
         preset: { type: 'string' },
+        warmup: { type: 'string', default: '1' },
         label: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -93,10 +94,11 @@ const bench: Command = {
       const tag = adapterTag(gpu.info);
       if (host) {
         const command = ['medtrim bench', ...argv].join(' ');
-        const results = await runHostBench(rt, hostCases, runs, (line) => console.log(line));
+        const warmup = positiveInt(values.warmup!, '--warmup');
+        const results = await runHostBench(rt, hostCases, runs, warmup, (line) => console.log(line));
         const name = `host-${tag}${values.label ? `-${values.label}` : ''}`;
-        const markdown = hostMarkdown(`medtrim bench host on ${adapterLine(gpu.info)}`, command, runs, results);
-        const files = writeResults(name, markdown, { adapter: gpu.info, command, runs, results }, outDir);
+        const markdown = hostMarkdown(`medtrim bench host on ${adapterLine(gpu.info)}`, command, runs, warmup, results);
+        const files = writeResults(name, markdown, { adapter: gpu.info, command, runs, warmup, results }, outDir);
         console.log(`\n${markdown}\nwrote ${files.md} and ${files.json}`);
         return 0;
       }
