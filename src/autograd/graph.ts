@@ -149,26 +149,32 @@ export function backward(root: Tensor, gradOut?: Tensor): void {
   if (root.gradNode && !root.gradNode.rule) throw new Error(`backward through '${root.gradNode.name}' a second time: a graph is freed by the backward that used it`);
   if (!gradOut && root.size !== 1) throw new Error(`backward: a root of shape [${root.shape.join(', ')}] needs an explicit gradOut`);
   const grads = new Map<Tensor, Tensor>([[root, gradOut ? clone(gradOut) : tensorFrom(root.runtime, [1], root.shape)]]);
+  const slotCopies: [Tensor, Tensor][] = [];
   for (const t of reverseTopological(root)) {
     const g = grads.get(t);
     if (!g) continue;
     grads.delete(t);
     if (t.gradNode) propagate(t.gradNode, g, grads);
-    else t.grad = accumulateLeafGrad(t, g);
+    else t.grad = accumulateLeafGrad(t, g, slotCopies);
+  }
+  // Together at the end: each copy ends the compute pass it interrupts, and a pass costs the CPU adapters.
+  for (const [total, slot] of slotCopies) {
+    total.runtime.copy(total, slot);
+    total.dispose();
   }
 }
 
 /**
  * The leaf's gradient after adding g (consumed): a kept tensor of its own, or, when an optimizer gave the leaf a
- * gradient slot in its arena, that slot (the sum is copied in; the slot itself is never disposed).
+ * gradient slot in its arena, that slot — the sum goes to `slotCopies`, copied in (and disposed) once the walk
+ * is done; the slot itself is never disposed.
  */
-function accumulateLeafGrad(t: Tensor, g: Tensor): Tensor {
+function accumulateLeafGrad(t: Tensor, g: Tensor, slotCopies: [Tensor, Tensor][]): Tensor {
   const slot = t.gradSlot;
   if (!slot) return addInto(t.grad, g).keep();
   const total = t.grad ? binary('add', t.grad, g) : g;
   if (t.grad && t.grad !== slot) t.grad.dispose();
   if (total !== g) g.dispose();
-  t.runtime.copy(total, slot);
-  total.dispose();
+  slotCopies.push([total, slot]);
   return slot;
 }
