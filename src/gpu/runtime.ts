@@ -330,7 +330,8 @@ export class Runtime {
   private workgroupSize(entry: { workgroupSize: unknown; attributes?: { name: string; value: unknown }[] | null }, constants: Record<string, number>): [number, number, number] {
     const defaults = (Array.isArray(entry.workgroupSize) ? entry.workgroupSize : [1, 1, 1]) as number[];
     const raw = entry.attributes?.find((a) => a.name === 'workgroup_size')?.value;
-    const exprs = Array.isArray(raw) ? (raw as unknown[]) : [];
+    // One expression comes as a string, several as an array.
+    const exprs = Array.isArray(raw) ? (raw as unknown[]) : raw == null ? [] : [raw];
     return [0, 1, 2].map((i) => {
       const expr = exprs[i];
       if (typeof expr === 'string' && expr in constants) return constants[expr]!;
