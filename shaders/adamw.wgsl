@@ -1,4 +1,5 @@
-// AdamW over every parameter at once (flat buffers), with optional clipping by global gradient norm: the
+// AdamW over many parameters at once (the optimizer's arenas: param and grad at param_offset + i, the flat
+// moments at moment_offset + i), with optional clipping by global gradient norm: the
 // clip factor min(1, max_norm / (‖g‖ + 1e-6)) (PyTorch's clip_grad_norm_) comes from the norm that
 // grad_norm.wgsl left in grad_norm[0], read at a uniform address — no host round trip, and no per-workgroup
 // reduction (its barriers cost more than the update itself on the CPU adapters).
@@ -6,7 +7,7 @@
 // p ← p − (lr / bc1)·m / (sqrt(v)/sqrt(bc2) + eps), with bc = 1 − β^t.
 // Each invocation updates PER_INVOCATION elements, WG apart (neighbouring invocations, neighbouring elements).
 struct Params {
-  count: u32, clip: u32,
+  count: u32, param_offset: u32, moment_offset: u32, clip: u32,
   lr: f32, beta1: f32, beta2: f32, eps: f32, weight_decay: f32,
   bc1: f32, sqrt_bc2: f32, max_norm: f32,
 }
@@ -27,12 +28,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
   for (var e = 0u; e < PER_INVOCATION; e++) {
     let i = first + e * WG;
     if (i >= params.count) { return; }
-    let g = grad[i] * clip;
-    let mi = params.beta1 * m[i] + (1.0 - params.beta1) * g;
-    let vi = params.beta2 * v[i] + (1.0 - params.beta2) * g * g;
-    m[i] = mi;
-    v[i] = vi;
-    let decayed = param[i] * (1.0 - params.lr * params.weight_decay);
-    param[i] = decayed - (params.lr / params.bc1) * mi / (sqrt(vi) / params.sqrt_bc2 + params.eps);
+    let p = params.param_offset + i;
+    let s = params.moment_offset + i;
+    let g = grad[p] * clip;
+    let mi = params.beta1 * m[s] + (1.0 - params.beta1) * g;
+    let vi = params.beta2 * v[s] + (1.0 - params.beta2) * g * g;
+    m[s] = mi;
+    v[s] = vi;
+    let decayed = param[p] * (1.0 - params.lr * params.weight_decay);
+    param[p] = decayed - (params.lr / params.bc1) * mi / (sqrt(vi) / params.sqrt_bc2 + params.eps);
   }
 }

@@ -11,12 +11,15 @@
 // starting at element `at` accordingly. One fetch of a vec4 binding costs one bounds clamp instead of four.
 // Rows/columns past M/N are computed from whatever robust buffer access returns and never stored; only the
 // K tail must read as zero, and K_ALIGNED (K % 4 == 0) drops those checks.
+// BIAS adds bias[col] to every stored element (a linear layer's bias, fused: no separate add dispatch); without
+// it, `bias` is bound to any read-only buffer and never read.
 struct Params { m: u32, n: u32, k: u32, batch_a: u32, batch_b: u32 }
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override K_ALIGNED: bool = false;
+override BIAS: bool = false;
 const ROW_BLOCKS = {{ROW_BLOCKS}}u;
 const COL_BLOCKS = {{COL_BLOCKS}}u;
 
@@ -24,6 +27,7 @@ const COL_BLOCKS = {{COL_BLOCKS}}u;
 @group(0) @binding(1) var<storage, read> b: array<{{B_ELEMENT}}>;
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
 
 const LANE = vec4<u32>(0u, 1u, 2u, 3u);
 
@@ -97,7 +101,11 @@ fn store_block(acc: mat4x4<f32>, c_base: u32, row0: u32, col0: u32) {
     if (row >= params.m) { break; }
     for (var j = 0u; j < 4u; j++) {
       let col = col0 + j;
-      if (col < params.n) { c[c_base + row * params.n + col] = acc[i][j]; }
+      if (col < params.n) {
+        var value = acc[i][j];
+        if (BIAS) { value += bias[col]; }
+        c[c_base + row * params.n + col] = value;
+      }
     }
   }
 }

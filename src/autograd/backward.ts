@@ -2,7 +2,8 @@
 // reverse topological order, sums the gradients reaching each tensor, runs each rule once, releases the rule's
 // saved intermediates right after it ran, reduces gradients of broadcast inputs back to the input's shape, and
 // accumulates into leaf.grad. Every gradient tensor the walk makes is disposed as soon as it has been consumed;
-// leaf gradients are kept out of tidy scopes (they outlive a training step's tidy until zeroGrad()).
+// leaf gradients are kept out of tidy scopes (they outlive a training step's tidy until zeroGrad()), or copied into the leaf's gradient slot when an
+// optimizer keeps gradients in an arena.
 import { binary } from '../ops/elementwise.js';
 import { reduce } from '../ops/reduce.js';
 import { clone, type GradNode, gradNodeOf } from '../tensor/tape.js';
@@ -86,12 +87,33 @@ export function backward(root: Tensor, gradOut?: Tensor): void {
   if (rootNode && !rootNode.rule) throw new Error(`backward through '${rootNode.name}' a second time: a graph is freed by the backward that used it`);
   if (!gradOut && root.size !== 1) throw new Error(`backward: a root of shape [${root.shape.join(', ')}] needs an explicit gradOut`);
   const grads = new Map<Tensor, Tensor>([[root, gradOut ? clone(gradOut) : tensorFrom(root.runtime, [1], root.shape)]]);
+  const slotCopies: [Tensor, Tensor][] = [];
   for (const t of reverseTopological(root)) {
     const g = grads.get(t);
     if (!g) continue;
     grads.delete(t);
     const node = gradNodeOf(t);
     if (node) propagate(node, g, grads);
-    else t.grad = addInto(t.grad, g).keep();
+    else t.grad = accumulateLeafGrad(t, g, slotCopies);
   }
+  // Together at the end: each copy ends the compute pass it interrupts, and a pass costs the CPU adapters.
+  for (const [total, slot] of slotCopies) {
+    total.runtime.copy(total, slot);
+    total.dispose();
+  }
+}
+
+/**
+ * The leaf's gradient after adding g (consumed): a kept tensor of its own, or, when an optimizer gave the leaf a
+ * gradient slot in its arena, that slot — the sum goes to `slotCopies`, copied in (and disposed) once the walk
+ * is done; the slot itself is never disposed.
+ */
+function accumulateLeafGrad(t: Tensor, g: Tensor, slotCopies: [Tensor, Tensor][]): Tensor {
+  const slot = t.gradSlot;
+  if (!slot) return addInto(t.grad, g).keep();
+  const total = t.grad ? binary('add', t.grad, g) : g;
+  if (t.grad && t.grad !== slot) t.grad.dispose();
+  if (total !== g) g.dispose();
+  slotCopies.push([total, slot]);
+  return slot;
 }

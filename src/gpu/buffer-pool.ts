@@ -1,7 +1,9 @@
 // Size-class pool of storage buffers. A released buffer becomes reusable only after the work recorded
 // while it was live has been submitted: queue.writeBuffer runs on the queue timeline before any
 // not-yet-submitted command buffer, so handing out a buffer that an unsubmitted dispatch still reads would
-// let a later upload overwrite its contents.
+// let a later upload overwrite its contents. After each submit the free lists are put back in creation
+// order, so a step that repeats the previous one's allocations gets the same buffers (and the runtime's
+// cached bind groups for them).
 
 // STORAGE | COPY_SRC | COPY_DST by their spec values, so this module loads before any WebGPU globals exist.
 export const STORAGE_USAGE = 0x0080 | 0x0004 | 0x0008;
@@ -19,6 +21,9 @@ export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private pendingFree: GPUBuffer[] = [];
   private readonly sizes = new WeakMap<GPUBuffer, number>();
+  /** Creation order of each buffer (free lists hand out the earliest made first). */
+  private readonly order = new WeakMap<GPUBuffer, number>();
+  private created = 0;
   /** Bytes in buffers currently handed out (held by live tensors). */
   liveBytes = 0;
   /** Bytes in every buffer this pool ever created and has not destroyed. */
@@ -33,6 +38,7 @@ export class BufferPool {
     if (!buffer) {
       buffer = this.device.createBuffer({ size, usage: STORAGE_USAGE, label });
       this.sizes.set(buffer, size);
+      this.order.set(buffer, this.created++);
       this.allocatedBytes += size;
     }
     this.liveBytes += size;
@@ -47,13 +53,18 @@ export class BufferPool {
 
   /** Called by the runtime right after queue.submit. */
   onSubmitted(): void {
+    if (!this.pendingFree.length) return;
+    const touched = new Set<GPUBuffer[]>();
     for (const buffer of this.pendingFree) {
       const size = this.sizes.get(buffer)!;
       let list = this.free.get(size);
       if (!list) this.free.set(size, (list = []));
       list.push(buffer);
+      touched.add(list);
     }
     this.pendingFree = [];
+    // Latest made first in the array: pop() takes the earliest.
+    for (const list of touched) list.sort((a, b) => this.order.get(b)! - this.order.get(a)!);
   }
 
   /** Destroys all idle buffers (live ones stay). */

@@ -1,15 +1,19 @@
 // The kernel runtime: compiles WGSL (bindings and uniform layouts reflected with wgsl_reflect, never written
 // by hand), caches pipelines by source + override constants, records every dispatch of a step into one command
-// encoder that is submitted as a whole, and reads buffers back only when asked.
+// encoder that is submitted as a whole, and reads buffers back only when asked. Call sites hold kernel handles
+// (defineKernel) so a dispatch resolves its pipeline by a few numbers rather than by its source; bind groups
+// are cached per kernel and buffers, with uniforms at dynamic offsets into a growable arena.
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { BufferPool } from './buffer-pool.js';
 import type { GpuContext } from './device.js';
 import { shaderSource } from './shader-source.js';
 
-/** Anything bindable as a storage buffer: a tensor, or a raw buffer with the byte length to expose. */
+/** Anything bindable as a storage buffer: a tensor, or a raw buffer with the byte range to expose. */
 export interface BufferView {
   readonly buffer: GPUBuffer;
   readonly byteLength: number;
+  /** Where the view starts in the buffer (0 when absent); a multiple of minStorageBufferOffsetAlignment when bound. */
+  readonly byteOffset?: number;
 }
 
 export interface KernelSpec {
@@ -41,19 +45,74 @@ interface BindingInfo {
   kind: 'uniform' | 'storage' | 'read-only-storage';
 }
 
+/**
+ * A kernel's source variant (shader, template values, @each counts, entry point) made once at a call site: the
+ * runtime resolves it with its override constants to a compiled Kernel by the handle's id and the constants'
+ * values, with no work on the source.
+ */
+export interface KernelDef {
+  readonly id: number;
+  readonly spec: Readonly<Omit<KernelSpec, 'constants'>>;
+}
+
+let nextKernelDefId = 0;
+
+export function defineKernel(spec: Omit<KernelSpec, 'constants'>): KernelDef {
+  return { id: nextKernelDefId++, spec };
+}
+
+/** Kernel handles made on demand, one per variant name (e.g. per elementwise op). */
+export function kernelDefs<K extends string>(make: (variant: K) => Omit<KernelSpec, 'constants'>): (variant: K) => KernelDef {
+  const defs = new Map<K, KernelDef>();
+  return (variant) => {
+    let def = defs.get(variant);
+    if (!def) defs.set(variant, (def = defineKernel(make(variant))));
+    return def;
+  };
+}
+
 export interface Kernel {
   readonly name: string;
   readonly pipeline: GPUComputePipeline;
   readonly bindings: BindingInfo[];
   readonly uniform: { name: string; size: number; members: UniformMember[] } | null;
   readonly workgroupSize: [number, number, number];
+  readonly layout: GPUBindGroupLayout;
+  /** Names of the uniform struct's members (checks for unknown values). */
+  readonly uniformNames: ReadonlySet<string>;
+  /** Bind groups by the buffers and ranges bound (uniform data goes in at a dynamic offset). */
+  readonly bindGroups: Map<string, GPUBindGroup>;
 }
 
 export type UniformValues = Record<string, number | ArrayLike<number>>;
 
 export class GpuError extends Error {}
 
+/** What the runtime has done on the host since it was made (the host-overhead benchmark reads differences). */
+export interface RuntimeCounters {
+  dispatches: number;
+  /** Command buffers submitted. */
+  commandBuffers: number;
+  bindGroups: number;
+  /** Bytes handed to queue.writeBuffer (uploads and uniform data). */
+  uploadBytes: number;
+  /** Milliseconds spent inside queue.submit. */
+  submitMs: number;
+}
+
+/** Bytes of one uniform arena buffer; a step that needs more takes another (the arena grows, it never submits). */
 const UNIFORM_ARENA_BYTES = 1 << 16;
+/** Bind groups a kernel keeps; past this the kernel's cache starts over (buffers a step uses recur step to step). */
+const BIND_GROUPS_PER_KERNEL = 512;
+
+/** A number per GPUBuffer for bind-group keys (ids are never reused, so a destroyed buffer's groups are never hit). */
+const bufferIds = new WeakMap<GPUBuffer, number>();
+let nextBufferId = 0;
+function bufferId(buffer: GPUBuffer): number {
+  let id = bufferIds.get(buffer);
+  if (id === undefined) bufferIds.set(buffer, (id = nextBufferId++));
+  return id;
+}
 
 // wgsl_reflect describes types loosely; this is the part of its shape we read.
 interface ReflectedType {
@@ -124,17 +183,22 @@ export class Runtime {
   readonly device: GPUDevice;
   readonly pool: BufferPool;
   private readonly kernels = new Map<string, Kernel>();
+  /** Kernels by handle id, then by override constants. */
+  private readonly variants: Map<string, Kernel>[] = [];
   private encoder: GPUCommandEncoder | null = null;
   /** Consecutive dispatches share one compute pass (per-pass cost dominates on software adapters). */
   private pass: GPUComputePassEncoder | null = null;
   private stepKernels = new Set<string>();
-  private readonly uniformArena: GPUBuffer;
-  private readonly arenaBytes = new Uint8Array(UNIFORM_ARENA_BYTES);
+  /** Uniform arena buffers; the step's uniform data fills them in order and is written at submit. */
+  private readonly uniformArenas: { buffer: GPUBuffer; bytes: Uint8Array<ArrayBuffer>; view: DataView }[] = [];
+  /** Arena buffer being filled, and bytes used in it. */
+  private arenaIndex = 0;
   private arenaUsed = 0;
   private readonly uniformAlign: number;
   private pendingErrors: Promise<string | null>[] = [];
   /** Number of command buffers submitted so far (the pool's reuse epoch). */
   submits = 0;
+  readonly counters: RuntimeCounters = { dispatches: 0, commandBuffers: 0, bindGroups: 0, uploadBytes: 0, submitMs: 0 };
   /** When set, every compute pass the runtime begins gets these timestamp writes (benchmarks time passes with it). */
   passTimestamps: (() => GPUComputePassTimestampWrites) | null = null;
   /**
@@ -147,11 +211,22 @@ export class Runtime {
     this.device = gpu.device;
     this.pool = new BufferPool(this.device);
     this.uniformAlign = gpu.limits.minUniformBufferOffsetAlignment ?? 256;
-    this.uniformArena = this.device.createBuffer({
+    this.addUniformArena();
+  }
+
+  private addUniformArena(): void {
+    const buffer = this.device.createBuffer({
       size: UNIFORM_ARENA_BYTES,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-      label: 'uniform-arena',
+      label: `uniform-arena-${this.uniformArenas.length}`,
     });
+    const bytes = new Uint8Array(UNIFORM_ARENA_BYTES);
+    this.uniformArenas.push({ buffer, bytes, view: new DataView(bytes.buffer) });
+  }
+
+  /** Alignment of a storage buffer view's byte offset on this device. */
+  get storageAlign(): number {
+    return this.gpu.limits.minStorageBufferOffsetAlignment ?? 256;
   }
 
   get limits(): Record<string, number> {
@@ -163,6 +238,17 @@ export class Runtime {
     return this.gpu.limits.maxComputeInvocationsPerWorkgroup ?? 128;
   }
 
+  /** The compiled kernel of a handle with these override constants (compiled at first use). */
+  kernelOf(def: KernelDef, constants?: Record<string, number>): Kernel {
+    const byConstants = (this.variants[def.id] ??= new Map());
+    let key = '';
+    if (constants) for (const name in constants) key += `${name}=${constants[name]};`;
+    let kernel = byConstants.get(key);
+    if (!kernel) byConstants.set(key, (kernel = this.kernel(constants ? { ...def.spec, constants } : def.spec)));
+    return kernel;
+  }
+
+  /** The compiled kernel of a full spec (keyed by its source: for one-off kernels; hot paths use kernelOf). */
   kernel(spec: KernelSpec): Kernel {
     // Comments go first, so a placeholder named in a comment is never substituted (a multi-line value
     // spliced into a comment would break the shader).
@@ -227,7 +313,7 @@ export class Runtime {
       entries: bindings.map((b) => ({
         binding: b.binding,
         visibility: GPUShaderStage.COMPUTE,
-        buffer: { type: b.kind },
+        buffer: { type: b.kind, hasDynamicOffset: b.kind === 'uniform' },
       })),
     });
     const pipeline = this.device.createComputePipeline({
@@ -236,14 +322,16 @@ export class Runtime {
       compute: { module, entryPoint: entry.name, constants },
     });
     this.trackError(this.device.popErrorScope(), `kernel '${name}' failed to compile`);
-    return { name, pipeline, bindings, uniform, workgroupSize };
+    const uniformNames = new Set(uniform?.members.map((m) => m.name) ?? []);
+    return { name, pipeline, bindings, uniform, workgroupSize, layout, uniformNames, bindGroups: new Map() };
   }
 
   /** The entry's @workgroup_size with override constants applied (reflection alone gives the defaults). */
   private workgroupSize(entry: { workgroupSize: unknown; attributes?: { name: string; value: unknown }[] | null }, constants: Record<string, number>): [number, number, number] {
     const defaults = (Array.isArray(entry.workgroupSize) ? entry.workgroupSize : [1, 1, 1]) as number[];
     const raw = entry.attributes?.find((a) => a.name === 'workgroup_size')?.value;
-    const exprs = Array.isArray(raw) ? (raw as unknown[]) : [];
+    // One expression comes as a string, several as an array.
+    const exprs = Array.isArray(raw) ? (raw as unknown[]) : raw == null ? [] : [raw];
     return [0, 1, 2].map((i) => {
       const expr = exprs[i];
       if (typeof expr === 'string' && expr in constants) return constants[expr]!;
@@ -284,66 +372,88 @@ export class Runtime {
     if (x > maxDim || y > maxDim || z > maxDim) {
       throw new GpuError(`kernel '${kernel.name}': dispatch ${x}×${y}×${z} exceeds ${maxDim} workgroups per dimension`);
     }
-    const entries: GPUBindGroupEntry[] = kernel.bindings.map((b) => {
-      if (b.kind === 'uniform') {
-        const offset = this.writeUniforms(kernel, uniforms);
-        return { binding: b.binding, resource: { buffer: this.uniformArena, offset, size: kernel.uniform!.size } };
-      }
-      const view = buffers[b.name];
-      if (!view) throw new GpuError(`kernel '${kernel.name}': no buffer given for binding '${b.name}'`);
-      return { binding: b.binding, resource: { buffer: view.buffer, offset: 0, size: Math.max(4, view.byteLength) } };
-    });
-    const bindGroup = this.device.createBindGroup({ layout: kernel.pipeline.getBindGroupLayout(0), entries, label: kernel.name });
-    // After the entries: writing uniforms may have ended the step early (full arena).
+    const uniformOffset = kernel.uniform ? this.writeUniforms(kernel, uniforms) : -1;
+    const bindGroup = this.bindGroup(kernel, buffers);
     if (this.dispatchTimestamps) {
       this.endPass();
       this.pass = this.passEncoder.beginComputePass({ label: kernel.name, timestampWrites: this.dispatchTimestamps(kernel.name, [x, y, z]) });
     }
     this.pass ??= this.passEncoder.beginComputePass(this.passTimestamps ? { label: 'step', timestampWrites: this.passTimestamps() } : { label: 'step' });
     this.pass.setPipeline(kernel.pipeline);
-    this.pass.setBindGroup(0, bindGroup);
+    if (uniformOffset >= 0) this.pass.setBindGroup(0, bindGroup, [uniformOffset]);
+    else this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(x, y, z);
+    this.counters.dispatches++;
     this.stepKernels.add(kernel.name);
     if (this.dispatchTimestamps) this.endPass();
   }
 
+  /**
+   * The kernel's bind group for these buffers and the arena buffer being filled, made once per distinct set of
+   * buffers and ranges (the uniform binding's offset is dynamic, so it takes no part).
+   */
+  private bindGroup(kernel: Kernel, buffers: Record<string, BufferView>): GPUBindGroup {
+    let key = kernel.uniform ? `${this.arenaIndex}` : '';
+    for (const b of kernel.bindings) {
+      if (b.kind === 'uniform') continue;
+      const view = buffers[b.name];
+      if (!view) throw new GpuError(`kernel '${kernel.name}': no buffer given for binding '${b.name}'`);
+      key += `|${bufferId(view.buffer)}:${view.byteOffset ?? 0}:${view.byteLength}`;
+    }
+    let group = kernel.bindGroups.get(key);
+    if (group) return group;
+    const entries: GPUBindGroupEntry[] = kernel.bindings.map((b) => {
+      if (b.kind === 'uniform') return { binding: b.binding, resource: { buffer: this.uniformArenas[this.arenaIndex]!.buffer, offset: 0, size: kernel.uniform!.size } };
+      const view = buffers[b.name]!;
+      return { binding: b.binding, resource: { buffer: view.buffer, offset: view.byteOffset ?? 0, size: Math.max(4, view.byteLength) } };
+    });
+    group = this.device.createBindGroup({ layout: kernel.layout, entries, label: kernel.name });
+    this.counters.bindGroups++;
+    if (kernel.bindGroups.size >= BIND_GROUPS_PER_KERNEL) kernel.bindGroups.clear();
+    kernel.bindGroups.set(key, group);
+    return group;
+  }
+
+  /** Writes the dispatch's uniform values into the arena; returns their offset in the arena buffer being filled. */
   private writeUniforms(kernel: Kernel, values: UniformValues): number {
     const layout = kernel.uniform!;
     const size = Math.ceil(layout.size / this.uniformAlign) * this.uniformAlign;
     if (this.arenaUsed + size > UNIFORM_ARENA_BYTES) {
-      // The arena is uploaded at submit; a full arena ends the step early.
-      this.flush();
+      // The arena grows by a buffer (all are written at submit): a step never ends early for uniform space.
+      this.arenaIndex++;
+      this.arenaUsed = 0;
+      if (this.arenaIndex === this.uniformArenas.length) this.addUniformArena();
     }
     const offset = this.arenaUsed;
     this.arenaUsed += size;
-    const view = new DataView(this.arenaBytes.buffer, offset, layout.size);
+    const view = this.uniformArenas[this.arenaIndex]!.view;
     for (const m of layout.members) {
       const v = values[m.name];
       if (v === undefined) throw new GpuError(`kernel '${kernel.name}': uniform '${m.name}' not given`);
       const list = typeof v === 'number' ? [v] : v;
       if (list.length > m.words) throw new GpuError(`kernel '${kernel.name}': uniform '${m.name}' takes ${m.words} values, got ${list.length}`);
       for (let i = 0; i < list.length; i++) {
-        const at = m.offset + 4 * i;
+        const at = offset + m.offset + 4 * i;
         if (m.scalar === 'f32') view.setFloat32(at, list[i]!, true);
         else if (m.scalar === 'i32') view.setInt32(at, list[i]!, true);
         else view.setUint32(at, list[i]!, true);
       }
     }
-    for (const name of Object.keys(values)) {
-      if (!layout.members.some((m) => m.name === name)) throw new GpuError(`kernel '${kernel.name}': unknown uniform '${name}'`);
+    for (const name in values) {
+      if (!kernel.uniformNames.has(name)) throw new GpuError(`kernel '${kernel.name}': unknown uniform '${name}'`);
     }
     return offset;
   }
 
   /** Records a copy between buffers into the current step. */
   copy(src: BufferView, dst: BufferView, bytes = Math.min(src.byteLength, dst.byteLength)): void {
-    if (bytes > 0) this.commandEncoder.copyBufferToBuffer(src.buffer, 0, dst.buffer, 0, bytes);
+    if (bytes > 0) this.commandEncoder.copyBufferToBuffer(src.buffer, src.byteOffset ?? 0, dst.buffer, dst.byteOffset ?? 0, bytes);
   }
 
   /** Records a zero-fill of the view's bytes. */
   clear(view: BufferView): void {
     const bytes = Math.ceil(view.byteLength / 4) * 4;
-    if (bytes > 0) this.commandEncoder.clearBuffer(view.buffer, 0, bytes);
+    if (bytes > 0) this.commandEncoder.clearBuffer(view.buffer, view.byteOffset ?? 0, bytes);
   }
 
   /**
@@ -354,19 +464,30 @@ export class Runtime {
   upload(view: BufferView, data: ArrayBufferView, { fresh = false } = {}): void {
     this.assertAlive();
     if (!fresh) this.flush();
-    this.device.queue.writeBuffer(view.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    this.device.queue.writeBuffer(view.buffer, view.byteOffset ?? 0, data.buffer, data.byteOffset, data.byteLength);
+    this.counters.uploadBytes += data.byteLength;
   }
 
   /** Submits everything recorded so far as one command buffer. */
   flush(): void {
     if (!this.encoder) return;
     this.endPass();
-    if (this.arenaUsed > 0) this.device.queue.writeBuffer(this.uniformArena, 0, this.arenaBytes, 0, this.arenaUsed);
-    this.device.queue.submit([this.encoder.finish()]);
+    for (let i = 0; i <= this.arenaIndex; i++) {
+      const arena = this.uniformArenas[i]!;
+      const used = i < this.arenaIndex ? UNIFORM_ARENA_BYTES : this.arenaUsed;
+      if (used > 0) this.device.queue.writeBuffer(arena.buffer, 0, arena.bytes, 0, used);
+      this.counters.uploadBytes += used;
+    }
+    const commands = this.encoder.finish();
+    const submitStart = performance.now();
+    this.device.queue.submit([commands]);
+    this.counters.submitMs += performance.now() - submitStart;
+    this.counters.commandBuffers++;
     const kernels = [...this.stepKernels].join(', ');
     this.trackError(this.device.popErrorScope(), `GPU validation error in a step running [${kernels}]`);
     this.trackError(this.device.popErrorScope(), `GPU out of memory in a step running [${kernels}]`);
     this.encoder = null;
+    this.arenaIndex = 0;
     this.arenaUsed = 0;
     this.stepKernels = new Set();
     this.submits++;
@@ -397,7 +518,7 @@ export class Runtime {
   async read(view: BufferView, bytes = view.byteLength): Promise<ArrayBuffer> {
     const size = Math.ceil(bytes / 4) * 4;
     const staging = this.device.createBuffer({ size: Math.max(size, 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
-    if (size > 0) this.commandEncoder.copyBufferToBuffer(view.buffer, 0, staging, 0, size);
+    if (size > 0) this.commandEncoder.copyBufferToBuffer(view.buffer, view.byteOffset ?? 0, staging, 0, size);
     this.flush();
     try {
       await staging.mapAsync(GPUMapMode.READ);

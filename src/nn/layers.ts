@@ -1,9 +1,10 @@
 // Basic layers: Linear (weights stored [out, in] like PyTorch), LayerNorm, Embedding, Dropout.
-import { add, dropout, embedding, layerNorm, matmul, reshape } from '../autograd/index.js';
+import { dropout, embedding, layerNorm, matmul, reshape } from '../autograd/index.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { hash32, type Rng } from '../util/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { constantParameter, Module, uniformParameter } from './module.js';
+import { linearOp } from '../ops/matmul.js';
 
 export class Linear extends Module {
   readonly weight: Tensor;
@@ -20,8 +21,7 @@ export class Linear extends Module {
   forward(x: Tensor): Tensor {
     if (x.shape.at(-1) !== this.inFeatures) throw new Error(`Linear(${this.inFeatures}→${this.outFeatures}): input [${x.shape.join(', ')}]`);
     const flat = x.rank === 2 ? x : reshape(x, [-1, this.inFeatures]);
-    const product = matmul(flat, this.weight, { transB: true });
-    const y = this.bias ? add(product, this.bias) : product;
+    const y = this.bias ? linearOp(flat, this.weight, this.bias) : matmul(flat, this.weight, { transB: true });
     return x.rank === 2 ? y : reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
   }
 }

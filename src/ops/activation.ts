@@ -2,7 +2,7 @@
 // shaders/unary_backward.wgsl, both generated from the table below), and the differentiable ReLU and tanh of
 // the elementwise table. WGSL has no erf: ERF_WGSL is Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7).
 import { record } from '../tensor/tape.js';
-import { grid1d } from '../gpu/runtime.js';
+import { grid1d, kernelDefs } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 import { unaryBackward, unaryOp } from './elementwise.js';
@@ -58,11 +58,13 @@ fn gelu_tanh_deriv(x: f32) -> f32 {
 }`;
 const PRELUDE = ERF_WGSL + GELU_TANH_DERIV_WGSL;
 
+const activationDef = kernelDefs((expr: string) => ({ shader: 'activation', template: { PRELUDE, EXPR: expr } }));
+
 /** Applies an activation given as WGSL in x (the helpers of PRELUDE available). */
 export function activationKernel(expr: string, x: Tensor): Tensor {
   const rt = x.runtime;
   const out = new Tensor(rt, x.shape);
-  const kernel = rt.kernel({ shader: 'activation', template: { PRELUDE, EXPR: expr }, constants: { WG } });
+  const kernel = rt.kernelOf(activationDef(expr), { WG });
   rt.dispatch(kernel, { x_in: x, out }, { count: x.size }, grid1d(x.size, WG));
   return out;
 }

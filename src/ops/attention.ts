@@ -15,7 +15,7 @@
 // lse = LOG_ZERO.
 import { record } from '../tensor/tape.js';
 import { isSoftware } from '../gpu/device.js';
-import type { Kernel, Runtime } from '../gpu/runtime.js';
+import { kernelDefs, type Kernel, type Runtime } from '../gpu/runtime.js';
 import { shaderSource } from '../gpu/shader-source.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor, type Shape } from '../tensor/tensor.js';
@@ -240,26 +240,39 @@ function streamRowBlocks(rt: Runtime, rows: number): number {
   return rows >= 256 && rt.gpu.info.backend !== 'gles' ? 4 : 2;
 }
 
+/** The streaming kernels by 'kernel,headDim,rowBlocks'. */
+const streamDef = kernelDefs((variant: string) => {
+  const [kernel, headDim, blocks] = variant.split(',') as [AttentionKernel, string, string];
+  return {
+    shader: `attention_${kernel}_stream`,
+    template: { COMMON: shaderSource('attention_common'), HEAD_QUADS: String(Number(headDim) / 4), TQ: '1', ROW_BLOCKS: blocks, READERS: quadReaders(STREAM_READS[kernel]) },
+    repeat: { R: Number(blocks), Q: Number(headDim) / 4 },
+  };
+});
+
+/** The tiled kernels by 'kernel,headDim,quadsPerThread,keyBlocks'. */
+const tiledDef = kernelDefs((variant: string) => {
+  const [kernel, headDim, quads, blocks] = variant.split(',') as [AttentionKernel, string, string, string];
+  return {
+    shader: `attention_${kernel}`,
+    template: { COMMON: shaderSource('attention_common'), HEAD_QUADS: String(Number(headDim) / 4), TQ: quads, KEY_BLOCKS: blocks },
+  };
+});
+
 function compileKernel(rt: Runtime, kernel: AttentionKernel, headDim: number, rows: number): { compiled: Kernel; rowsPerGroup: number } {
-  const common = { COMMON: shaderSource('attention_common'), HEAD_QUADS: String(headDim / 4) };
   if (attentionVariant(rt) === 'stream') {
     const blocks = streamRowBlocks(rt, rows);
     const rowsPerGroup = 4 * blocks * STREAM_LANES;
-    const compiled = rt.kernel({
-      shader: `attention_${kernel}_stream`,
-      template: { ...common, TQ: '1', ROW_BLOCKS: String(blocks), READERS: quadReaders(STREAM_READS[kernel]) },
-      repeat: { R: blocks, Q: headDim / 4 },
-      constants: { WG_X: STREAM_LANES, WG_Y: 1, ROWS: rowsPerGroup },
-    });
+    const compiled = rt.kernelOf(streamDef(`${kernel},${headDim},${blocks}`), { WG_X: STREAM_LANES, WG_Y: 1, ROWS: rowsPerGroup });
     return { compiled, rowsPerGroup };
   }
   const tiles = attentionTiles(rt, kernel, headDim);
   const blocks = keyBlocks(rt, kernel);
   const rowsPerGroup = 4 * tiles.WG_Y * blocks;
-  const compiled = rt.kernel({
-    shader: `attention_${kernel}`,
-    template: { ...common, TQ: String(quadsPerThread(tiles, headDim)), KEY_BLOCKS: String(blocks) },
-    constants: { ...tiles, ROWS: rowsPerGroup, ROWS_IN_REGISTERS: rowsInRegisters(rt, kernel) ? 1 : 0 },
+  const compiled = rt.kernelOf(tiledDef(`${kernel},${headDim},${quadsPerThread(tiles, headDim)},${blocks}`), {
+    ...tiles,
+    ROWS: rowsPerGroup,
+    ROWS_IN_REGISTERS: rowsInRegisters(rt, kernel) ? 1 : 0,
   });
   return { compiled, rowsPerGroup };
 }

@@ -2,11 +2,12 @@
 // mask, so its backward is the same kernel applied to the gradient with the same seed. The float64
 // reference computes the identical mask with the same integer hash.
 import { record } from '../tensor/tape.js';
-import { grid1d } from '../gpu/runtime.js';
+import { defineKernel, grid1d } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 
 const WG = 64;
+const dropoutDef = defineKernel({ shader: 'dropout' });
 
 function checkRate(p: number): void {
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: rate must be in [0, 1), got ${p}`);
@@ -19,7 +20,7 @@ function maskParams(p: number, seed: number) {
 function dropoutKernel(x: Tensor, p: number, seed: number): Tensor {
   const rt = x.runtime;
   const out = new Tensor(rt, x.shape);
-  const kernel = rt.kernel({ shader: 'dropout', constants: { WG } });
+  const kernel = rt.kernelOf(dropoutDef, { WG });
   rt.dispatch(kernel, { x_in: x, out }, { count: x.size, ...maskParams(p, seed) }, grid1d(x.size, WG));
   return out;
 }

@@ -1,7 +1,7 @@
 // Elementwise unary and broadcasting binary ops. Each op is one row: its WGSL expression (spliced into
 // shaders/unary.wgsl or shaders/binary.wgsl) and its float64 CPU reference.
 import { record } from '../tensor/tape.js';
-import { grid1d, type Runtime } from '../gpu/runtime.js';
+import { grid1d, kernelDefs, type KernelDef, type Runtime } from '../gpu/runtime.js';
 import { broadcastShapes, broadcastStrides, collapseBroadcast, forEachBroadcast, type HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -43,6 +43,16 @@ export const BINARY = {
 export type UnaryOp = keyof typeof UNARY;
 export type BinaryOp = keyof typeof BINARY;
 
+const unaryKernel = kernelDefs((op: UnaryOp) => ({ shader: 'unary', template: { EXPR: UNARY[op].wgsl } }));
+const binaryKernel = kernelDefs((op: BinaryOp) => ({ shader: 'binary', template: { EXPR: BINARY[op].wgsl } }));
+/** unary_backward by prelude, then derivative (both among a few constant strings: a handful of variants). */
+const unaryBackwardKernels = new Map<string, (deriv: string) => KernelDef>();
+function unaryBackwardKernel(deriv: string, prelude: string): KernelDef {
+  let byDeriv = unaryBackwardKernels.get(prelude);
+  if (!byDeriv) unaryBackwardKernels.set(prelude, (byDeriv = kernelDefs((d: string) => ({ shader: 'unary_backward', template: { DERIV: d, PRELUDE: prelude } }))));
+  return byDeriv(deriv);
+}
+
 function requireF32(op: string, ...ts: Tensor[]): Runtime {
   for (const t of ts) if (t.dtype !== 'f32') throw new Error(`${op}: expects f32 tensors, got ${t.dtype}`);
   return ts[0]!.runtime;
@@ -51,7 +61,7 @@ function requireF32(op: string, ...ts: Tensor[]): Runtime {
 export function unary(op: UnaryOp, x: Tensor, alpha = 0): Tensor {
   const rt = requireF32(op, x);
   const out = new Tensor(rt, x.shape);
-  const kernel = rt.kernel({ shader: 'unary', template: { EXPR: UNARY[op].wgsl }, constants: { WG } });
+  const kernel = rt.kernelOf(unaryKernel(op), { WG });
   rt.dispatch(kernel, { x_in: x, out }, { count: x.size, alpha }, grid1d(x.size, WG));
   return out;
 }
@@ -74,7 +84,7 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   if (shape.length > MAX_RANK) throw new Error(`${op}: rank ${shape.length} exceeds ${MAX_RANK}`);
   const out = new Tensor(rt, shape);
   const dims = collapseBroadcast(shape, broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape));
-  const kernel = rt.kernel({ shader: 'binary', template: { EXPR: BINARY[op].wgsl }, constants: { WG, RANK: dims.shape.length } });
+  const kernel = rt.kernelOf(binaryKernel(op), { WG, RANK: dims.shape.length });
   rt.dispatch(
     kernel,
     { a, b, out },
@@ -120,7 +130,7 @@ export const UNARY_DERIVATIVE: Record<UnaryOp, string> = {
 export function unaryBackward(deriv: string, x: Tensor, y: Tensor, dy: Tensor, alpha = 0, prelude = ''): Tensor {
   const rt = x.runtime;
   const dx = new Tensor(rt, x.shape);
-  const kernel = rt.kernel({ shader: 'unary_backward', template: { DERIV: deriv, PRELUDE: prelude }, constants: { WG } });
+  const kernel = rt.kernelOf(unaryBackwardKernel(deriv, prelude), { WG });
   rt.dispatch(kernel, { x_in: x, y_in: y, dy, dx }, { count: x.size, alpha }, grid1d(x.size, WG));
   return dx;
 }

@@ -8,7 +8,7 @@
 // the ids (N steps each, at most √N such buckets), so the work is O(N·dim + V + N^1.5) for a [V, dim]
 // table and N positions, instead of the O(V·dim·N) of scanning all positions for every table entry.
 import { clone, record } from '../tensor/tape.js';
-import { grid1d, type Runtime } from '../gpu/runtime.js';
+import { grid1d, kernelDefs, type Runtime } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 import { gather } from './layout.js';
@@ -52,7 +52,7 @@ export function embeddingBackward(ids: Tensor, dy: Tensor, vocab: number): Tenso
   const ordering = { positions, vocab, long: Math.ceil(Math.sqrt(positions)) };
   const byPosition = grid1d(positions, WG);
   rt.dispatch(kernel(rt, 'embedding_count'), { ids, counts, slots }, { positions, vocab }, byPosition);
-  rt.dispatch(rt.kernel({ shader: 'embedding_offsets', constants: { WG: Math.min(SCAN_WG, rt.maxInvocations) } }), { counts, offsets }, { vocab }, [1]);
+  rt.dispatch(rt.kernelOf(embeddingDef('embedding_offsets'), { WG: Math.min(SCAN_WG, rt.maxInvocations) }), { counts, offsets }, { vocab }, [1]);
   rt.dispatch(kernel(rt, 'embedding_bucket'), { ids, offsets, slots, bucket }, { positions, vocab }, byPosition);
   rt.dispatch(kernel(rt, 'embedding_order'), { ids, counts, offsets, bucket, order }, ordering, byPosition);
   rt.dispatch(kernel(rt, 'embedding_order_long'), { ids, counts, offsets, order }, ordering, grid1d(vocab, WG));
@@ -61,8 +61,10 @@ export function embeddingBackward(ids: Tensor, dy: Tensor, vocab: number): Tenso
   return dtable;
 }
 
+const embeddingDef = kernelDefs((shader: string) => ({ shader }));
+
 function kernel(rt: Runtime, shader: string) {
-  return rt.kernel({ shader, constants: { WG } });
+  return rt.kernelOf(embeddingDef(shader), { WG });
 }
 
 export function embeddingRef(table: HostTensor, ids: ArrayLike<number>): HostTensor {

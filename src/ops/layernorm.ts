@@ -2,10 +2,13 @@
 // and rstd (shaders/layernorm.wgsl), one fused backward giving dx, dgamma and dbeta in a single dispatch
 // (shaders/layernorm_backward.wgsl), the differentiable op and the float64 reference.
 import { record } from '../tensor/tape.js';
-import { grid1d } from '../gpu/runtime.js';
+import { defineKernel, grid1d } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 import { ROWS, rowLayout, rowsOf, WORKGROUP_REDUCE } from './wgsl-lib.js';
+
+const layerNormDef = defineKernel({ shader: 'layernorm', template: { WORKGROUP_REDUCE, ROWS } });
+const layerNormBackwardDef = defineKernel({ shader: 'layernorm_backward', template: { WORKGROUP_REDUCE, ROWS } });
 
 export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
   const { rows, n } = rowsOf(x, 'layerNorm');
@@ -15,7 +18,7 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
   const y = new Tensor(rt, x.shape);
   const mean = new Tensor(rt, [rows]);
   const rstd = new Tensor(rt, [rows]);
-  const forward = rt.kernel({ shader: 'layernorm', template: { WORKGROUP_REDUCE, ROWS }, constants: layout.constants });
+  const forward = rt.kernelOf(layerNormDef, layout.constants);
   rt.dispatch(forward, { x_in: x, gamma, beta, y, mean, rstd }, { rows, n, eps }, layout.grid);
   const rule = (dy: Tensor) => {
     const dx = new Tensor(rt, x.shape);
@@ -23,7 +26,7 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
     const dbeta = new Tensor(rt, beta.shape);
     const { WG, ROW_THREADS } = layout.constants;
     const rowGroups = Math.ceil(rows / (WG / ROW_THREADS));
-    const backward = rt.kernel({ shader: 'layernorm_backward', template: { WORKGROUP_REDUCE, ROWS }, constants: layout.constants });
+    const backward = rt.kernelOf(layerNormBackwardDef, layout.constants);
     // Row workgroups first, then one per WG columns of dgamma/dbeta.
     rt.dispatch(backward, { x_in: x, gamma, mean, rstd, dy, dx, dgamma, dbeta }, { rows, n, row_groups: rowGroups }, grid1d(rowGroups + Math.ceil(n / WG), 1));
     return [dx, dgamma, dbeta];

@@ -1,12 +1,14 @@
 // Data movement: permute (transpose) and broadcastTo share shaders/strided_copy.wgsl; gather along an axis
 // uses shaders/gather.wgsl. Float64 references beside each.
 import { clone, record } from '../tensor/tape.js';
-import { grid1d } from '../gpu/runtime.js';
+import { defineKernel, grid1d } from '../gpu/runtime.js';
 import { broadcastShapes, broadcastStrides, type HostTensor } from '../tensor/host.js';
 import { sameShape, stridesOf, Tensor, type Shape } from '../tensor/tensor.js';
 
 const WG = 64;
 const MAX_RANK = 8;
+const stridedCopyDef = defineKernel({ shader: 'strided_copy' });
+const gatherDef = defineKernel({ shader: 'gather' });
 
 /** [outer, n, inner] around `axis` (negative axes count from the end). */
 export function splitAxis(shape: Shape, axis: number): { outer: number; n: number; inner: number; axis: number } {
@@ -25,7 +27,7 @@ function pack(values: number[]): number[] {
 function stridedCopy(x: Tensor, outShape: number[], inStrides: number[]): Tensor {
   const rt = x.runtime;
   const out = new Tensor(rt, outShape, x.dtype);
-  const kernel = rt.kernel({ shader: 'strided_copy', constants: { WG } });
+  const kernel = rt.kernelOf(stridedCopyDef, { WG });
   rt.dispatch(kernel, { x_in: x, out }, { count: out.size, rank: outShape.length, out_shape: pack(outShape), in_strides: pack(inStrides) }, grid1d(out.size, WG));
   return out;
 }
@@ -75,7 +77,7 @@ export function gather(x: Tensor, indices: Tensor, axis: number): Tensor {
   const { n, inner, axis: ax } = splitAxis(x.shape, axis);
   const m = indices.size;
   const out = new Tensor(rt, x.shape.map((d, i) => (i === ax ? m : d)), x.dtype);
-  const kernel = rt.kernel({ shader: 'gather', constants: { WG } });
+  const kernel = rt.kernelOf(gatherDef, { WG });
   rt.dispatch(kernel, { x_in: x, indices, out }, { count: out.size, n, m, inner }, grid1d(out.size, WG));
   return out;
 }

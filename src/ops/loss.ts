@@ -2,13 +2,15 @@
 // (shaders/cross_entropy.wgsl: per-row loss and logsumexp), backward kernel from the saved logsumexp
 // (shaders/cross_entropy_backward.wgsl), the differentiable op and the float64 reference.
 import { record } from '../tensor/tape.js';
-import { grid1d } from '../gpu/runtime.js';
+import { defineKernel, grid1d } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 import { reduce } from './reduce.js';
 import { ROWS, rowLayout, rowsOf, WORKGROUP_REDUCE } from './wgsl-lib.js';
 
 const WG = 64;
+const crossEntropyDef = defineKernel({ shader: 'cross_entropy', template: { WORKGROUP_REDUCE, ROWS } });
+const crossEntropyBackwardDef = defineKernel({ shader: 'cross_entropy_backward' });
 
 function checkTargets(logits: Tensor, targets: Tensor, rows: number): void {
   if (targets.dtype !== 'i32') throw new Error(`crossEntropy: targets must be i32 class indices, got ${targets.dtype}`);
@@ -23,13 +25,13 @@ export function crossEntropy(logits: Tensor, targets: Tensor): Tensor {
   const losses = new Tensor(rt, [rows]);
   const lse = new Tensor(rt, [rows]);
   const layout = rowLayout(rt, rows, n);
-  const kernel = rt.kernel({ shader: 'cross_entropy', template: { WORKGROUP_REDUCE, ROWS }, constants: layout.constants });
+  const kernel = rt.kernelOf(crossEntropyDef, layout.constants);
   rt.dispatch(kernel, { x_in: logits, targets, losses, lse }, { rows, n }, layout.grid);
   const loss = reduce('mean', losses, 0);
   losses.dispose();
   const rule = (g: Tensor) => {
     const dx = new Tensor(rt, logits.shape);
-    const back = rt.kernel({ shader: 'cross_entropy_backward', constants: { WG } });
+    const back = rt.kernelOf(crossEntropyBackwardDef, { WG });
     rt.dispatch(back, { x_in: logits, lse, targets, g, dx }, { count: dx.size, n, inv_rows: 1 / rows }, grid1d(dx.size, WG));
     return [dx];
   };

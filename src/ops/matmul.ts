@@ -2,9 +2,10 @@
 // where the layout allows, block sizes from matmulTiles) and the float64 reference.
 import { record } from '../tensor/tape.js';
 import { autotunerOf } from '../gpu/autotune.js';
-import type { Runtime } from '../gpu/runtime.js';
+import { kernelDefs, type Runtime } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor, zeros, type Shape } from '../tensor/tensor.js';
+import { reduce } from './reduce.js';
 
 export interface MatmulOptions {
   transA?: boolean;
@@ -40,6 +41,16 @@ function fetchTemplate(name: 'a' | 'b', vec4: boolean): Record<string, string> {
     : { [`${key}_ELEMENT`]: 'f32', [`${key}_FETCH`]: `vec4<f32>(${name}[at], ${name}[at + 1u], ${name}[at + 2u], ${name}[at + 3u])` };
 }
 
+/** matmul by 'aAligned,bAligned,ROW_BLOCKS,COL_BLOCKS' (the source-changing choices; the rest are constants). */
+const matmulDef = kernelDefs((variant: string) => {
+  const [aAligned, bAligned, rows, cols] = variant.split(',');
+  return {
+    shader: 'matmul',
+    template: { ...fetchTemplate('a', aAligned === '1'), ...fetchTemplate('b', bAligned === '1'), ROW_BLOCKS: rows!, COL_BLOCKS: cols! },
+    repeat: { R: Number(rows), C: Number(cols) },
+  };
+});
+
 interface MatmulDims {
   batch: number;
   batchA: number;
@@ -73,6 +84,16 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   return recordMatmul(a, b, options, d, chooseTiles(a, b, options, d));
 }
 
+/** x [rows, in] · weightᵀ ([out, in]) + bias [out], the bias added as the product is stored (one dispatch). */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor): Tensor {
+  const options = { transB: true };
+  const d = matmulDims(x.shape, weight.shape, options);
+  if (x.rank !== 2 || weight.rank !== 2 || bias.size !== d.n) {
+    throw new Error(`linear: needs x [rows, in], weight [out, in] and bias [out], got [${x.shape.join(', ')}], [${weight.shape.join(', ')}], [${bias.shape.join(', ')}]`);
+  }
+  return recordMatmul(x, weight, options, d, chooseTiles(x, weight, options, d), bias);
+}
+
 /** What autotuning (src/gpu/autotune.ts) tries: 8×8 workgroups with 1–4 blocks each way, and other workgroup shapes. */
 export function matmulTileCandidates(rt: Runtime): MatmulTiles[] {
   const layouts: [number, number, number, number][] = [[8, 8, 2, 2], [8, 8, 4, 2], [8, 8, 2, 4], [8, 8, 4, 4], [8, 8, 1, 1], [8, 8, 2, 1], [8, 8, 1, 2], [4, 4, 2, 2], [16, 4, 1, 2], [4, 16, 2, 1], [16, 16, 1, 1]];
@@ -97,10 +118,10 @@ function chooseTiles(a: Tensor, b: Tensor, options: MatmulOptions, d: MatmulDims
   return tuner.choose(family, matmulTileCandidates(rt), trial) ?? fallback;
 }
 
-function recordMatmul(a: Tensor, b: Tensor, options: MatmulOptions, d: MatmulDims, tiles: MatmulTiles): Tensor {
+function recordMatmul(a: Tensor, b: Tensor, options: MatmulOptions, d: MatmulDims, tiles: MatmulTiles, bias?: Tensor): Tensor {
   const rt = a.runtime;
   const out = new Tensor(rt, d.outShape);
-  if (d.k === 0) {
+  if (d.k === 0 && !bias) {
     rt.clear(out);
     return out;
   }
@@ -109,13 +130,15 @@ function recordMatmul(a: Tensor, b: Tensor, options: MatmulOptions, d: MatmulDim
   // The axis each operand is fetched along: its contiguous one.
   const aAligned = (transA ? d.m : d.k) % 4 === 0;
   const bAligned = (transB ? d.k : d.n) % 4 === 0;
-  const kernel = rt.kernel({
-    shader: 'matmul',
-    template: { ...fetchTemplate('a', aAligned), ...fetchTemplate('b', bAligned), ROW_BLOCKS: `${tiles.ROW_BLOCKS}`, COL_BLOCKS: `${tiles.COL_BLOCKS}` },
-    repeat: { R: tiles.ROW_BLOCKS, C: tiles.COL_BLOCKS },
-    constants: { WG_X: tiles.WG_X, WG_Y: tiles.WG_Y, TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0, K_ALIGNED: d.k % 4 === 0 ? 1 : 0 },
+  const kernel = rt.kernelOf(matmulDef(`${aAligned ? 1 : 0},${bAligned ? 1 : 0},${tiles.ROW_BLOCKS},${tiles.COL_BLOCKS}`), {
+    WG_X: tiles.WG_X,
+    WG_Y: tiles.WG_Y,
+    TRANS_A: transA ? 1 : 0,
+    TRANS_B: transB ? 1 : 0,
+    K_ALIGNED: d.k % 4 === 0 ? 1 : 0,
+    BIAS: bias ? 1 : 0,
   });
-  rt.dispatch(kernel, { a, b, c: out }, { m: d.m, n: d.n, k: d.k, batch_a: d.batchA, batch_b: d.batchB }, [
+  rt.dispatch(kernel, { a, b, c: out, bias: bias ?? b }, { m: d.m, n: d.n, k: d.k, batch_a: d.batchA, batch_b: d.batchB }, [
     Math.ceil(d.n / (tiles.WG_X * 4 * tiles.COL_BLOCKS)),
     Math.ceil(d.m / (tiles.WG_Y * 4 * tiles.ROW_BLOCKS)),
     d.batch,
@@ -144,9 +167,29 @@ export function matmulRef(a: HostTensor, b: HostTensor, options: MatmulOptions =
   return { shape: d.outShape, data };
 }
 
+/** Float64 reference of linear: x·weightᵀ + bias. */
+export function linearRef(x: HostTensor, weight: HostTensor, bias: HostTensor): HostTensor {
+  const product = matmulRef(x, weight, { transB: true });
+  const n = bias.data.length;
+  return { shape: product.shape, data: product.data.map((v, i) => v + bias.data[i % n]!) };
+}
+
 // ---- Backward rule (autograd): C = op(A)·op(B) gives dop(A) = dC·op(B)ᵀ and dop(B) = op(A)ᵀ·dC, written
 // with the kernel's transpose flags so no operand is transposed in memory. A broadcast batch is summed back
 // by autograd.
+
+/**
+ * Differentiable linear layer, x [rows, in] · weightᵀ + bias: the gradients of matmul with transB and of the
+ * broadcast bias add it fuses (the bias gradient is the sum of the rows of the output gradient).
+ */
+export function linearOp(x: Tensor, weight: Tensor, bias: Tensor): Tensor {
+  const out = linear(x, weight, bias);
+  return record('linear', out, [x, weight, bias], (g) => [
+    x.requiresGrad ? matmul(g, weight) : null,
+    weight.requiresGrad ? matmul(g, x, { transA: true }) : null,
+    bias.requiresGrad ? reduce('sum', g, 0) : null,
+  ]);
+}
 
 /** Differentiable matmul. */
 export function matmulOp(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {

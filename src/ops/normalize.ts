@@ -2,6 +2,7 @@
 // shaders/l2normalize_backward.wgsl), and the cosine-similarity matrix and pairwise cosine distance built
 // from it and matmul through autograd. Float64 references beside each.
 import { record } from '../tensor/tape.js';
+import { kernelDefs } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 import { unaryOp } from './elementwise.js';
@@ -11,11 +12,13 @@ import { ROWS, rowLayout, rowsOf, WORKGROUP_REDUCE } from './wgsl-lib.js';
 /** PyTorch's F.normalize default. */
 const EPS = 1e-12;
 
-function rowKernel(shader: string, buffers: Record<string, Tensor>, x: Tensor, eps: number): void {
+const rowKernelDef = kernelDefs((shader: 'l2normalize' | 'l2normalize_backward') => ({ shader, template: { WORKGROUP_REDUCE, ROWS } }));
+
+function rowKernel(shader: 'l2normalize' | 'l2normalize_backward', buffers: Record<string, Tensor>, x: Tensor, eps: number): void {
   const { rows, n } = rowsOf(x, 'l2normalize');
   const rt = x.runtime;
   const layout = rowLayout(rt, rows, n);
-  const kernel = rt.kernel({ shader, template: { WORKGROUP_REDUCE, ROWS }, constants: layout.constants });
+  const kernel = rt.kernelOf(rowKernelDef(shader), layout.constants);
   rt.dispatch(kernel, buffers, { rows, n, eps }, layout.grid);
 }
 

@@ -1,7 +1,7 @@
 // Reductions along one axis (sum, mean, max): shaders/reduce.wgsl with the fold spliced in, and the float64
 // reference beside it. The reduced axis is kept with extent 1 only when keepDims is set.
 import { record } from '../tensor/tape.js';
-import { grid1d } from '../gpu/runtime.js';
+import { grid1d, kernelDefs } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { broadcastTo, splitAxis } from './layout.js';
 import { unary } from './elementwise.js';
@@ -59,6 +59,9 @@ function reducedShape(shape: Shape, axis: number, keepDims: boolean): number[] {
 /** Invocations of the serial kernel's workgroups. */
 const SERIAL_WG = 64;
 
+const serialDef = kernelDefs((op: ReduceOp) => ({ shader: 'reduce_serial', template: { COMBINE: REDUCE[op].combine, IDENTITY: REDUCE[op].identity } }));
+const workgroupDefs = [false, true].map((subgroups) => kernelDefs((op: ReduceOp) => ({ shader: 'reduce', template: reduceVariant(op, subgroups) })));
+
 /**
  * 'serial' (reduce_serial.wgsl: an invocation per output) for short axes, and for axes up to a few thousand long
  * when outputs lie side by side in memory (inner ≥ 32: neighbouring invocations read neighbouring values);
@@ -75,13 +78,12 @@ export function reduce(op: ReduceOp, x: Tensor, axis: number, keepDims = false):
   const out = new Tensor(rt, reducedShape(x.shape, ax, keepDims));
   const uniforms = { outer, n, inner, scale: op === 'mean' ? 1 / n : 1 };
   if (reduceStrategy(n, inner) === 'serial') {
-    const { combine, identity } = REDUCE[op];
-    const kernel = rt.kernel({ shader: 'reduce_serial', template: { COMBINE: combine, IDENTITY: identity }, constants: { WG: SERIAL_WG } });
+    const kernel = rt.kernelOf(serialDef(op), { WG: SERIAL_WG });
     rt.dispatch(kernel, { x_in: x, out }, uniforms, grid1d(outer * inner, SERIAL_WG));
     return out;
   }
   const wg = Math.min(256, rt.maxInvocations);
-  const kernel = rt.kernel({ shader: 'reduce', template: reduceVariant(op, rt.gpu.features.subgroups), constants: { WG: wg } });
+  const kernel = rt.kernelOf(workgroupDefs[rt.gpu.features.subgroups ? 1 : 0]!(op), { WG: wg });
   rt.dispatch(kernel, { x_in: x, out }, uniforms, grid1d(outer * inner, 1));
   return out;
 }

@@ -1,16 +1,20 @@
 // Row softmax and log-softmax over the last axis: forward kernel (shaders/softmax.wgsl), backward kernel
 // (shaders/softmax_backward.wgsl, from the saved output), the differentiable op, and the float64 reference.
 import { record } from '../tensor/tape.js';
+import { defineKernel } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 import { ROWS, rowLayout, rowsOf, WORKGROUP_REDUCE } from './wgsl-lib.js';
+
+const softmaxDef = defineKernel({ shader: 'softmax', template: { WORKGROUP_REDUCE, ROWS } });
+const softmaxBackwardDef = defineKernel({ shader: 'softmax_backward', template: { WORKGROUP_REDUCE, ROWS } });
 
 function softmaxKernel(x: Tensor, log: boolean): Tensor {
   const { rows, n } = rowsOf(x, log ? 'logSoftmax' : 'softmax');
   const rt = x.runtime;
   const out = new Tensor(rt, x.shape);
   const layout = rowLayout(rt, rows, n);
-  const kernel = rt.kernel({ shader: 'softmax', template: { WORKGROUP_REDUCE, ROWS }, constants: { ...layout.constants, LOG: log ? 1 : 0 } });
+  const kernel = rt.kernelOf(softmaxDef, { ...layout.constants, LOG: log ? 1 : 0 });
   rt.dispatch(kernel, { x_in: x, out }, { rows, n }, layout.grid);
   return out;
 }
@@ -20,7 +24,7 @@ function softmaxBackwardKernel(y: Tensor, dy: Tensor, log: boolean): Tensor {
   const rt = y.runtime;
   const dx = new Tensor(rt, y.shape);
   const layout = rowLayout(rt, rows, n);
-  const kernel = rt.kernel({ shader: 'softmax_backward', template: { WORKGROUP_REDUCE, ROWS }, constants: { ...layout.constants, LOG: log ? 1 : 0 } });
+  const kernel = rt.kernelOf(softmaxBackwardDef, { ...layout.constants, LOG: log ? 1 : 0 });
   rt.dispatch(kernel, { y, dy, dx }, { rows, n }, layout.grid);
   return dx;
 }

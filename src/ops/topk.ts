@@ -6,7 +6,7 @@
 // sorted whole.
 // When a row has fewer than k candidates (k > n, or k = n with its column excluded) the trailing slots
 // hold index -1 and value -3.4028234663852886e38 (the lowest f32) on both sides.
-import { grid1d, type Runtime } from '../gpu/runtime.js';
+import { grid1d, kernelDefs, type Runtime } from '../gpu/runtime.js';
 import { Tensor, tensorFrom, tidy } from '../tensor/tensor.js';
 import { gather } from './layout.js';
 import { matmul, matmulRef } from './matmul.js';
@@ -50,6 +50,8 @@ fn load(row: u32, col: u32) -> Candidate {
   return Candidate(values[row * params.m + col], index);
 }`;
 
+const topkDef = kernelDefs((source: 'matrix' | 'list') => ({ shader: 'topk', template: { SOURCE: source === 'matrix' ? matrixSource : listSource } }));
+
 function nextPow2(x: number): number {
   return 2 ** Math.ceil(Math.log2(Math.max(2, x)));
 }
@@ -62,8 +64,7 @@ function topkPass(rt: Runtime, values: Tensor, second: { exclude: Tensor } | { i
   const block = m <= maxBlock ? nextPow2(Math.max(m, k)) : maxBlock;
   const blocks = Math.ceil(m / block);
   const wg = Math.min(block / 2, 256, rt.maxInvocations);
-  const source = 'exclude' in second ? matrixSource : listSource;
-  const kernel = rt.kernel({ shader: 'topk', template: { SOURCE: source }, constants: { WG: wg, BLOCK: block } });
+  const kernel = rt.kernelOf(topkDef('exclude' in second ? 'matrix' : 'list'), { WG: wg, BLOCK: block });
   const out = { values: new Tensor(rt, [rows, blocks * k]), indices: new Tensor(rt, [rows, blocks * k], 'i32') };
   rt.dispatch(kernel, { values, ...second, out_values: out.values, out_indices: out.indices }, { rows, m, blocks, k }, grid1d(rows * blocks, 1));
   return out;

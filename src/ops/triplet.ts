@@ -4,7 +4,7 @@
 // the differentiable op records the backward rule, and the float64 reference (loss and both gradients) sits
 // below. Inputs must be L2-normalised rows (l2normalize), so d(a, b) = 1 − a·b.
 import { record } from '../tensor/tape.js';
-import { grid1d } from '../gpu/runtime.js';
+import { defineKernel, grid1d } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 import { rowWorkgroup, WORKGROUP_REDUCE } from './wgsl-lib.js';
@@ -17,6 +17,8 @@ export interface TripletOptions {
 }
 
 const BACKWARD_WG = 64;
+const tripletDef = defineKernel({ shader: 'medtrim_triplet', template: { WORKGROUP_REDUCE } });
+const tripletBackwardDef = defineKernel({ shader: 'medtrim_triplet_backward' });
 
 function checkInputs(img: Tensor, txt: Tensor, positives: Tensor, negatives: Tensor): { n: number; dim: number } {
   if (img.rank !== 2 || img.shape.join() !== txt.shape.join()) {
@@ -36,14 +38,14 @@ export function medtrimTripletLoss(img: Tensor, txt: Tensor, positives: Tensor, 
   const rt = img.runtime;
   const active = new Tensor(rt, [n, 4]);
   const stats = new Tensor(rt, [2]);
-  const forward = rt.kernel({ shader: 'medtrim_triplet', template: { WORKGROUP_REDUCE }, constants: { WG: rowWorkgroup(rt, n) } });
+  const forward = rt.kernelOf(tripletDef, { WG: rowWorkgroup(rt, n) });
   rt.dispatch(forward, { img, txt, positives, negatives, open_weight: active, stats }, { n, dim, margin, eta }, [1]);
   const loss = new Tensor(rt, []);
   rt.copy(stats, loss, 4);
   const rule = (g: Tensor) => {
     const dImg = new Tensor(rt, img.shape);
     const dTxt = new Tensor(rt, txt.shape);
-    const backward = rt.kernel({ shader: 'medtrim_triplet_backward', constants: { WG: BACKWARD_WG } });
+    const backward = rt.kernelOf(tripletBackwardDef, { WG: BACKWARD_WG });
     rt.dispatch(backward, { img, txt, positives, negatives, open_weight: active, stats, g, d_img: dImg, d_txt: dTxt }, { n, dim }, grid1d(2 * n * dim, BACKWARD_WG));
     return [dImg, dTxt];
   };

@@ -1,5 +1,7 @@
-// Tensors: a shape, a dtype and a pooled GPU buffer, row-major and contiguous. Lifetime is explicit:
-// `dispose()`, or `tidy(fn)`, which disposes every tensor created inside fn except those it returns or keeps.
+// Tensors: a shape, a dtype and a pooled GPU buffer (or a range of an arena buffer shared with other tensors),
+// row-major and contiguous. Lifetime is explicit: `dispose()`, or `tidy(fn)`, which disposes every tensor
+// created inside fn except those it returns or keeps.
+import { STORAGE_USAGE } from '../gpu/buffer-pool.js';
 import type { BufferView, Runtime } from '../gpu/runtime.js';
 
 export type DType = 'f32' | 'i32' | 'u32';
@@ -33,6 +35,54 @@ export function stridesOf(shape: Shape): number[] {
 type Scope = Set<Tensor>;
 const scopes: Scope[] = [];
 
+/**
+ * One large storage buffer holding many tensors at byte offsets (an optimizer's parameters or gradients), so
+ * one dispatch can update them all. Tensors moved in (Tensor.moveTo) own their range: the buffer is destroyed
+ * once the arena is closed and the last of them is disposed.
+ */
+export class BufferArena {
+  readonly buffer: GPUBuffer;
+  private owners = 0;
+  private closed = false;
+  destroyed = false;
+
+  constructor(
+    readonly runtime: Runtime,
+    readonly byteLength: number,
+    label: string,
+  ) {
+    this.buffer = runtime.device.createBuffer({ size: Math.max(4, Math.ceil(byteLength / 4) * 4), usage: STORAGE_USAGE, label });
+  }
+
+  /** A tensor over [byteOffset, byteOffset + 4·size) that the arena's owner manages: its dispose() does nothing. */
+  slice(byteOffset: number, shape: Shape): Tensor {
+    return new ArenaSlice(this, byteOffset, shape);
+  }
+
+  addOwner(): void {
+    this.owners++;
+  }
+
+  dropOwner(): void {
+    this.owners--;
+    this.destroyIfUnused();
+  }
+
+  /** The arena's maker is done with it; the buffer goes once no tensor owns a range. */
+  close(): void {
+    this.closed = true;
+    this.destroyIfUnused();
+  }
+
+  private destroyIfUnused(): void {
+    if (!this.closed || this.owners > 0 || this.destroyed) return;
+    // Recorded commands may still name the buffer: submit them before it goes.
+    this.runtime.flush();
+    this.buffer.destroy();
+    this.destroyed = true;
+  }
+}
+
 export class Tensor implements BufferView {
   readonly size: number;
   private _buffer: GPUBuffer | null;
@@ -40,6 +90,13 @@ export class Tensor implements BufferView {
   requiresGrad = false;
   /** Autograd: the gradient accumulated by backward() on a leaf (a tensor no recorded op produced). */
   grad: Tensor | null = null;
+  /**
+   * Where backward() leaves this leaf's gradient when an optimizer keeps gradients in an arena (then .grad is
+   * this slot once a gradient arrived); null otherwise.
+   */
+  gradSlot: Tensor | null = null;
+  private arena: BufferArena | null = null;
+  private _byteOffset = 0;
 
   constructor(
     readonly runtime: Runtime,
@@ -61,6 +118,27 @@ export class Tensor implements BufferView {
     return this.size * 4;
   }
 
+  get byteOffset(): number {
+    return this._byteOffset;
+  }
+
+  /**
+   * Moves this tensor's values to [byteOffset, …) of an arena (a recorded copy) and gives up its old storage;
+   * reshaped views of it follow. Used by optimizers to gather parameters into one buffer.
+   */
+  moveTo(arena: BufferArena, byteOffset: number): void {
+    const target = { buffer: arena.buffer, byteOffset, byteLength: this.byteLength };
+    this.runtime.copy(this, target);
+    const old = this.buffer;
+    const oldArena = this.arena;
+    this._buffer = arena.buffer;
+    this._byteOffset = byteOffset;
+    this.arena = arena;
+    arena.addOwner();
+    if (oldArena) oldArena.dropOwner();
+    else this.runtime.pool.release(old);
+  }
+
   get rank(): number {
     return this.shape.length;
   }
@@ -71,7 +149,8 @@ export class Tensor implements BufferView {
 
   dispose(): void {
     if (!this._buffer) return;
-    this.runtime.pool.release(this._buffer);
+    if (this.arena) this.arena.dropOwner();
+    else this.runtime.pool.release(this._buffer);
     this._buffer = null;
     for (const scope of scopes) scope.delete(this);
   }
@@ -109,8 +188,42 @@ class TensorView extends Tensor {
   override get buffer(): GPUBuffer {
     return this.base.buffer;
   }
+  override get byteOffset(): number {
+    return this.base.byteOffset;
+  }
+  override moveTo(): void {
+    throw new Error('moveTo on a reshaped view: move the tensor it views');
+  }
   override get disposed(): boolean {
     return this.base.disposed;
+  }
+  override dispose(): void {
+    for (const scope of scopes) scope.delete(this);
+  }
+}
+
+/** A range of an arena managed by the arena's maker (a gradient slot): dispose() does nothing to it. */
+class ArenaSlice extends Tensor {
+  constructor(
+    private readonly owner: BufferArena,
+    private readonly offset: number,
+    shape: Shape,
+  ) {
+    super(owner.runtime, shape, 'f32', owner.buffer);
+    if (offset + this.byteLength > owner.byteLength) throw new Error(`arena slice [${offset}, ${offset + this.byteLength}) exceeds the arena's ${owner.byteLength} bytes`);
+  }
+  override get buffer(): GPUBuffer {
+    if (this.owner.destroyed) throw new Error(`tensor [${this.shape.join(', ')}] used after its arena was released`);
+    return this.owner.buffer;
+  }
+  override get byteOffset(): number {
+    return this.offset;
+  }
+  override moveTo(): void {
+    throw new Error('moveTo on an arena slice');
+  }
+  override get disposed(): boolean {
+    return this.owner.destroyed;
   }
   override dispose(): void {
     for (const scope of scopes) scope.delete(this);

@@ -10,7 +10,8 @@ import { layerNormRef } from '../../src/ops/layernorm.js';
 import { broadcastTo } from '../../src/ops/layout.js';
 import { permuteRef } from '../../src/ops/layout.js';
 import { crossEntropyRef } from '../../src/ops/loss.js';
-import { matmulRef } from '../../src/ops/matmul.js';
+import { linear, linearOp, linearRef, matmul, matmulRef } from '../../src/ops/matmul.js';
+import { binary } from '../../src/ops/elementwise.js';
 import { cosineDistanceRef, cosineSimilarityRef, l2normalizeRef } from '../../src/ops/normalize.js';
 import { reduceRef } from '../../src/ops/reduce.js';
 import { softmaxRef } from '../../src/ops/softmax.js';
@@ -150,6 +151,29 @@ describe('core ops', () => {
     }
     await checkGrad({ shapes: [[2, 3, 5], [5, 17]], gpu: ([a, b]) => ag.matmul(a!, b!), ref: ([a, b]) => matmulRef(a!, b!), atol: 1e-4 });
     await checkGrad({ shapes: [[3, 5], [2, 17, 5]], gpu: ([a, b]) => ag.matmul(a!, b!, { transB: true }), ref: ([a, b]) => matmulRef(a!, b!, { transB: true }), atol: 1e-4 });
+  });
+
+  it('linear (matmul with the bias fused into its store) and its gradients', async () => {
+    for (const [m, k, n] of [[1, 3, 17], [17, 65, 3], [9, 8, 12]]) {
+      await checkGrad({
+        shapes: [[m!, k!], [n!, k!], [n!]],
+        gpu: ([x, w, b]) => linearOp(x!, w!, b!),
+        ref: ([x, w, b]) => linearRef(x!, w!, b!),
+        atol: 1e-4,
+      });
+    }
+  });
+
+  it('linear stores exactly what matmul then a bias add store', async () => {
+    const rt = await gpuRuntime();
+    const [m, k, n] = [37, 20, 67];
+    const values = (count: number, seed: number) => Array.from({ length: count }, (_, i) => Math.sin(seed * 7919 + i * 104729) * 3);
+    const x = tensorFrom(rt, values(m * k, 1), [m, k]);
+    const w = tensorFrom(rt, values(n * k, 2), [n, k]);
+    const b = tensorFrom(rt, values(n, 3), [n]);
+    const fused = await linear(x, w, b).read();
+    const composed = await binary('add', matmul(x, w, { transB: true }), b).read();
+    expect(Array.from(fused)).toEqual(Array.from(composed));
   });
 
   it('sum and mean along each axis', async () => {

@@ -1,8 +1,10 @@
-// AdamW (flat pack, global-norm clipping in two GPU passes, the fused update) against its float64 reference
-// over several steps, on parameter sizes that span many workgroups and end mid-invocation.
+// AdamW (parameter and gradient arenas, global-norm clipping in two GPU passes, the fused update) against its
+// float64 reference over several steps, on parameter sizes that span many workgroups, end mid-invocation and
+// leave gaps before the next aligned offset; and gradients that backward() accumulates into the arena.
 import { describe, expect, it } from 'vitest';
+import { backward, mul, reshape, sum } from '../../src/autograd/index.js';
 import { AdamW, adamwRef, type AdamWOptions } from '../../src/ops/optim.js';
-import { tensorFrom } from '../../src/tensor/tensor.js';
+import { tensorFrom, tidy } from '../../src/tensor/tensor.js';
 import { expectClose, gpuRuntime, randomData } from '../helpers/gpu.js';
 
 // 1 + 17·65 + 3·129 + 4097 = 5590 elements: partial workgroups, a partial last invocation, 22 AdamW workgroups.
@@ -36,4 +38,48 @@ describe('AdamW against the float64 reference', () => {
       for (const p of params) p.dispose();
     });
   }
+});
+
+describe('AdamW parameter arena', () => {
+  it('keeps parameters in one buffer, takes backward gradients in their slots, and matches the reference', async () => {
+    const rt = await gpuRuntime();
+    const options: Required<AdamWOptions> = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, maxGradNorm: 1 };
+    const shapes = [[3], [64, 5], [7]];
+    const sizes = shapes.map((s) => s.reduce((p, d) => p * d, 1));
+    const initial = sizes.map((n, i) => randomData(n, 300 + i, -1, 1));
+    const coefficients = sizes.map((n, i) => randomData(n, 400 + i, -1, 1));
+    const params = initial.map((data, i) => tensorFrom(rt, data, shapes[i]!).keep());
+    for (const p of params) p.requiresGrad = true;
+    const opt = new AdamW(params, options);
+    expect(new Set(params.map((p) => p.buffer)).size).toBe(1);
+    expect(params.every((p) => p.byteOffset % rt.storageAlign === 0)).toBe(true);
+    // Values survive the move into the arena.
+    for (let i = 0; i < params.length; i++) expect(Array.from(await params[i]!.read())).toEqual(Array.from(Float32Array.from(initial[i]!)));
+
+    const flat = Float64Array.from(initial.flatMap((d) => Array.from(d)));
+    const state = { m: new Float64Array(flat.length), v: new Float64Array(flat.length), steps: 0 };
+    for (let step = 0; step < 2; step++) {
+      // d/dp sum(p·c) = c; the first parameter's loss runs twice, so its gradient accumulates to 2c.
+      const losses = [0, 1, 2, 0];
+      for (const i of losses) {
+        tidy(() => {
+          const c = tensorFrom(rt, coefficients[i]!, shapes[i]!);
+          backward(sum(reshape(mul(params[i]!, c), [-1]), 0));
+        });
+      }
+      expect(params.every((p) => p.grad !== null && p.grad === p.gradSlot)).toBe(true);
+      expectClose(await params[0]!.grad!.read(), Array.from(coefficients[0]!, (c) => 2 * c));
+      opt.step();
+      opt.zeroGrad();
+      const grads = Float64Array.from(coefficients.flatMap((c, i) => Array.from(c, (x) => (i === 0 ? 2 * x : x))));
+      adamwRef(flat, grads, state, options);
+      const ours = (await Promise.all(params.map((p) => p.read()))).flatMap((d) => Array.from(d));
+      expectClose(ours, flat, 1e-5, 1e-6);
+    }
+    opt.dispose();
+    expect(params.every((p) => p.gradSlot === null)).toBe(true);
+    // The parameters outlive the optimizer.
+    expectClose(await params[2]!.read(), flat.subarray(sizes[0]! + sizes[1]!), 1e-5, 1e-6);
+    for (const p of params) p.dispose();
+  });
 });

@@ -1,8 +1,9 @@
 // The runtime's contracts: pooled buffers stay flat under churn, reuse waits for submission, errors name
-// the kernel, device loss is reported, and the adapter is the one asked for.
+// the kernel, device loss is reported, the adapter is the one asked for, and a step is recorded cheaply (one
+// command buffer however much uniform data, kernel handles, reused bind groups).
 import { describe, expect, it } from 'vitest';
 import { acquireGpu } from '../../src/gpu/device.js';
-import { GpuError, Runtime } from '../../src/gpu/runtime.js';
+import { defineKernel, GpuError, Runtime } from '../../src/gpu/runtime.js';
 import { sizeClass } from '../../src/gpu/buffer-pool.js';
 import { unary } from '../../src/ops/elementwise.js';
 import { matmul } from '../../src/ops/matmul.js';
@@ -97,6 +98,46 @@ describe('buffer pool', () => {
     kept.result.dispose();
     expect(rt.pool.liveBytes).toBe(before);
     expect(() => kept.result.buffer).toThrow(/used after dispose/);
+  });
+});
+
+describe('step recording', () => {
+  it('a step with more uniform data than one arena buffer is still one command buffer', async () => {
+    const rt = await gpuRuntime();
+    await rt.sync();
+    const before = rt.counters.commandBuffers;
+    const values = await tidyAsync(async () => {
+      // 600 dispatches × ≥ 256 bytes of uniforms each: more than one 64 KiB arena buffer on any adapter.
+      let x = tensorFrom(rt, [1, 2, 3], [3]);
+      for (let i = 0; i < 600; i++) x = unary('addScalar', x, 0.5);
+      return x.read();
+    });
+    expect(Array.from(values)).toEqual([301, 302, 303]);
+    expect(rt.counters.commandBuffers - before).toBe(1);
+  });
+
+  it('kernel handles resolve to one compiled kernel per set of constants', async () => {
+    const rt = await gpuRuntime();
+    const def = defineKernel({ shader: 'unary', template: { EXPR: 'x * 2.0' } });
+    const a = rt.kernelOf(def, { WG: 64 });
+    expect(rt.kernelOf(def, { WG: 64 })).toBe(a);
+    expect(rt.kernelOf(def, { WG: 32 })).not.toBe(a);
+    expect(rt.kernelOf(def, { WG: 32 }).workgroupSize[0]).toBe(32);
+  });
+
+  it('a repeated step creates no bind groups', async () => {
+    const rt = await gpuRuntime();
+    const x = tensorFrom(rt, randomData(100, 5), [100]);
+    const step = () => tidy(() => void unary('exp', unary('neg', x)));
+    step();
+    await rt.sync();
+    step();
+    await rt.sync();
+    const before = rt.counters.bindGroups;
+    step();
+    await rt.sync();
+    expect(rt.counters.bindGroups).toBe(before);
+    x.dispose();
   });
 });
 

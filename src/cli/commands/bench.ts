@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import { writeResults } from '../../bench/results.js';
 import { startTfjs } from '../../bench/tfjs-peer.js';
 import { tfjsTrainStep } from '../../bench/tfjs-train-step.js';
-import { adapterTag } from '../../bench/format.js';
+import { adapterLine, adapterTag } from '../../bench/format.js';
+import { HOST_CASES, hostMarkdown, runHostBench } from '../../bench/host.js';
 import { reportMarkdown, runBench, type BenchReport } from '../../bench/runner.js';
 import { SUITES, selectSuites } from '../../bench/suites/index.js';
 import type { TfPeer } from '../../bench/types.js';
@@ -20,6 +21,7 @@ import { UsageError } from './shared.js';
 
 const HELP = `usage: medtrim bench [suite] [--backend auto|native|swiftshader|gles] [--runs N] [--quick] [--out DIR]
                     [--autotune] [--no-peers]
+       medtrim bench host [--backend B] [--runs N] [--warmup N] [--preset tiny|small] [--label TEXT] [--out DIR]
 
 suites: ${SUITES.map((s) => s.name).join(', ')}, all (default)
 
@@ -27,7 +29,11 @@ Times each kernel (GFLOP/s or GB/s by the model stated per suite) and the MedTri
 --runs interleaved runs (default 3) after a warm-up, against tfjs-backend-webgpu on the same adapter (and the
 TypeScript miner for mining). GPU time comes from timestamp queries where the adapter has them, else the wall
 clock. --quick uses small shapes. --autotune (or MEDTRIM_AUTOTUNE=1) tunes matmul tiles per shape family first,
-cached in MEDTRIM_CACHE_DIR or ~/.cache/medtrim. Writes DIR/suite-<adapter>.{json,md} (DIR: bench/results).`;
+cached in MEDTRIM_CACHE_DIR or ~/.cache/medtrim. Writes DIR/suite-<adapter>.{json,md} (DIR: bench/results).
+
+'bench host' measures the host side of a MedTrim train step (tiny and small presets, batch 32; --preset picks
+one): host recording ms, GPU ms where timestamps exist, dispatches, command buffers, bind groups and bytes
+uploaded per step, median of --runs steps after --warmup steps (default 1). Writes DIR/host-<adapter>[-LABEL].{json,md}.`;
 
 const DEFAULT_OUT = new URL('../../../bench/results/', import.meta.url);
 
@@ -65,6 +71,9 @@ const bench: Command = {
         out: { type: 'string' },
         autotune: { type: 'boolean' },
         'no-peers': { type: 'boolean' },
+        preset: { type: 'string' },
+        warmup: { type: 'string', default: '1' },
+        label: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -73,18 +82,32 @@ const bench: Command = {
       return 0;
     }
     if (positionals.length > 1) throw new UsageError(`one suite at most, got ${positionals.join(' ')}`);
+    const host = positionals[0] === 'host';
     let suites: ReturnType<typeof selectSuites>;
     try {
-      suites = selectSuites(positionals[0] ?? 'all');
+      suites = host ? [] : selectSuites(positionals[0] ?? 'all');
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
     const runs = positiveInt(values.runs!, '--runs');
     const outDir = values.out ? pathToFileURL(resolve(values.out) + '/') : DEFAULT_OUT;
+    const hostCases = HOST_CASES.filter((c) => !values.preset || c.preset === values.preset);
+    if (!hostCases.length) throw new Error(`--preset must be one of ${HOST_CASES.map((c) => c.preset).join(', ')}, got '${values.preset}'`);
+    if (values.label !== undefined && !/^[\w.-]+$/.test(values.label)) throw new Error(`--label takes letters, digits, '.', '-' and '_', got '${values.label}'`);
     const gpu = await acquireGpu({ backend: values.backend as BackendChoice | undefined });
     try {
       const rt = new Runtime(gpu);
       const tag = adapterTag(gpu.info);
+      if (host) {
+        const command = ['medtrim bench', ...argv].join(' ');
+        const warmup = positiveInt(values.warmup!, '--warmup');
+        const results = await runHostBench(rt, hostCases, runs, warmup, (line) => console.log(line));
+        const name = `host-${tag}${values.label ? `-${values.label}` : ''}`;
+        const markdown = hostMarkdown(`medtrim bench host on ${adapterLine(gpu.info)}`, command, runs, warmup, results);
+        const files = writeResults(name, markdown, { adapter: gpu.info, command, runs, warmup, results }, outDir);
+        console.log(`\n${markdown}\nwrote ${files.md} and ${files.json}`);
+        return 0;
+      }
       if (values.autotune || process.env.MEDTRIM_AUTOTUNE === '1') await enableAutotune(rt, await nodeTuneStore(tag), tag);
       const peer = values['no-peers'] ? null : await startTfjs(gpu);
       const tf: TfPeer | null = peer && { tf: peer.tf, sync: () => peer.sync() };
