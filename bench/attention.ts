@@ -8,7 +8,14 @@ import { parseArgs } from 'node:util';
 import { backward, matmul, requireGrad, scale, softmax } from '../src/autograd/index.js';
 import { acquireGpu, type BackendChoice } from '../src/gpu/device.js';
 import { Runtime } from '../src/gpu/runtime.js';
-import { ATTENTION_VARIANTS, attentionBackward, attentionForward, attentionVariant, useAttentionVariant, type AttentionVariant } from '../src/ops/attention.js';
+import {
+  ATTENTION_VARIANTS,
+  attentionBackward,
+  attentionForward,
+  attentionVariant,
+  useAttentionVariant,
+  type AttentionVariant,
+} from '../src/ops/attention.js';
 import { type Tensor, tensorFrom, tidy } from '../src/tensor/tensor.js';
 import { adapterLine, adapterTag, markdownTable } from '../src/bench/format.js';
 import { writeResults } from '../src/bench/results.js';
@@ -92,7 +99,9 @@ function run(rt: Runtime, work: () => Tensor | Tensor[], calls: number): () => P
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { backend: { type: 'string' }, runs: { type: 'string', default: '5' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: { backend: { type: 'string' }, runs: { type: 'string', default: '5' }, help: { type: 'boolean' } },
+  });
   if (values.help) {
     console.log(HELP);
     return 0;
@@ -126,14 +135,25 @@ async function main(): Promise<number> {
       ];
       for (const [pass, fused, composed] of passes) {
         let diff = 0;
-        for (const variant of ATTENTION_VARIANTS) diff = Math.max(diff, await maxAbsDiff([pinned(variant, fused)()].flat(), [composed()].flat()));
+        for (const variant of ATTENTION_VARIANTS)
+          diff = Math.max(diff, await maxAbsDiff([pinned(variant, fused)()].flat(), [composed()].flat()));
         const calls = callsPerRun(seq);
-        const timed = await timeInterleaved([...ATTENTION_VARIANTS.map((variant) => run(rt, pinned(variant, fused), calls)), run(rt, composed, calls)], { warmup: 3, runs });
+        const timed = await timeInterleaved(
+          [...ATTENTION_VARIANTS.map((variant) => run(rt, pinned(variant, fused), calls)), run(rt, composed, calls)],
+          { warmup: 3, runs },
+        );
         const timings = timed.map((t) => ({ seconds: t.seconds / calls, runs: t.runs.map((r) => r / calls) }));
         const tc = timings.at(-1)!;
         const seconds = Object.fromEntries(ATTENTION_VARIANTS.map((variant, i) => [variant, timings[i]!]));
         const ratio = tc.seconds / seconds[defaultVariant]!.seconds;
-        rows.push([String(seq), pass, ...ATTENTION_VARIANTS.map((variant) => (seconds[variant]!.seconds * 1000).toFixed(1)), (tc.seconds * 1000).toFixed(1), `${ratio.toFixed(2)}×`, diff.toExponential(1)]);
+        rows.push([
+          String(seq),
+          pass,
+          ...ATTENTION_VARIANTS.map((variant) => (seconds[variant]!.seconds * 1000).toFixed(1)),
+          (tc.seconds * 1000).toFixed(1),
+          `${ratio.toFixed(2)}×`,
+          diff.toExponential(1),
+        ]);
         json.push({
           seq,
           pass,
@@ -152,7 +172,14 @@ async function main(): Promise<number> {
   } finally {
     gpu.release();
   }
-  const header = ['seq', 'pass', ...ATTENTION_VARIANTS.map((variant) => `fused ${variant} ms`), 'composed ms', `composed / fused (${defaultVariant})`, 'max abs diff (fused vs composed)'];
+  const header = [
+    'seq',
+    'pass',
+    ...ATTENTION_VARIANTS.map((variant) => `fused ${variant} ms`),
+    'composed ms',
+    `composed / fused (${defaultVariant})`,
+    'max abs diff (fused vs composed)',
+  ];
   const markdown = [
     `# Attention: fused vs composed (batch ${BATCH}, ${HEADS} heads, head dim ${HEAD_DIM}, no mask)`,
     '',
@@ -162,7 +189,14 @@ async function main(): Promise<number> {
     '',
     markdownTable(header, rows),
   ].join('\n');
-  const written = writeResults(`attention-${adapterTag(gpu.info)}`, markdown, { adapter: gpu.info, batch: BATCH, heads: HEADS, headDim: HEAD_DIM, variant: defaultVariant, results: json });
+  const written = writeResults(`attention-${adapterTag(gpu.info)}`, markdown, {
+    adapter: gpu.info,
+    batch: BATCH,
+    heads: HEADS,
+    headDim: HEAD_DIM,
+    variant: defaultVariant,
+    results: json,
+  });
   console.log(`\n${markdown}\n\nwrote ${written.md}`);
   return 0;
 }

@@ -37,8 +37,13 @@ function writeFilms(root: string): { image: string; report: string }[] {
   const ds = createSyntheticDataset({ seed: 9, size: 128, count: FILES });
   return Array.from({ length: FILES }, (_, k) => {
     const s = ds.sample(k);
-    const big = Uint16Array.from({ length: 1024 * 1024 }, (_, i) => Math.round(s.image[((i >> 10) >> 3) * 128 + ((i & 1023) >> 3)]! * 65535));
-    writeFileSync(join(root, 'images', `${k}.png`), encode({ width: 1024, height: 1024, data: big, channels: 1, depth: 16 }));
+    const big = Uint16Array.from({ length: 1024 * 1024 }, (_, i) =>
+      Math.round(s.image[((i >> 10) >> 3) * 128 + ((i & 1023) >> 3)]! * 65535),
+    );
+    writeFileSync(
+      join(root, 'images', `${k}.png`),
+      encode({ width: 1024, height: 1024, data: big, channels: 1, depth: 16 }),
+    );
     return { image: `images/${k}.png`, report: s.report };
   });
 }
@@ -46,7 +51,8 @@ function writeFilms(root: string): { image: string; report: string }[] {
 function writeManifestRows(root: string, films: { image: string; report: string }[], rows: number): string {
   const path = join(root, `manifest-${rows}.jsonl`);
   const lines: string[] = [];
-  for (let i = 0; i < rows; i++) lines.push(JSON.stringify({ id: `row${i}`, patient: `p${i >> 1}`, ...films[i % FILES] }));
+  for (let i = 0; i < rows; i++)
+    lines.push(JSON.stringify({ id: `row${i}`, patient: `p${i >> 1}`, ...films[i % FILES] }));
   writeFileSync(path, lines.join('\n') + '\n');
   return path;
 }
@@ -56,7 +62,13 @@ async function memory(root: string, manifest: string, batches: number) {
   global.gc?.();
   const before = rss();
   const dir = mkdtempSync(join(root, 'run-'));
-  const config = resolveConfig({ preset: 'base', data: manifest, batchSize: BATCH, dataWorkers: 2, prefetchBatches: 2 });
+  const config = resolveConfig({
+    preset: 'base',
+    data: manifest,
+    batchSize: BATCH,
+    dataWorkers: 2,
+    prefetchBatches: 2,
+  });
   const { dataset } = await openRunData(config, dir, { create: true, warn: () => {} });
   const opened = rss();
   let peak = opened;
@@ -69,13 +81,37 @@ async function memory(root: string, manifest: string, batches: number) {
     peak = Math.max(peak, rss());
   }
   await dataset.close?.();
-  return { rows: dataset.count, imageSize: dataset.size, batches, batchSize: BATCH, rssBeforeMiB: before, rssOpenedMiB: opened, rssPeakMiB: peak };
+  return {
+    rows: dataset.count,
+    imageSize: dataset.size,
+    batches,
+    batchSize: BATCH,
+    rssBeforeMiB: before,
+    rssOpenedMiB: opened,
+    rssPeakMiB: peak,
+  };
 }
 
 function throughput(root: string, films: { image: string }[]) {
-  const records: ImageReportRecord[] = Array.from({ length: 48 }, (_, i) => ({ id: `t${i}`, imagePath: join(root, films[i % FILES]!.image), report: 'x', split: 'train' }));
+  const records: ImageReportRecord[] = Array.from({ length: 48 }, (_, i) => ({
+    id: `t${i}`,
+    imagePath: join(root, films[i % FILES]!.image),
+    report: 'x',
+    split: 'train',
+  }));
   const rate = (size: number, workers: number, cacheDir?: string) => {
-    const ds = createFileDataset(records, { description: 'bench', size, fit: 'pad', workers, cacheDir, batchSize: 48, prefetchBatches: 0, augmentSeed: 0, skipBadImages: false, entities: () => ({}) });
+    const ds = createFileDataset(records, {
+      description: 'bench',
+      size,
+      fit: 'pad',
+      workers,
+      cacheDir,
+      batchSize: 48,
+      prefetchBatches: 0,
+      augmentSeed: 0,
+      skipBadImages: false,
+      entities: () => ({}),
+    });
     // One image first, so that the workers have started (each loads tsx and the decoders) before the clock runs.
     ds.samples(Array.from({ length: Math.max(1, workers) }, (_, i) => i));
     const timed = records.map((_, i) => i).slice(Math.max(1, workers));
@@ -94,26 +130,64 @@ function throughput(root: string, films: { image: string }[]) {
   };
 }
 
-async function trainer(root: string, films: { image: string; report: string }[], steps: number, backend: string | undefined, imageCache: boolean) {
+async function trainer(
+  root: string,
+  films: { image: string; report: string }[],
+  steps: number,
+  backend: string | undefined,
+  imageCache: boolean,
+) {
   const manifest = writeManifestRows(root, films, 400);
   const gpu = await acquireGpu({ backend: backend as BackendChoice | undefined });
   try {
     const rt = new Runtime(gpu);
     const dir = mkdtempSync(join(root, 'train-'));
-    const run = await createRun(rt, dir, { data: manifest, steps, batchSize: BATCH, logEvery: Math.max(1, Math.floor(steps / 2)), checkpointEvery: 0, dataWorkers: 2, imageCache }, { log: () => {} });
+    const run = await createRun(
+      rt,
+      dir,
+      {
+        data: manifest,
+        steps,
+        batchSize: BATCH,
+        logEvery: Math.max(1, Math.floor(steps / 2)),
+        checkpointEvery: 0,
+        dataWorkers: 2,
+        imageCache,
+      },
+      { log: () => {} },
+    );
     await train(run);
     await run.data.dataset.close?.();
     const log = readLog(dir) as (ReturnType<typeof readLog>[number] & { dataWaitShare: number })[];
     // The first window includes the first decodes of every file and the kernels' first compilation.
     const last = log.at(-1)!;
-    return { imageCache, adapter: adapterLine(gpu.info), preset: 'tiny', imageSize: run.model.vit.imageSize, batchSize: BATCH, steps, samplesPerSec: Number(last.samplesPerSec.toFixed(2)), dataWaitShare: last.dataWaitShare, window: `steps ${log.at(-2)?.step ?? 0}–${last.step}` };
+    return {
+      imageCache,
+      adapter: adapterLine(gpu.info),
+      preset: 'tiny',
+      imageSize: run.model.vit.imageSize,
+      batchSize: BATCH,
+      steps,
+      samplesPerSec: Number(last.samplesPerSec.toFixed(2)),
+      dataWaitShare: last.dataWaitShare,
+      window: `steps ${log.at(-2)?.step ?? 0}–${last.step}`,
+    };
   } finally {
     gpu.release();
   }
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { rows: { type: 'string', default: '100000' }, batches: { type: 'string', default: '60' }, steps: { type: 'string', default: '20' }, backend: { type: 'string' }, 'rss-only': { type: 'boolean' }, out: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      rows: { type: 'string', default: '100000' },
+      batches: { type: 'string', default: '60' },
+      steps: { type: 'string', default: '20' },
+      backend: { type: 'string' },
+      'rss-only': { type: 'boolean' },
+      out: { type: 'string' },
+    },
+  });
   const root = mkdtempSync(join(tmpdir(), 'medtrim-bench-data-'));
   const films = writeFilms(root);
   const manifest = writeManifestRows(root, films, Number(values.rows));
@@ -133,23 +207,55 @@ async function main(): Promise<number> {
     '',
     `## Memory: ${mem.rows} manifest rows, ${mem.batches} batches of ${mem.batchSize} at ${mem.imageSize} px (2 workers, prefetch 2)`,
     '',
-    markdownTable(['resident set', 'MiB'], [['before opening', mem.rssBeforeMiB.toFixed(0)], ['after opening (records, splits.csv, workers)', mem.rssOpenedMiB.toFixed(0)], ['peak while taking batches', mem.rssPeakMiB.toFixed(0)]]),
+    markdownTable(
+      ['resident set', 'MiB'],
+      [
+        ['before opening', mem.rssBeforeMiB.toFixed(0)],
+        ['after opening (records, splits.csv, workers)', mem.rssOpenedMiB.toFixed(0)],
+        ['peak while taking batches', mem.rssPeakMiB.toFixed(0)],
+      ],
+    ),
     '',
     '## Throughput (images/s, 48 images after the workers have started)',
     '',
-    markdownTable(['work', 'main thread', '1 worker', '2 workers'], [
-      ['decode 1024² PNG + fit to 224 px', String(speed.decodeResize224.mainThread), String(speed.decodeResize224.workers1), String(speed.decodeResize224.workers2)],
-      ['decode 1024² PNG + fit to 32 px', String(speed.decodeResize32.mainThread), '', String(speed.decodeResize32.workers2)],
-      ['resized-image cache hit, 224 px', '', '', String(speed.cacheHit224.workers2)],
-    ]),
+    markdownTable(
+      ['work', 'main thread', '1 worker', '2 workers'],
+      [
+        [
+          'decode 1024² PNG + fit to 224 px',
+          String(speed.decodeResize224.mainThread),
+          String(speed.decodeResize224.workers1),
+          String(speed.decodeResize224.workers2),
+        ],
+        [
+          'decode 1024² PNG + fit to 32 px',
+          String(speed.decodeResize32.mainThread),
+          '',
+          String(speed.decodeResize32.workers2),
+        ],
+        ['resized-image cache hit, 224 px', '', '', String(speed.cacheHit224.workers2)],
+      ],
+    ),
     '',
     `## Trainer on the same machine`,
     '',
     `medtrim train --data (tiny preset, ${fed.imageSize} px, batch ${fed.batchSize}, 2 workers, 400 rows over the ${FILES} films), ${fed.window}:`,
     '',
-    markdownTable(['resized-image cache', 'trainer samples/s', 'step time waiting for data'], [fed, fedCached].map((f) => [f.imageCache ? 'on (every image decoded once)' : 'off (every image decoded)', String(f.samplesPerSec), `${(100 * f.dataWaitShare).toFixed(1)}%`])),
+    markdownTable(
+      ['resized-image cache', 'trainer samples/s', 'step time waiting for data'],
+      [fed, fedCached].map((f) => [
+        f.imageCache ? 'on (every image decoded once)' : 'off (every image decoded)',
+        String(f.samplesPerSec),
+        `${(100 * f.dataWaitShare).toFixed(1)}%`,
+      ]),
+    ),
   ].join('\n');
-  const written = writeResults('data-pipeline', md, { machine, memory: mem, throughput: speed, trainer: [fed, fedCached] }, values.out ? pathToFileURL(values.out) : undefined);
+  const written = writeResults(
+    'data-pipeline',
+    md,
+    { machine, memory: mem, throughput: speed, trainer: [fed, fedCached] },
+    values.out ? pathToFileURL(values.out) : undefined,
+  );
   console.log(md);
   console.log(`\nwrote ${written.md} and ${written.json}`);
   return 0;

@@ -38,7 +38,8 @@ const CASES: Record<string, Case[]> = {
   ],
 };
 
-const HELP = 'usage: npx tsx bench/embedding.ts [--backend gles|swiftshader|native|auto] [--runs N] [--cases quick|full]';
+const HELP =
+  'usage: npx tsx bench/embedding.ts [--backend gles|swiftshader|native|auto] [--runs N] [--cases quick|full]';
 
 function rowScanBackward(rt: Runtime, ids: Tensor, dy: Tensor, vocab: number, dim: number): Tensor {
   const dtable = new Tensor(rt, [vocab, dim]);
@@ -56,15 +57,22 @@ interface Row {
 }
 
 async function benchCase(rt: Runtime, c: Case, runs: number): Promise<Row> {
-  const ids = tensorFrom(rt, Array.from(randomData(c.positions, 11, 0, 1), (u, p) => c.id(p, u, c.vocab)), [c.positions], 'i32');
+  const ids = tensorFrom(
+    rt,
+    Array.from(randomData(c.positions, 11, 0, 1), (u, p) => c.id(p, u, c.vocab)),
+    [c.positions],
+    'i32',
+  );
   const dy = tensorFrom(rt, randomData(c.positions * c.dim, 12, -1, 1), [c.positions, c.dim]);
   const variants = [() => rowScanBackward(rt, ids, dy, c.vocab, c.dim), () => embeddingBackward(ids, dy, c.vocab)];
-  const [oldBits, newBits] = await Promise.all(variants.map(async (make) => {
-    const out = make();
-    const bits = new Uint32Array(await out.read());
-    out.dispose();
-    return bits;
-  }));
+  const [oldBits, newBits] = await Promise.all(
+    variants.map(async (make) => {
+      const out = make();
+      const bits = new Uint32Array(await out.read());
+      out.dispose();
+      return bits;
+    }),
+  );
   if (!oldBits!.every((b, i) => b === newBits![i])) throw new Error(`${c.name}: old and new gradients differ`);
   const [old, now] = await timeInterleaved(
     variants.map((make) => async () => {
@@ -84,13 +92,24 @@ const ms = (s: number) => (s * 1000).toPrecision(3);
 function table(rows: Row[]): string {
   return markdownTable(
     ['case', 'V × D, N', 'old ms', 'new ms', 'speed-up'],
-    rows.map((r) => [r.case.name, `${r.case.vocab} × ${r.case.dim}, ${r.case.positions}`, ms(r.oldSeconds), ms(r.newSeconds), `${(r.oldSeconds / r.newSeconds).toFixed(1)}×`]),
+    rows.map((r) => [
+      r.case.name,
+      `${r.case.vocab} × ${r.case.dim}, ${r.case.positions}`,
+      ms(r.oldSeconds),
+      ms(r.newSeconds),
+      `${(r.oldSeconds / r.newSeconds).toFixed(1)}×`,
+    ]),
   );
 }
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { backend: { type: 'string' }, runs: { type: 'string', default: '5' }, cases: { type: 'string', default: 'full' }, help: { type: 'boolean' } },
+    options: {
+      backend: { type: 'string' },
+      runs: { type: 'string', default: '5' },
+      cases: { type: 'string', default: 'full' },
+      help: { type: 'boolean' },
+    },
   });
   if (values.help) {
     console.log(HELP);
@@ -113,7 +132,17 @@ async function main(): Promise<number> {
     const command = `npx tsx bench/embedding.ts --backend ${gpu.info.backend} --runs ${runs} --cases ${values.cases}`;
     const markdown = `### embedding backward on ${adapterLine(gpu.info)}\n\nmedian of ${runs} interleaved runs after a warm-up, \`${command}\`\n\n${table(rows)}`;
     console.log('\n' + markdown);
-    const json = { adapter: gpu.info, runs, rows: rows.map(({ case: c, ...r }) => ({ name: c.name, vocab: c.vocab, dim: c.dim, positions: c.positions, ...r })) };
+    const json = {
+      adapter: gpu.info,
+      runs,
+      rows: rows.map(({ case: c, ...r }) => ({
+        name: c.name,
+        vocab: c.vocab,
+        dim: c.dim,
+        positions: c.positions,
+        ...r,
+      })),
+    };
     const files = writeResults(`embedding-${adapterTag(gpu.info)}`, markdown, json);
     console.log(`\nwrote ${files.md} and ${files.json}`);
     return 0;

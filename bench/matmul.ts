@@ -119,7 +119,16 @@ async function benchCase(rt: Runtime, peer: TfjsPeer, c: Case, runs: number, see
   b.dispose();
   const oursGflops = gflop / ours.seconds;
   const tfjsGflops = gflop / theirs.seconds;
-  return { shape: caseName(c), gflop, oursGflops, tfjsGflops, ratio: oursGflops / tfjsGflops, oursRuns: ours.runs, tfjsRuns: theirs.runs, maxAbsDiff: diff };
+  return {
+    shape: caseName(c),
+    gflop,
+    oursGflops,
+    tfjsGflops,
+    ratio: oursGflops / tfjsGflops,
+    oursRuns: ours.runs,
+    tfjsRuns: theirs.runs,
+    maxAbsDiff: diff,
+  };
 }
 
 interface SavedResults {
@@ -146,18 +155,26 @@ function adapterMarkdown(s: SavedResults): string {
 function summary(): string {
   const saved = readResults('matmul-').map(({ file, json }) => {
     const r = json as Partial<SavedResults>;
-    if (!r.adapter?.backend || !Array.isArray(r.rows)) throw new Error(`bench/results/${file}: not a matmul results file`);
+    if (!r.adapter?.backend || !Array.isArray(r.rows))
+      throw new Error(`bench/results/${file}: not a matmul results file`);
     return { file, ...(r as SavedResults) };
   });
   if (!saved.length) throw new Error('no bench/results/matmul-*.json yet: run the benchmark first');
-  for (const { file, ...results } of saved) writeResults(file.replace(/\.json$/, ''), adapterMarkdown(results), results);
+  for (const { file, ...results } of saved)
+    writeResults(file.replace(/\.json$/, ''), adapterMarkdown(results), results);
   const rows = saved.flatMap((s) => s.rows.map((r) => [adapterTag(s.adapter), ...rowCells(r)]));
   return markdownTable(['adapter', 'shape', 'GFLOP/s ours', 'GFLOP/s tfjs', 'ours/tfjs'], rows);
 }
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { backend: { type: 'string' }, shapes: { type: 'string', default: 'quick' }, runs: { type: 'string', default: '3' }, summary: { type: 'boolean' }, help: { type: 'boolean' } },
+    options: {
+      backend: { type: 'string' },
+      shapes: { type: 'string', default: 'quick' },
+      runs: { type: 'string', default: '3' },
+      summary: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
   });
   if (values.help) {
     console.log(HELP);
@@ -178,18 +195,28 @@ async function main(): Promise<number> {
     const peer = await startTfjs(gpu);
     const adapter = adapterLine(gpu.info);
     // Tiles depend on the shape (matmulTiles): recorded per case.
-    const tiles = cases.map((c) => ({ a: c.a, b: c.b, ...matmulTiles(rt, matmulDims(c.a, c.b, c.options ?? {}).m, !!c.options?.transA) }));
+    const tiles = cases.map((c) => ({
+      a: c.a,
+      b: c.b,
+      ...matmulTiles(rt, matmulDims(c.a, c.b, c.options ?? {}).m, !!c.options?.transA),
+    }));
     console.log(`adapter: ${adapter}\ntfjs adapter: ${peer.adapter}`);
     const rows: Row[] = [];
     for (const [i, c] of cases.entries()) {
       const row = await benchCase(rt, peer, c, runs, 1000 + 2 * i);
-      console.log(`${row.shape}: ours ${gflops(row.oursGflops)} GFLOP/s, tfjs ${gflops(row.tfjsGflops)} GFLOP/s, ratio ${row.ratio.toFixed(2)} (max |diff| ${row.maxAbsDiff.toExponential(1)})`);
+      console.log(
+        `${row.shape}: ours ${gflops(row.oursGflops)} GFLOP/s, tfjs ${gflops(row.tfjsGflops)} GFLOP/s, ratio ${row.ratio.toFixed(2)} (max |diff| ${row.maxAbsDiff.toExponential(1)})`,
+      );
       rows.push(row);
     }
     const saved: SavedResults = { adapter: gpu.info, runs, shapes: values.shapes!, rows };
     const markdown = adapterMarkdown(saved);
     console.log('\n' + markdown);
-    const files = writeResults(`matmul-${adapterTag(gpu.info)}`, markdown, { ...saved, tfjsAdapter: peer.adapter, tiles });
+    const files = writeResults(`matmul-${adapterTag(gpu.info)}`, markdown, {
+      ...saved,
+      tfjsAdapter: peer.adapter,
+      tiles,
+    });
     console.log(`\nwrote ${files.md} and ${files.json}`);
     peer.tf.disposeVariables();
     return 0;

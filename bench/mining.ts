@@ -44,7 +44,12 @@ for (const n of [64, 256, 1024, 4096]) {
   };
   const [g, c] = await timeInterleaved([gpuRun, async () => cpuMine(entities)], { warmup: 1, runs: n >= 4096 ? 1 : 3 });
   const label = offline ? `${n} (offline, streamed in blocks of 1024)` : `${n} (in-batch)`;
-  rows.push([label, (n / g!.seconds).toFixed(0), (n / c!.seconds).toFixed(0), `${(c!.seconds / g!.seconds).toFixed(1)}×`]);
+  rows.push([
+    label,
+    (n / g!.seconds).toFixed(0),
+    (n / c!.seconds).toFixed(0),
+    `${(c!.seconds / g!.seconds).toFixed(1)}×`,
+  ]);
   results.push({ n, offline, gpuSeconds: g!.seconds, cpuSeconds: c!.seconds });
 }
 

@@ -24,21 +24,54 @@ import { readTar } from '../src/io/tar.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const dataDir = process.env.MEDTRIM_DATA ?? join(benchDir, '..', '..', 'shared', 'data', 'iu-openi');
-const columnToClass: Record<string, string> = { Effusion: 'Pleural Effusion', Pleural_Thickening: 'Pleural Thickening', normal: 'No Finding' };
+const columnToClass: Record<string, string> = {
+  Effusion: 'Pleural Effusion',
+  Pleural_Thickening: 'Pleural Thickening',
+  normal: 'No Finding',
+};
 const minPositives = 30;
 
 // MeSH qualifier → canonical descriptor of our ontology (MeSH's own vocabulary, not report text).
 const meshQualifiers: Record<string, string> = {
-  left: 'left', right: 'right', bilateral: 'bilateral', mild: 'mild', moderate: 'moderate', severe: 'severe',
-  small: 'small', large: 'large', base: 'basilar', 'upper lobe': 'upper', 'lower lobe': 'lower', 'middle lobe': 'middle',
-  apex: 'apical', hilum: 'perihilar', lingula: 'lingula', retrocardiac: 'retrocardiac', patchy: 'patchy', streaky: 'streaky',
-  focal: 'focal', diffuse: 'diffuse', scattered: 'multifocal', multiple: 'multifocal', round: 'nodular', chronic: 'chronic',
-  interstitial: 'reticular', posterior: 'posterior', anterior: 'anterior', lateral: 'lateral', calcified: 'calcified',
+  left: 'left',
+  right: 'right',
+  bilateral: 'bilateral',
+  mild: 'mild',
+  moderate: 'moderate',
+  severe: 'severe',
+  small: 'small',
+  large: 'large',
+  base: 'basilar',
+  'upper lobe': 'upper',
+  'lower lobe': 'lower',
+  'middle lobe': 'middle',
+  apex: 'apical',
+  hilum: 'perihilar',
+  lingula: 'lingula',
+  retrocardiac: 'retrocardiac',
+  patchy: 'patchy',
+  streaky: 'streaky',
+  focal: 'focal',
+  diffuse: 'diffuse',
+  scattered: 'multifocal',
+  multiple: 'multifocal',
+  round: 'nodular',
+  chronic: 'chronic',
+  interstitial: 'reticular',
+  posterior: 'posterior',
+  anterior: 'anterior',
+  lateral: 'lateral',
+  calcified: 'calcified',
 };
 
 type Predictor = (r: OpenIReport) => Record<string, Label>;
 
-interface Counts { tp: number; fp: number; fn: number; positives: number }
+interface Counts {
+  tp: number;
+  fp: number;
+  fn: number;
+  positives: number;
+}
 
 function f1(c: Counts): { p: number; r: number; f: number } {
   const p = c.tp + c.fp === 0 ? 0 : c.tp / (c.tp + c.fp);
@@ -47,7 +80,12 @@ function f1(c: Counts): { p: number; r: number; f: number } {
 }
 
 function sentencesOf(text: string): string[] {
-  return reportRanges(text).flatMap(([a, b]) => text.slice(a, b).toLowerCase().split(/[.;!?\n]+/));
+  return reportRanges(text).flatMap(([a, b]) =>
+    text
+      .slice(a, b)
+      .toLowerCase()
+      .split(/[.;!?\n]+/),
+  );
 }
 
 /** Keyword baselines: any term of the class in a sentence → positive; with `negex`, unless "no"/"without" precedes it. */
@@ -57,10 +95,16 @@ function keywordPredictor(negex: boolean): Predictor {
   return (r) => {
     const labels: Record<string, Label> = {};
     for (const sentence of sentencesOf(r.text)) {
-      const words = ` ${tokenize(sentence).map((t) => t.text).join(' ')} `;
+      const words = ` ${tokenize(sentence)
+        .map((t) => t.text)
+        .join(' ')} `;
       for (const c of classes) {
         for (const term of c.terms) {
-          const at = words.indexOf(` ${tokenize(term).map((t) => t.text).join(' ')} `);
+          const at = words.indexOf(
+            ` ${tokenize(term)
+              .map((t) => t.text)
+              .join(' ')} `,
+          );
           if (at < 0) continue;
           const negated = negex && /\b(no|without)\b/.test(words.slice(0, at));
           if (!negated) labels[c.name] = 1;
@@ -72,8 +116,16 @@ function keywordPredictor(negex: boolean): Predictor {
   };
 }
 
-function evaluate(reports: OpenIReport[], gold: Map<string, Record<string, number>>, classOf: Record<string, string>, predict: Predictor, uncertainPositive: boolean): Map<string, Counts> {
-  const counts = new Map<string, Counts>(Object.keys(classOf).map((col) => [col, { tp: 0, fp: 0, fn: 0, positives: 0 }]));
+function evaluate(
+  reports: OpenIReport[],
+  gold: Map<string, Record<string, number>>,
+  classOf: Record<string, string>,
+  predict: Predictor,
+  uncertainPositive: boolean,
+): Map<string, Counts> {
+  const counts = new Map<string, Counts>(
+    Object.keys(classOf).map((col) => [col, { tp: 0, fp: 0, fn: 0, positives: 0 }]),
+  );
   for (const r of reports) {
     const g = gold.get(r.id);
     if (!g) continue;
@@ -97,7 +149,10 @@ function macroF1(counts: Map<string, Counts>): number {
 }
 
 function descriptorScores(reports: OpenIReport[]): { p: number; r: number; pairs: number } {
-  let tp = 0, fp = 0, fn = 0, pairs = 0;
+  let tp = 0,
+    fp = 0,
+    fn = 0,
+    pairs = 0;
   for (const rep of reports) {
     const entities = recognize(rep.text).entities;
     for (const tag of rep.mesh) {
@@ -106,8 +161,14 @@ function descriptorScores(reports: OpenIReport[]): { p: number; r: number; pairs
       const expected = new Set(quals.map((q) => meshQualifiers[q]).filter(Boolean));
       for (const cls of classes) {
         pairs++;
-        const ours = new Set([...entities[cls].adjectives, ...entities[cls].directions].filter((d) => Object.values(meshQualifiers).includes(d)));
-        for (const d of ours) if (expected.has(d)) tp++; else fp++;
+        const ours = new Set(
+          [...entities[cls].adjectives, ...entities[cls].directions].filter((d) =>
+            Object.values(meshQualifiers).includes(d),
+          ),
+        );
+        for (const d of ours)
+          if (expected.has(d)) tp++;
+          else fp++;
         for (const d of expected) if (!ours.has(d)) fn++;
       }
     }
@@ -122,7 +183,9 @@ function loadData(): { reports: OpenIReport[]; gold: Map<string, Record<string, 
     .filter((r) => r.text.trim() !== '');
   const [header, ...rows] = parseCsv(readFileSync(join(dataDir, 'labels-dev.csv'), 'utf8')).rows;
   const columns = header.fields.slice(1);
-  const gold = new Map(rows.map((r) => [r.fields[0], Object.fromEntries(columns.map((c, i) => [c, Number(r.fields[i + 1])]))]));
+  const gold = new Map(
+    rows.map((r) => [r.fields[0], Object.fromEntries(columns.map((c, i) => [c, Number(r.fields[i + 1])]))]),
+  );
   return { reports, gold, columns };
 }
 
@@ -154,12 +217,19 @@ function main(): void {
     const o = runs.ober.get(col)!;
     const s = f1(o);
     const mark = o.positives >= minPositives ? ' *' : '';
-    lines.push(`| ${col} → ${classOf[col]}${mark} | ${o.positives} | ${fmt(s.p)} | ${fmt(s.r)} | ${fmt(s.f)} | ${fmt(f1(runs.keyword.get(col)!).f)} | ${fmt(f1(runs.negex.get(col)!).f)} |`);
+    lines.push(
+      `| ${col} → ${classOf[col]}${mark} | ${o.positives} | ${fmt(s.p)} | ${fmt(s.r)} | ${fmt(s.f)} | ${fmt(f1(runs.keyword.get(col)!).f)} | ${fmt(f1(runs.negex.get(col)!).f)} |`,
+    );
   }
-  lines.push(`| **macro-F1 (≥ ${minPositives} positives)** | | | | **${fmt(macroF1(runs.ober))}** | ${fmt(macroF1(runs.keyword))} | ${fmt(macroF1(runs.negex))} |`);
+  lines.push(
+    `| **macro-F1 (≥ ${minPositives} positives)** | | | | **${fmt(macroF1(runs.ober))}** | ${fmt(macroF1(runs.keyword))} | ${fmt(macroF1(runs.negex))} |`,
+  );
   lines.push('', `OBER macro-F1 with uncertain counted positive: ${fmt(oberUncertainPositive)}`);
   const d = descriptorScores(reports.filter((r) => gold.has(r.id)));
-  lines.push('', `Descriptors vs MeSH major qualifiers (${d.pairs} report/class pairs found by both): precision ${fmt(d.p)}, recall ${fmt(d.r)}`);
+  lines.push(
+    '',
+    `Descriptors vs MeSH major qualifiers (${d.pairs} report/class pairs found by both): precision ${fmt(d.p)}, recall ${fmt(d.r)}`,
+  );
   const md = lines.join('\n') + '\n';
   process.stdout.write(md);
   mkdirSync(join(benchDir, 'results'), { recursive: true });

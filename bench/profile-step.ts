@@ -15,7 +15,8 @@ import { adapterLine, adapterTag, markdownTable } from '../src/bench/format.js';
 import { writeResults } from '../src/bench/results.js';
 import { runScript } from './lib/run-script.js';
 
-const HELP = 'usage: npx tsx bench/profile-step.ts [--backend swiftshader|native|auto] [--preset tiny|small|base] [--batch N] [--top N]';
+const HELP =
+  'usage: npx tsx bench/profile-step.ts [--backend swiftshader|native|auto] [--preset tiny|small|base] [--batch N] [--top N]';
 
 interface KernelTotal {
   kernel: string;
@@ -44,21 +45,31 @@ function byKernel(dispatches: DispatchTime[]): KernelTotal[] {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { backend: { type: 'string' }, preset: { type: 'string', default: 'tiny' }, batch: { type: 'string', default: '4' }, top: { type: 'string', default: '25' }, help: { type: 'boolean' } },
+    options: {
+      backend: { type: 'string' },
+      preset: { type: 'string', default: 'tiny' },
+      batch: { type: 'string', default: '4' },
+      top: { type: 'string', default: '25' },
+      help: { type: 'boolean' },
+    },
   });
   if (values.help) {
     console.log(HELP);
     return 0;
   }
   const preset = values.preset as PresetName;
-  if (!(preset in VIT_PRESETS)) throw new Error(`--preset must be one of ${Object.keys(VIT_PRESETS).join(', ')}, got '${values.preset}'`);
+  if (!(preset in VIT_PRESETS))
+    throw new Error(`--preset must be one of ${Object.keys(VIT_PRESETS).join(', ')}, got '${values.preset}'`);
   const batch = positiveInt('batch', values.batch!);
   const top = positiveInt('top', values.top!);
   const gpu = await acquireGpu({ backend: values.backend as BackendChoice | undefined });
   try {
     const rt = new Runtime(gpu);
     const timer = PassTimer.create(rt);
-    if (!timer) throw new Error(`${adapterLine(gpu.info)} has no 'timestamp-query': the per-kernel profile needs it (try --backend swiftshader)`);
+    if (!timer)
+      throw new Error(
+        `${adapterLine(gpu.info)} has no 'timestamp-query': the per-kernel profile needs it (try --backend swiftshader)`,
+      );
     const benchCase = trainStepCase({ rt, quick: true, tf: null, peerTrainStep: null }, preset, batch);
     const prepared = await benchCase.prepare();
     const step = async () => {
@@ -75,13 +86,15 @@ async function main(): Promise<number> {
 
     const total = dispatches.reduce((s, d) => s + d.seconds, 0);
     const kernels = byKernel(dispatches);
-    const rows = kernels.slice(0, top).map((k) => [
-      k.kernel,
-      String(k.calls),
-      (k.seconds * 1e3).toFixed(1),
-      `${((100 * k.seconds) / total).toFixed(1)}%`,
-      `${(k.slowest.seconds * 1e3).toFixed(1)} (${k.slowest.workgroups.join('×')})`,
-    ]);
+    const rows = kernels
+      .slice(0, top)
+      .map((k) => [
+        k.kernel,
+        String(k.calls),
+        (k.seconds * 1e3).toFixed(1),
+        `${((100 * k.seconds) / total).toFixed(1)}%`,
+        `${(k.slowest.seconds * 1e3).toFixed(1)} (${k.slowest.workgroups.join('×')})`,
+      ]);
     const markdown = [
       `# Train-step profile: ${benchCase.name}`,
       '',
@@ -90,7 +103,14 @@ async function main(): Promise<number> {
       '',
       markdownTable(['kernel', 'calls', 'GPU ms', 'share', 'slowest dispatch ms (workgroups)'], rows),
     ].join('\n');
-    const written = writeResults(`profile-${preset}-b${batch}-${adapterTag(gpu.info)}`, markdown, { adapter: gpu.info, preset, batch, unprofiledMs, kernels, dispatches });
+    const written = writeResults(`profile-${preset}-b${batch}-${adapterTag(gpu.info)}`, markdown, {
+      adapter: gpu.info,
+      preset,
+      batch,
+      unprofiledMs,
+      kernels,
+      dispatches,
+    });
     console.log(`${markdown}\n\nwrote ${written.md}`);
     return 0;
   } finally {

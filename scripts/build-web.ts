@@ -8,7 +8,8 @@ run.then(
   (built) => {
     if (!built) console.log(`${WEB_BUNDLE_DIR} is up to date`);
     else if (!ifStale) {
-      for (const [file, bytes] of Object.entries(built.outputs)) console.log(`${file.padEnd(40)} ${(bytes / 1024).toFixed(1)} KiB`);
+      for (const [file, bytes] of Object.entries(built.outputs))
+        console.log(`${file.padEnd(40)} ${(bytes / 1024).toFixed(1)} KiB`);
       console.log(`total ${(built.totalBytes / 1024).toFixed(1)} KiB in ${built.milliseconds.toFixed(0)} ms`);
     }
   },

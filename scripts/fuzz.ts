@@ -15,7 +15,9 @@ const HELP = `usage: npm run fuzz -- [--count N] [--seed S] [--targets a,b] [--m
 
   --count N         inputs per parser (default 10000)
   --seed S          mutation seed (default 20261206, the CI test's)
-  --targets a,b     only these parsers (default all: ${fuzzTargets().map((t) => t.name).join(', ')})
+  --targets a,b     only these parsers (default all: ${fuzzTargets()
+    .map((t) => t.name)
+    .join(', ')})
   --max-bytes B     largest input (default 65536)
   --time-limit MS   an input slower than this fails (default 2000)
   --hang-limit MS   an input still running after this is killed and reported as a hang (default 30000)
@@ -51,7 +53,10 @@ const hangLimitMs = positiveInt('hang-limit', values['hang-limit'], 30_000);
 
 type WireFailure = Omit<FuzzFailure, 'input'> & { input: string };
 
-const toWire = (f: FuzzFailure): WireFailure => ({ ...f, input: Buffer.from(f.input.buffer, f.input.byteOffset, f.input.byteLength).toString('base64') });
+const toWire = (f: FuzzFailure): WireFailure => ({
+  ...f,
+  input: Buffer.from(f.input.buffer, f.input.byteOffset, f.input.byteLength).toString('base64'),
+});
 const fromWire = (f: WireFailure): FuzzFailure => ({ ...f, input: Buffer.from(f.input, 'base64') });
 
 /**
@@ -64,11 +69,17 @@ async function child(name: string, first: number): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), `medtrim-fuzz-${name}-`));
   let printed = 0;
   const report = (s: FuzzSummary) => {
-    for (; printed < s.failures.length; printed++) process.stdout.write(`fail ${JSON.stringify(toWire(s.failures[printed]))}\n`);
+    for (; printed < s.failures.length; printed++)
+      process.stdout.write(`fail ${JSON.stringify(toWire(s.failures[printed]))}\n`);
   };
   try {
     const summary = await fuzzTarget(target, {
-      seed, count, first, maxBytes, timeLimitMs, scratch,
+      seed,
+      count,
+      first,
+      maxBytes,
+      timeLimitMs,
+      scratch,
       onInput: (i, s) => {
         report(s);
         process.stdout.write(`at ${i} ${s.refused} ${s.slowestMs} ${s.largestInput}\n`);
@@ -82,9 +93,29 @@ async function child(name: string, first: number): Promise<void> {
 }
 
 /** Runs one target's inputs from `first` in a child: what it got through, and the index it hung on if it did. */
-function runChild(name: string, first: number, n: number): Promise<{ summary: FuzzSummary; hungAt?: number; exit?: string }> {
+function runChild(
+  name: string,
+  first: number,
+  n: number,
+): Promise<{ summary: FuzzSummary; hungAt?: number; exit?: string }> {
   return new Promise((resolve) => {
-    const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', name, '--first', String(first), '--count', String(n), '--seed', String(seed), '--max-bytes', String(maxBytes), '--time-limit', String(timeLimitMs)];
+    const args = [
+      '--import',
+      'tsx',
+      fileURLToPath(import.meta.url),
+      '--child',
+      name,
+      '--first',
+      String(first),
+      '--count',
+      String(n),
+      '--seed',
+      String(seed),
+      '--max-bytes',
+      String(maxBytes),
+      '--time-limit',
+      String(timeLimitMs),
+    ];
     const proc = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     const summary: FuzzSummary = { target: name, inputs: 0, refused: 0, slowestMs: 0, largestInput: 0, failures: [] };
     let at = first;
@@ -147,19 +178,30 @@ async function parent(): Promise<void> {
       // The child hung (or died) on input hungAt: report it and go on after it.
       const index = r.hungAt;
       const target = all.find((t) => t.name === name)!;
-      total.failures.push({ target: name, index, problem: r.exit ? `the process ${r.exit}` : `still running after ${hangLimitMs} ms (killed)`, input: mutatedInput(target, seed, index, maxBytes) });
+      total.failures.push({
+        target: name,
+        index,
+        problem: r.exit ? `the process ${r.exit}` : `still running after ${hangLimitMs} ms (killed)`,
+        input: mutatedInput(target, seed, index, maxBytes),
+      });
       total.inputs++;
       first = index + 1;
     }
     const seconds = (Date.now() - t0) / 1000;
-    console.log(`${name}: ${total.inputs} inputs, ${total.refused} refused, slowest ${total.slowestMs.toFixed(0)} ms, ${total.failures.length} failures (${seconds.toFixed(0)} s)`);
-    rows.push(`| ${name} | ${total.inputs} | ${total.refused} | ${total.inputs - total.refused} | ${total.largestInput} | ${total.slowestMs.toFixed(0)} | ${seconds.toFixed(0)} | ${total.failures.length} |`);
+    console.log(
+      `${name}: ${total.inputs} inputs, ${total.refused} refused, slowest ${total.slowestMs.toFixed(0)} ms, ${total.failures.length} failures (${seconds.toFixed(0)} s)`,
+    );
+    rows.push(
+      `| ${name} | ${total.inputs} | ${total.refused} | ${total.inputs - total.refused} | ${total.largestInput} | ${total.slowestMs.toFixed(0)} | ${seconds.toFixed(0)} | ${total.failures.length} |`,
+    );
     for (const f of total.failures) {
       failed++;
       mkdirSync(failureDir, { recursive: true });
       const file = join(failureDir, `${name}-${f.index}.bin`);
       writeFileSync(file, f.input);
-      details.push(`- ${name} input ${f.index} (${f.input.length} bytes, saved as \`${join('fuzz-failures', `${name}-${f.index}.bin`)}\`): ${f.problem.replace(/\n/g, ' ')}`);
+      details.push(
+        `- ${name} input ${f.index} (${f.input.length} bytes, saved as \`${join('fuzz-failures', `${name}-${f.index}.bin`)}\`): ${f.problem.replace(/\n/g, ' ')}`,
+      );
     }
   }
   const command = `npm run fuzz -- --count ${count}${values.seed ? ` --seed ${seed}` : ''}${values.targets ? ` --targets ${values.targets}` : ''}${values['max-bytes'] ? ` --max-bytes ${maxBytes}` : ''}`;

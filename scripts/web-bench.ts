@@ -44,8 +44,21 @@ async function measureLoads({ site, browser }: Session, count: number): Promise<
     const page = await browser.newPage();
     const started = performance.now();
     await page.goto(site.url);
-    await page.waitForFunction(() => window.medtrimError || (window.medtrimDemo && window.medtrimDemo.phase !== 'starting' && window.medtrimDemo.phase !== 'loading'), undefined, { timeout: 300_000 });
-    const demo = await page.evaluate(() => window.medtrimError ?? { phase: window.medtrimDemo!.phase, error: window.medtrimDemo!.error, readyAtMs: window.medtrimDemo!.readyAtMs });
+    await page.waitForFunction(
+      () =>
+        window.medtrimError ||
+        (window.medtrimDemo && window.medtrimDemo.phase !== 'starting' && window.medtrimDemo.phase !== 'loading'),
+      undefined,
+      { timeout: 300_000 },
+    );
+    const demo = await page.evaluate(
+      () =>
+        window.medtrimError ?? {
+          phase: window.medtrimDemo!.phase,
+          error: window.medtrimDemo!.error,
+          readyAtMs: window.medtrimDemo!.readyAtMs,
+        },
+    );
     if (typeof demo === 'string') throw new Error(`the demo page failed: ${demo}`);
     if (demo.phase !== 'ready') throw new Error(`the demo page did not load the run: ${demo.error ?? demo.phase}`);
     await page.locator('#search-text').fill(QUERY);
@@ -53,10 +66,17 @@ async function measureLoads({ site, browser }: Session, count: number): Promise<
     await page.locator('#search-status[data-status="done"]').waitFor({ timeout: 120_000 });
     await page.waitForFunction(() => window.medtrimSelfCheck || window.medtrimError, undefined, { timeout: 120_000 });
     const driverMs = performance.now() - started;
-    const result = await page.evaluate(() => window.medtrimError ?? { check: window.medtrimSelfCheck!, firstSearchMs: window.medtrimDemo!.shownAtMs! });
+    const result = await page.evaluate(
+      () => window.medtrimError ?? { check: window.medtrimSelfCheck!, firstSearchMs: window.medtrimDemo!.shownAtMs! },
+    );
     if (typeof result === 'string') throw new Error(`the demo page failed: ${result}`);
     if (!result.check.passed) throw new Error('the demo page self-check failed');
-    loads.push({ readyMs: demo.readyAtMs!, firstSearchMs: result.firstSearchMs, selfCheckMs: result.check.shownAtMs, driverMs });
+    loads.push({
+      readyMs: demo.readyAtMs!,
+      firstSearchMs: result.firstSearchMs,
+      selfCheckMs: result.check.shownAtMs,
+      driverMs,
+    });
     await page.close();
   }
   return loads;
@@ -69,7 +89,10 @@ async function benchPage({ site, browser }: Session, query: string): Promise<voi
   const bench = await page.evaluate(() => window.medtrimError ?? window.medtrimBench!);
   if (typeof bench === 'string') throw new Error(`the bench page failed: ${bench}`);
   console.log(`\nbench page on ${bench.adapter}, median of ${bench.runs} runs:`);
-  for (const r of bench.rows) console.log(`  ${r.name.padEnd(48)} ${r.medianMs.toFixed(2).padStart(9)} ms ${r.rate.toPrecision(3).padStart(8)} ${r.unit}`);
+  for (const r of bench.rows)
+    console.log(
+      `  ${r.name.padEnd(48)} ${r.medianMs.toFixed(2).padStart(9)} ms ${r.rate.toPrecision(3).padStart(8)} ${r.unit}`,
+    );
   await page.close();
 }
 
@@ -78,33 +101,62 @@ async function makeRun(dir: string): Promise<void> {
   const gpu = await acquireGpu();
   try {
     const rt = new Runtime(gpu);
-    await train(await createRun(rt, dir, { preset: 'tiny', dataCount: 400, steps: 3, batchSize: 8, warmupSteps: 1, logEvery: 1, checkpointEvery: 0 }));
+    await train(
+      await createRun(rt, dir, {
+        preset: 'tiny',
+        dataCount: 400,
+        steps: 3,
+        batchSize: 8,
+        warmupSteps: 1,
+        logEvery: 1,
+        checkpointEvery: 0,
+      }),
+    );
   } finally {
     gpu.release();
   }
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { loads: { type: 'string', default: '3' }, run: { type: 'string' }, kernels: { type: 'string' }, out: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      loads: { type: 'string', default: '3' },
+      run: { type: 'string' },
+      kernels: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
   const count = Number(values.loads);
-  if (!Number.isInteger(count) || count < 1) throw new Error(`--loads must be a positive integer, got '${values.loads}'`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`--loads must be a positive integer, got '${values.loads}'`);
   const built = await buildWeb();
-  const gzip = Object.keys(built.outputs).reduce((s, f) => s + gzipSync(readFileSync(join(WEB_BUNDLE_DIR, f))).length, 0);
+  const gzip = Object.keys(built.outputs).reduce(
+    (s, f) => s + gzipSync(readFileSync(join(WEB_BUNDLE_DIR, f))).length,
+    0,
+  );
   const bundle = `${Object.keys(built.outputs).length} files, ${(built.totalBytes / 1024).toFixed(1)} KiB (${(gzip / 1024).toFixed(1)} KiB gzip), built in ${built.milliseconds.toFixed(0)} ms`;
   console.log(`bundle: ${bundle}`);
   const made = values.run ? null : mkdtempSync(join(tmpdir(), 'medtrim-web-bench-'));
   const runDir = values.run ?? join(made!, 'run');
   if (made) await makeRun(runDir);
   const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { preset: string; dataCount: number };
-  console.log(`served run: ${values.run ?? 'a tiny run made here'} (${config.preset} preset, ${config.dataCount} samples)`);
+  console.log(
+    `served run: ${values.run ?? 'a tiny run made here'} (${config.preset} preset, ${config.dataCount} samples)`,
+  );
   const session: Session = { site: await startDemoSite({ runDir }), browser: await launchChromium() };
   try {
     const loads = await measureLoads(session, count);
-    const line = (l: Load) => `model ready ${l.readyMs.toFixed(0)} ms, first search result ${l.firstSearchMs.toFixed(0)} ms, self-check ${l.selfCheckMs.toFixed(0)} ms after navigation`;
-    loads.forEach((l, i) => console.log(`load ${i + 1}${i === 0 ? ' (cold)' : ''}: ${line(l)} (driver: ${l.driverMs.toFixed(0)} ms in all)`));
+    const line = (l: Load) =>
+      `model ready ${l.readyMs.toFixed(0)} ms, first search result ${l.firstSearchMs.toFixed(0)} ms, self-check ${l.selfCheckMs.toFixed(0)} ms after navigation`;
+    loads.forEach((l, i) =>
+      console.log(`load ${i + 1}${i === 0 ? ' (cold)' : ''}: ${line(l)} (driver: ${l.driverMs.toFixed(0)} ms in all)`),
+    );
     const rows: string[][] = [
       ['bundle', bundle],
-      ['cold load', `model ready ${loads[0]!.readyMs.toFixed(0)} ms, first search result ${loads[0]!.firstSearchMs.toFixed(0)} ms after navigation`],
+      [
+        'cold load',
+        `model ready ${loads[0]!.readyMs.toFixed(0)} ms, first search result ${loads[0]!.firstSearchMs.toFixed(0)} ms after navigation`,
+      ],
     ];
     if (loads.length > 1) {
       const warm = loads.slice(1);
@@ -120,7 +172,25 @@ async function main(): Promise<void> {
       '',
       markdownTable(['', ''], rows),
     ].join('\n');
-    const files = writeResults('web-bench', markdown, { command, date: new Date().toISOString(), cores: cpus().length, loadAverage1m: loadavg()[0], bundle: { files: Object.keys(built.outputs).length, bytes: built.totalBytes, gzipBytes: gzip, buildMs: built.milliseconds }, run: values.run ?? null, loads }, values.out ? pathToFileURL(resolve(values.out) + '/') : undefined);
+    const files = writeResults(
+      'web-bench',
+      markdown,
+      {
+        command,
+        date: new Date().toISOString(),
+        cores: cpus().length,
+        loadAverage1m: loadavg()[0],
+        bundle: {
+          files: Object.keys(built.outputs).length,
+          bytes: built.totalBytes,
+          gzipBytes: gzip,
+          buildMs: built.milliseconds,
+        },
+        run: values.run ?? null,
+        loads,
+      },
+      values.out ? pathToFileURL(resolve(values.out) + '/') : undefined,
+    );
     console.log(`wrote ${files.md} and ${files.json}`);
     if (values.kernels) await benchPage(session, values.kernels);
   } finally {

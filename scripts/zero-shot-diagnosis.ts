@@ -17,7 +17,13 @@ import { Runtime } from '../src/gpu/runtime.js';
 import { embedSamples, embedTexts } from '../src/train/evaluate.js';
 import { openRun } from '../src/train/run.js';
 
-const { values } = parseArgs({ options: { run: { type: 'string' }, backend: { type: 'string', default: 'gles' }, 'train-samples': { type: 'string', default: '800' } } });
+const { values } = parseArgs({
+  options: {
+    run: { type: 'string' },
+    backend: { type: 'string', default: 'gles' },
+    'train-samples': { type: 'string', default: '800' },
+  },
+});
 if (!values.run) throw new Error('--run DIR is required');
 const gpu = await acquireGpu({ backend: values.backend as BackendChoice });
 try {
@@ -30,16 +36,34 @@ try {
     .slice(0, Number(values['train-samples']))
     .map((i) => ds.sample(i));
   const dim = run.model.vit.embedDim;
-  const [et, es] = [await embedSamples(rt, run.model, run.data, train), await embedSamples(rt, run.model, run.data, test)];
+  const [et, es] = [
+    await embedSamples(rt, run.model, run.data, train),
+    await embedSamples(rt, run.model, run.data, test),
+  ];
   const classes = [...new Set(test.flatMap((s) => Object.keys(s.truth)))].sort();
   const prompts = classes.map(classPrompts);
-  const positive = await embedTexts(rt, run.model, run.data, prompts.map((p) => p.positive));
-  const negative = await embedTexts(rt, run.model, run.data, prompts.map((p) => p.negative));
+  const positive = await embedTexts(
+    rt,
+    run.model,
+    run.data,
+    prompts.map((p) => p.positive),
+  );
+  const negative = await embedTexts(
+    rt,
+    run.model,
+    run.data,
+    prompts.map((p) => p.negative),
+  );
   const labels = (c: string) => test.map((s) => c in s.truth);
 
   const byPrompt = (queries: Float32Array) => {
     const scores = promptScores(queries, positive, negative, dim);
-    return classes.map((c, k) => rocAuc(test.map((_, i) => scores[i * classes.length + k]!), labels(c)));
+    return classes.map((c, k) =>
+      rocAuc(
+        test.map((_, i) => scores[i * classes.length + k]!),
+        labels(c),
+      ),
+    );
   };
   const byCentroid = (trainRows: Float32Array, testRows: Float32Array) =>
     classes.map((c) => {
@@ -47,10 +71,14 @@ try {
       const has = train.map((s) => c in s.truth);
       const [withCount, withoutCount] = [has.filter(Boolean).length, has.filter((h) => !h).length];
       has.forEach((h, i) => {
-        for (let t = 0; t < dim; t++) direction[t]! += (h ? 1 / withCount : -1 / withoutCount) * trainRows[i * dim + t]!;
+        for (let t = 0; t < dim; t++)
+          direction[t]! += (h ? 1 / withCount : -1 / withoutCount) * trainRows[i * dim + t]!;
       });
       const project = (i: number) => direction.reduce((s, d, t) => s + d * testRows[i * dim + t]!, 0);
-      return rocAuc(test.map((_, i) => project(i)), labels(c));
+      return rocAuc(
+        test.map((_, i) => project(i)),
+        labels(c),
+      );
     });
   const columns: [string, number[]][] = [
     ['images × prompts', byPrompt(es.images)],
@@ -70,7 +98,10 @@ try {
     '',
     `| class | positives | ${columns.map(([name]) => name).join(' | ')} |`,
     `| --- | --- | ${columns.map(() => '---').join(' | ')} |`,
-    ...classes.map((c, k) => `| ${c} | ${labels(c).filter(Boolean).length} | ${columns.map(([, aucs]) => f3(aucs[k]!)).join(' | ')} |`),
+    ...classes.map(
+      (c, k) =>
+        `| ${c} | ${labels(c).filter(Boolean).length} | ${columns.map(([, aucs]) => f3(aucs[k]!)).join(' | ')} |`,
+    ),
     `| **macro-AUC** | | ${columns.map(([, aucs]) => `**${f3(macro(aucs))}**`).join(' | ')} |`,
   ];
   const md = `${lines.join('\n')}\n`;

@@ -18,7 +18,9 @@ describe('bench work models', () => {
     // pooler and projection 2·64·(64 + 64) = 16384.
     const text = 10616832 + 16384;
     expect(trainStepFlop(VIT_PRESETS.tiny, BERT_PRESETS.tiny, 1)).toBe(3 * (image + text));
-    expect(trainStepFlop(VIT_PRESETS.tiny, BERT_PRESETS.tiny, 32)).toBeGreaterThan(31 * trainStepFlop(VIT_PRESETS.tiny, BERT_PRESETS.tiny, 1));
+    expect(trainStepFlop(VIT_PRESETS.tiny, BERT_PRESETS.tiny, 32)).toBeGreaterThan(
+      31 * trainStepFlop(VIT_PRESETS.tiny, BERT_PRESETS.tiny, 1),
+    );
   });
 
   it('random triplets never pick the anchor, and positive ≠ negative', () => {
@@ -38,14 +40,54 @@ describe('bench suites and results', () => {
   it('selects one suite by name, all of them for all, and names the choices on a typo', () => {
     expect(selectSuites('mining').map((s) => s.name)).toEqual(['mining']);
     expect(selectSuites('all')).toHaveLength(SUITES.length);
-    expect(SUITES.map((s) => s.name)).toEqual(['matmul', 'attention', 'layernorm', 'softmax', 'mining', 'triplet', 'adamw', 'train-step']);
+    expect(SUITES.map((s) => s.name)).toEqual([
+      'matmul',
+      'attention',
+      'layernorm',
+      'softmax',
+      'mining',
+      'triplet',
+      'adamw',
+      'train-step',
+    ]);
     expect(() => selectSuites('matmull')).toThrow(/unknown suite 'matmull' \(one of matmul, attention/);
   });
 
   it('a table row shows rates and the ours/peer speed ratio', () => {
-    const side = (name: string, seconds: number) => ({ name, clock: 'wall' as const, seconds, wallSeconds: seconds, runs: [seconds], wallRuns: [seconds], deviceSeconds: null, rate: 2e9 / seconds / 1e9 });
-    const result: CaseResult = { suite: 'matmul', name: 'x', unit: 'GFLOP/s', work: 2e9, ours: side('ours', 0.5), peer: side('tfjs', 2), ratio: 4, wallRatio: 4, maxAbsDiff: 1e-6 };
-    expect(resultCells(result)).toEqual(['x', 'GFLOP/s', '4.00', 'tfjs', '1.00', '4.00×', 'wall', '500', '2000', '4.00×', '1.0e-6']);
+    const side = (name: string, seconds: number) => ({
+      name,
+      clock: 'wall' as const,
+      seconds,
+      wallSeconds: seconds,
+      runs: [seconds],
+      wallRuns: [seconds],
+      deviceSeconds: null,
+      rate: 2e9 / seconds / 1e9,
+    });
+    const result: CaseResult = {
+      suite: 'matmul',
+      name: 'x',
+      unit: 'GFLOP/s',
+      work: 2e9,
+      ours: side('ours', 0.5),
+      peer: side('tfjs', 2),
+      ratio: 4,
+      wallRatio: 4,
+      maxAbsDiff: 1e-6,
+    };
+    expect(resultCells(result)).toEqual([
+      'x',
+      'GFLOP/s',
+      '4.00',
+      'tfjs',
+      '1.00',
+      '4.00×',
+      'wall',
+      '500',
+      '2000',
+      '4.00×',
+      '1.0e-6',
+    ]);
   });
 
   it('timeInterleaved keeps device seconds only when every run reported them', async () => {
@@ -65,13 +107,21 @@ describe('bench suites and results', () => {
 describe('autotune cache parsing', () => {
   it('accepts a cache for the adapter and rejects others with a warning naming the file', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    const good = { version: 1, adapter: 'gles-llvmpipe', entries: { f: { config: { WG_X: 8 }, candidates: [], clock: 'wall' } } };
+    const good = {
+      version: 1,
+      adapter: 'gles-llvmpipe',
+      entries: { f: { config: { WG_X: 8 }, candidates: [], clock: 'wall' } },
+    };
     expect(parseCache(good, 'gles-llvmpipe', 'cache.json')).toEqual(good);
     expect(warn).not.toHaveBeenCalled();
     expect(parseCache(good, 'swiftshader-swiftshader', 'cache.json')).toBeUndefined();
-    expect(warn).toHaveBeenLastCalledWith("autotune: ignoring cache.json: it is for adapter 'gles-llvmpipe', not 'swiftshader-swiftshader'");
+    expect(warn).toHaveBeenLastCalledWith(
+      "autotune: ignoring cache.json: it is for adapter 'gles-llvmpipe', not 'swiftshader-swiftshader'",
+    );
     expect(parseCache({ ...good, version: 2 }, 'gles-llvmpipe', 'c')).toBeUndefined();
-    expect(parseCache({ ...good, entries: { f: { config: { WG_X: 'eight' }, candidates: [] } } }, 'gles-llvmpipe', 'c')).toBeUndefined();
+    expect(
+      parseCache({ ...good, entries: { f: { config: { WG_X: 'eight' }, candidates: [] } } }, 'gles-llvmpipe', 'c'),
+    ).toBeUndefined();
     expect(parseCache([1, 2], 'gles-llvmpipe', 'c')).toBeUndefined();
     expect(parseCache(null, 'gles-llvmpipe', 'c')).toBeUndefined();
     expect(warn).toHaveBeenCalledTimes(5);

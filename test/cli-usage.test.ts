@@ -24,32 +24,62 @@ describe('medtrim: bad usage exits 2 with a one-line error', () => {
 
   it('train: unknown flags, non-numbers and non-finite numbers, out-of-range values', () => {
     expectUsageError(['train', '--bogus', '--out', out], /^medtrim train: Unknown option '--bogus'/);
-    expectUsageError(['train', '--steps', 'abc', '--out', out], "medtrim train: --steps must be a finite number, got 'abc'");
-    expectUsageError(['train', '--lr', 'Infinity', '--out', out], "medtrim train: --lr must be a finite number, got 'Infinity'");
+    expectUsageError(
+      ['train', '--steps', 'abc', '--out', out],
+      "medtrim train: --steps must be a finite number, got 'abc'",
+    );
+    expectUsageError(
+      ['train', '--lr', 'Infinity', '--out', out],
+      "medtrim train: --lr must be a finite number, got 'Infinity'",
+    );
     expectUsageError(['train', '--lr', 'NaN', '--out', out], "medtrim train: --lr must be a finite number, got 'NaN'");
     expectUsageError(['train', '--lr=-1', '--out', out], 'medtrim train: --lr must be positive, got -1');
-    expectUsageError(['train', '--lr', '-1', '--out', out], /^medtrim train: Option '--lr' argument is ambiguous\. Did you forget/);
-    expectUsageError(['train', '--steps', '2.5', '--out', out], 'medtrim train: --steps must be a positive integer, got 2.5');
-    expectUsageError(['train', '--eval-limit', '1', '--out', out], "medtrim train: --eval-limit must be an integer ≥ 2, got '1'");
-    expectUsageError(['train', '--resume', '--steps', '3', '--out', out], /--resume continues a run with its saved config/);
+    expectUsageError(
+      ['train', '--lr', '-1', '--out', out],
+      /^medtrim train: Option '--lr' argument is ambiguous\. Did you forget/,
+    );
+    expectUsageError(
+      ['train', '--steps', '2.5', '--out', out],
+      'medtrim train: --steps must be a positive integer, got 2.5',
+    );
+    expectUsageError(
+      ['train', '--eval-limit', '1', '--out', out],
+      "medtrim train: --eval-limit must be an integer ≥ 2, got '1'",
+    );
+    expectUsageError(
+      ['train', '--resume', '--steps', '3', '--out', out],
+      /--resume continues a run with its saved config/,
+    );
     expect(existsSync(out)).toBe(false);
   });
 
   it('train --config: bad settings in the file name the file and the field', () => {
     const file = join(root, 'g.json');
     writeFileSync(file, JSON.stringify({ gammas: { disease: 'x', foo: 1 } }));
-    expectUsageError(['train', '--config', file, '--out', out], `medtrim train: ${file}: gammas.foo is not a known weight`);
+    expectUsageError(
+      ['train', '--config', file, '--out', out],
+      `medtrim train: ${file}: gammas.foo is not a known weight`,
+    );
     writeFileSync(file, '{"weightDecay": 1e999}');
-    expectUsageError(['train', '--config', file, '--out', out], `medtrim train: ${file}: weightDecay must be a finite number, got Infinity`);
+    expectUsageError(
+      ['train', '--config', file, '--out', out],
+      `medtrim train: ${file}: weightDecay must be a finite number, got Infinity`,
+    );
     expect(existsSync(out)).toBe(false);
   });
 
   it('eval, search, embed, data, demo, bench and the top level', () => {
     expectUsageError(['eval'], /^medtrim eval: --run DIR is required/);
-    expectUsageError(['eval', '--run', out, '--limit', 'abc'], "medtrim eval: --limit must be an integer ≥ 2, got 'abc'");
+    expectUsageError(
+      ['eval', '--run', out, '--limit', 'abc'],
+      "medtrim eval: --limit must be an integer ≥ 2, got 'abc'",
+    );
     expectUsageError(['search', '--run', out], /give exactly one --text or one --image/);
     expectUsageError(['search', '--run', out, '--text', 'x', '--k', '0'], "--k must be an integer ≥ 1, got '0'");
-    expectUsageError(['search', '--run', out, '--text', 'x', '--k', '999'], "--k must be an integer from 1 to 256, got '999'");
+    expectUsageError(
+      ['search', '--run', out, '--text', 'x', '--k', '999'],
+      "--k must be an integer from 1 to 256, got '999'",
+    );
     expectUsageError(['search', '--text', 'x'], /--run DIR is required/);
     expectUsageError(['embed', '--run', out], /give --text or --image inputs/);
     expectUsageError(['embed', '--run', out, '--text', 'x', 'stray'], /^medtrim embed: Unexpected argument 'stray'/);

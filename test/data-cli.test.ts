@@ -21,7 +21,10 @@ describe('medtrim data', () => {
   it('generate writes PNGs and manifests that the CSV loader reads back', async () => {
     const out = mkdtempSync(join(tmpdir(), 'medtrim-data-'));
     expect(await command.run(['generate', '--out', out, '--count', '5', '--size', '32'])).toBe(0);
-    const lines = readFileSync(join(out, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(out, 'manifest.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(5);
     expect(existsSync(join(out, lines[4].image))).toBe(true);
     const { records, skipped } = loadCsvManifest(join(out, 'manifest.csv'));
@@ -32,7 +35,9 @@ describe('medtrim data', () => {
 
   it('rejects bad input with one-line messages', async () => {
     await expect(command.run(['preview'])).rejects.toThrow('--out DIR is required');
-    await expect(command.run(['preview', '--out', '/tmp/x', '--size', 'big'])).rejects.toThrow("--size must be an integer, got 'big'");
+    await expect(command.run(['preview', '--out', '/tmp/x', '--size', 'big'])).rejects.toThrow(
+      "--size must be an integer, got 'big'",
+    );
     await expect(command.run(['shuffle', '--out', '/tmp/x'])).rejects.toThrow(/unknown action 'shuffle'/);
   });
 

@@ -5,12 +5,19 @@ import { createSyntheticDataset } from '../src/data/synthetic/dataset.js';
 import { recognize } from '../src/ober/recognize.js';
 import type { EntitySet } from '../src/ober/entities.js';
 
-interface Counts { tp: number; fp: number; fn: number }
+interface Counts {
+  tp: number;
+  fp: number;
+  fn: number;
+}
 const f1 = (c: Counts) => (2 * c.tp) / Math.max(1, 2 * c.tp + c.fp + c.fn);
 
 function items(e: EntitySet, kind: 'class' | 'descriptor'): string[] {
   if (kind === 'class') return Object.keys(e);
-  return Object.entries(e).flatMap(([cls, d]) => [...d.adjectives.map((a) => `${cls}|adj|${a}`), ...d.directions.map((x) => `${cls}|dir|${x}`)]);
+  return Object.entries(e).flatMap(([cls, d]) => [
+    ...d.adjectives.map((a) => `${cls}|adj|${a}`),
+    ...d.directions.map((x) => `${cls}|dir|${x}`),
+  ]);
 }
 
 /** Micro F1 over all items and macro F1 over item keys (class, or class|descriptor). */
@@ -50,8 +57,10 @@ describe('OBER on synthetic reports', () => {
     }
     const classes = score(pairs, 'class');
     const descriptors = score(pairs, 'descriptor');
-    console.log(`OBER on ${ds.count} synthetic reports (seed 2024): class F1 micro ${classes.micro.toFixed(3)} macro ${classes.macro.toFixed(3)}; ` +
-      `descriptor F1 micro ${descriptors.micro.toFixed(3)} macro ${descriptors.macro.toFixed(3)}; hedged recognised as uncertain ${uncertainKept}/${uncertainTotal}`);
+    console.log(
+      `OBER on ${ds.count} synthetic reports (seed 2024): class F1 micro ${classes.micro.toFixed(3)} macro ${classes.macro.toFixed(3)}; ` +
+        `descriptor F1 micro ${descriptors.micro.toFixed(3)} macro ${descriptors.macro.toFixed(3)}; hedged recognised as uncertain ${uncertainKept}/${uncertainTotal}`,
+    );
     // The README quotes these figures: exact recovery (no false positive or negative anywhere), 93 of 93 hedged.
     expect(classes).toEqual({ micro: 1, macro: 1 });
     expect(descriptors).toEqual({ micro: 1, macro: 1 });

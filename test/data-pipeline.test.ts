@@ -18,7 +18,19 @@ import { writeManifest } from './helpers/manifest.js';
 const tmp = () => mkdtempSync(join(tmpdir(), 'medtrim-pipeline-'));
 
 function options(extra: Partial<FileDatasetOptions> = {}): FileDatasetOptions {
-  return { description: 'test', size: 16, fit: 'pad', workers: 0, batchSize: 4, prefetchBatches: 1, augmentSeed: 1, skipBadImages: false, entities: () => ({}), warn: () => {}, ...extra };
+  return {
+    description: 'test',
+    size: 16,
+    fit: 'pad',
+    workers: 0,
+    batchSize: 4,
+    prefetchBatches: 1,
+    augmentSeed: 1,
+    skipBadImages: false,
+    entities: () => ({}),
+    warn: () => {},
+    ...extra,
+  };
 }
 
 function records(manifest: string): ImageReportRecord[] {
@@ -41,7 +53,10 @@ describe('fitting a film into the square input', () => {
 
   it('crop keeps the centred square: the middle 20 columns, half dark, half bright', () => {
     const out = fitSquare(wide, 10, 'crop');
-    expect(Array.from(out.subarray(0, 10), (v) => Number(v.toFixed(3)))).toEqual([...Array(5).fill(0.2), ...Array(5).fill(0.8)]);
+    expect(Array.from(out.subarray(0, 10), (v) => Number(v.toFixed(3)))).toEqual([
+      ...Array(5).fill(0.2),
+      ...Array(5).fill(0.8),
+    ]);
     expect(out.every((v) => v > 0)).toBe(true);
   });
 
@@ -49,7 +64,11 @@ describe('fitting a film into the square input', () => {
     const img = (data: number[]) => ({ width: data.length, height: 1, data: Float32Array.from(data) });
     expect(Array.from(normaliseIntensity(img([0.25, 0.5, 0.75])).data)).toEqual([0, 0.5, 1]);
     expect(Array.from(normaliseIntensity(img([0.3, 0.3])).data)).toEqual([0, 0]);
-    expect(Array.from(quantise16(Float32Array.from([0.1, 2, -1])))).toEqual([Math.fround(Math.round(0.1 * 65535) / 65535), 1, 0]);
+    expect(Array.from(quantise16(Float32Array.from([0.1, 2, -1])))).toEqual([
+      Math.fround(Math.round(0.1 * 65535) / 65535),
+      1,
+      0,
+    ]);
   });
 
   it('decodes 16-bit grayscale and RGB PNGs of any size', () => {
@@ -86,7 +105,8 @@ describe('the worker pipeline and the resized-image cache', () => {
     expect(Array.from(cached.sample(3).image)).toEqual(Array.from(expected[3]!.image));
     expect(cached.dataWaitMs).toBeGreaterThan(0);
     // …and really reads them from the cache: cache files overwritten with white come back white.
-    for (const file of readdirSync(cacheDir, { recursive: true }) as string[]) if (file.endsWith('.u16')) writeFileSync(join(cacheDir, file), new Uint8Array(16 * 16 * 2).fill(0xff));
+    for (const file of readdirSync(cacheDir, { recursive: true }) as string[])
+      if (file.endsWith('.u16')) writeFileSync(join(cacheDir, file), new Uint8Array(16 * 16 * 2).fill(0xff));
     expect(cached.sample(5).image.every((v) => v === 1)).toBe(true);
     await Promise.all([workers.close!(), cached.close!()]);
   });
@@ -104,10 +124,16 @@ describe('the worker pipeline and the resized-image cache', () => {
 
 describe('splits by patient', () => {
   it('puts each patient in one split, deterministically, about 80/10/10, and reads back what it wrote', () => {
-    const rows: ImageReportRecord[] = Array.from({ length: 3000 }, (_, i) => ({ id: `img${i}`, imagePath: `/x/${i}.png`, report: 'r', patientId: `p${i % 700}` }));
+    const rows: ImageReportRecord[] = Array.from({ length: 3000 }, (_, i) => ({
+      id: `img${i}`,
+      imagePath: `/x/${i}.png`,
+      report: 'r',
+      patientId: `p${i % 700}`,
+    }));
     assignSplits(rows);
     const byPatient = new Map<string, Set<string>>();
-    for (const r of rows) (byPatient.get(patientKey(r)) ?? byPatient.set(patientKey(r), new Set()).get(patientKey(r))!).add(r.split!);
+    for (const r of rows)
+      (byPatient.get(patientKey(r)) ?? byPatient.set(patientKey(r), new Set()).get(patientKey(r))!).add(r.split!);
     expect([...byPatient.values()].every((s) => s.size === 1)).toBe(true);
     const share = (name: string) => rows.filter((r) => r.split === name).length / rows.length;
     expect(share('train')).toBeGreaterThan(0.7);
@@ -117,7 +143,10 @@ describe('splits by patient', () => {
     assignSplits(again);
     expect(again.map((r) => r.split)).toEqual(rows.map((r) => r.split));
     const text = formatSplits([...rows.slice(0, 3), { id: 'a,"b"', split: 'test' }]);
-    expect([...parseSplits(text, 'splits.csv')]).toEqual([...rows.slice(0, 3).map((r) => [r.id, r.split]), ['a,"b"', 'test']]);
+    expect([...parseSplits(text, 'splits.csv')]).toEqual([
+      ...rows.slice(0, 3).map((r) => [r.id, r.split]),
+      ['a,"b"', 'test'],
+    ]);
   });
 
   it("keeps a data set's own split, follows it for the patient's other images, and reports patients it puts in two splits", () => {
@@ -136,7 +165,10 @@ describe('manifests with bad images', () => {
   function badManifest(): { root: string; manifest: string } {
     const { root, manifest } = writeManifest(8, { row: (r) => ({ ...r, split: 'train' }) });
     writeFileSync(join(root, 'images', '2.png'), 'not an image');
-    writeFileSync(join(root, 'images', '5.png'), new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]));
+    writeFileSync(
+      join(root, 'images', '5.png'),
+      new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]),
+    );
     return { root, manifest };
   }
 
@@ -144,10 +176,14 @@ describe('manifests with bad images', () => {
     const { root } = writeManifest(3);
     const csv = join(root, 'm.csv');
     writeFileSync(csv, 'image,report,patient\nimages/0.png,No effusion.,p1\nimages/nope.png,Small effusion.,p2\n');
-    expect(() => loadManifest(csv, { strict: true })).toThrow(new Error(`${join(root, 'images', 'nope.png')}: image missing (${csv} row 3)`));
+    expect(() => loadManifest(csv, { strict: true })).toThrow(
+      new Error(`${join(root, 'images', 'nope.png')}: image missing (${csv} row 3)`),
+    );
     const lines: string[] = [];
     const loaded = loadManifest(csv, { warn: (l) => lines.push(l) });
-    expect(loaded.records).toEqual([{ id: 'images/0.png', imagePath: join(root, 'images', '0.png'), report: 'No effusion.', patientId: 'p1' }]);
+    expect(loaded.records).toEqual([
+      { id: 'images/0.png', imagePath: join(root, 'images', '0.png'), report: 'No effusion.', patientId: 'p1' },
+    ]);
     expect(lines).toEqual([`medtrim data: skipped ${join(root, 'images', 'nope.png')}: image missing (${csv} row 3)`]);
   });
 
@@ -156,14 +192,18 @@ describe('manifests with bad images', () => {
     const rows = records(manifest);
     for (const workers of [0, 2]) {
       const strict = createFileDataset(rows, options({ workers }));
-      expect(() => strict.samples([0, 1, 2, 3])).toThrow(new Error(`${join(root, 'images', '2.png')}: not a PNG or JPEG file (unknown signature)`));
+      expect(() => strict.samples([0, 1, 2, 3])).toThrow(
+        new Error(`${join(root, 'images', '2.png')}: not a PNG or JPEG file (unknown signature)`),
+      );
       await strict.close!();
       const lines: string[] = [];
       const lenient = createFileDataset(rows, options({ workers, skipBadImages: true, warn: (l) => lines.push(l) }));
       expect(lenient.samples([0, 1, 2, 3, 4, 5, 6]).map((s) => s.index)).toEqual([0, 1, 3, 3, 4, 6, 6]);
       expect(lenient.samples([2, 5]).map((s) => s.index)).toEqual([3, 6]);
       expect(lines).toHaveLength(2);
-      expect(lines[0]).toBe(`medtrim data: skipped ${join(root, 'images', '2.png')}: not a PNG or JPEG file (unknown signature) (--skip-bad-images)`);
+      expect(lines[0]).toBe(
+        `medtrim data: skipped ${join(root, 'images', '2.png')}: not a PNG or JPEG file (unknown signature) (--skip-bad-images)`,
+      );
       expect(lines[1]).toContain(join(root, 'images', '5.png'));
       await lenient.close!();
     }
@@ -193,30 +233,57 @@ describe('--data PATH: which loader, which report sections', () => {
     writeFileSync(join(flat, 'CXR1_1_IM-0001-3001.png'), png());
     const loaded = loadRecords(flat);
     expect(loaded.kind).toBe('Open-i');
-    expect(loaded.records).toEqual([{ id: 'CXR1/CXR1_1_IM-0001-3001', imagePath: join(flat, 'CXR1_1_IM-0001-3001.png'), report: 'FINDINGS: Small left effusion.\nIMPRESSION: Effusion.', patientId: 'CXR1', studyId: 'CXR1' }]);
+    expect(loaded.records).toEqual([
+      {
+        id: 'CXR1/CXR1_1_IM-0001-3001',
+        imagePath: join(flat, 'CXR1_1_IM-0001-3001.png'),
+        report: 'FINDINGS: Small left effusion.\nIMPRESSION: Effusion.',
+        patientId: 'CXR1',
+        studyId: 'CXR1',
+      },
+    ]);
     const nested = tmp();
     mkdirSync(join(nested, 'ecgen-radiology'));
     mkdirSync(join(nested, 'NLMCXR_png'));
     writeFileSync(join(nested, 'ecgen-radiology', '1.xml'), openIXml('CXR1', 'CXR1_1_IM-0001-3001'));
     writeFileSync(join(nested, 'NLMCXR_png', 'CXR1_1_IM-0001-3001.png'), png());
-    expect(loadRecords(nested, { sections: ['IMPRESSION'] }).records.map((r) => r.report)).toEqual(['IMPRESSION: Effusion.']);
+    expect(loadRecords(nested, { sections: ['IMPRESSION'] }).records.map((r) => r.report)).toEqual([
+      'IMPRESSION: Effusion.',
+    ]);
   });
 
   it('reads a MIMIC-CXR-JPG root with the asked sections and subject ids as patients', () => {
     const root = tmp();
-    writeFileSync(join(root, 'mimic-cxr-2.0.0-split.csv'), 'dicom_id,study_id,subject_id,split\nd1,50000001,10000032,validate\n');
+    writeFileSync(
+      join(root, 'mimic-cxr-2.0.0-split.csv'),
+      'dicom_id,study_id,subject_id,split\nd1,50000001,10000032,validate\n',
+    );
     const study = join(root, 'files', 'p10', 'p10000032');
     mkdirSync(join(study, 's50000001'), { recursive: true });
-    writeFileSync(join(study, 's50000001.txt'), 'EXAMINATION: CHEST\n\nFINDINGS: Mild cardiomegaly.\n\nIMPRESSION: Cardiomegaly.\n');
+    writeFileSync(
+      join(study, 's50000001.txt'),
+      'EXAMINATION: CHEST\n\nFINDINGS: Mild cardiomegaly.\n\nIMPRESSION: Cardiomegaly.\n',
+    );
     writeFileSync(join(study, 's50000001', 'd1.jpg'), 'x');
     const loaded = loadRecords(root, { sections: ['IMPRESSION', 'FINDINGS'] });
     expect(loaded.kind).toBe('MIMIC-CXR-JPG');
-    expect(loaded.records).toEqual([{ id: '50000001/d1', imagePath: join(study, 's50000001', 'd1.jpg'), report: 'IMPRESSION: Cardiomegaly.\nFINDINGS: Mild cardiomegaly.', split: 'validation', patientId: '10000032', studyId: '50000001' }]);
+    expect(loaded.records).toEqual([
+      {
+        id: '50000001/d1',
+        imagePath: join(study, 's50000001', 'd1.jpg'),
+        report: 'IMPRESSION: Cardiomegaly.\nFINDINGS: Mild cardiomegaly.',
+        split: 'validation',
+        patientId: '10000032',
+        studyId: '50000001',
+      },
+    ]);
   });
 
   it('names a path that is none of the layouts', () => {
     const dir = tmp();
-    expect(() => loadRecords(dir)).toThrow(`${dir}: not a manifest (.csv, .jsonl), a MIMIC-CXR-JPG folder (mimic-cxr-2.0.0-split.csv) or an Open-i folder (XML reports and PNG images)`);
+    expect(() => loadRecords(dir)).toThrow(
+      `${dir}: not a manifest (.csv, .jsonl), a MIMIC-CXR-JPG folder (mimic-cxr-2.0.0-split.csv) or an Open-i folder (XML reports and PNG images)`,
+    );
     expect(() => loadRecords(join(dir, 'nope.csv'))).toThrow(`${join(dir, 'nope.csv')}: no such file or folder`);
     writeFileSync(join(dir, 'data.txt'), 'x');
     expect(() => loadRecords(join(dir, 'data.txt'))).toThrow('a manifest must be a .csv or .jsonl file');
@@ -227,11 +294,21 @@ describe('manifest reports with section headers', () => {
   it('are cut to the asked sections; reports without headers stay whole', () => {
     const { root } = writeManifest(2);
     const path = join(root, 'sections.jsonl');
-    writeFileSync(path, [
-      { image: 'images/0.png', report: 'INDICATION: cough.\nFINDINGS: Small left effusion.\nIMPRESSION: Effusion.' },
-      { image: 'images/1.png', report: 'Heart size is normal.' },
-    ].map((r) => JSON.stringify(r)).join('\n'));
-    expect(loadManifest(path, { sections: ['FINDINGS', 'IMPRESSION'] }).records.map((r) => r.report)).toEqual(['FINDINGS: Small left effusion.\nIMPRESSION: Effusion.', 'Heart size is normal.']);
-    expect(loadManifest(path).records[0]!.report).toBe('INDICATION: cough.\nFINDINGS: Small left effusion.\nIMPRESSION: Effusion.');
+    writeFileSync(
+      path,
+      [
+        { image: 'images/0.png', report: 'INDICATION: cough.\nFINDINGS: Small left effusion.\nIMPRESSION: Effusion.' },
+        { image: 'images/1.png', report: 'Heart size is normal.' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
+    expect(loadManifest(path, { sections: ['FINDINGS', 'IMPRESSION'] }).records.map((r) => r.report)).toEqual([
+      'FINDINGS: Small left effusion.\nIMPRESSION: Effusion.',
+      'Heart size is normal.',
+    ]);
+    expect(loadManifest(path).records[0]!.report).toBe(
+      'INDICATION: cough.\nFINDINGS: Small left effusion.\nIMPRESSION: Effusion.',
+    );
   });
 });

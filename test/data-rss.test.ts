@@ -9,7 +9,11 @@ const RSS_BOUND_MIB = 768;
 
 describe('memory on a 100,000-row manifest', () => {
   it(`stays under ${RSS_BOUND_MIB} MiB resident, and taking batches adds no more than the pipeline's fixed share`, () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'bench/data-pipeline.ts', '--rss-only', '--rows', '100000', '--batches', '40'], { encoding: 'utf8' });
+    const result = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'bench/data-pipeline.ts', '--rss-only', '--rows', '100000', '--batches', '40'],
+      { encoding: 'utf8' },
+    );
     expect(result.status, result.stderr).toBe(0);
     const m = JSON.parse(result.stdout) as { rows: number; rssOpenedMiB: number; rssPeakMiB: number };
     expect(m.rows).toBe(100_000);

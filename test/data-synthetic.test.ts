@@ -20,7 +20,10 @@ function diskMean(ds: SyntheticDataset, img: Float32Array, a: Anatomy, cx: numbe
     for (let col = 0; col < ds.size; col++) {
       const x = m[0] * col + m[3] * row + m[6];
       const y = m[1] * col + m[4] * row + m[7];
-      if ((x - cx) ** 2 + (y - cy) ** 2 < r * r) { sum += img[row * ds.size + col]; n++; }
+      if ((x - cx) ** 2 + (y - cy) ** 2 < r * r) {
+        sum += img[row * ds.size + col];
+        n++;
+      }
     }
   }
   if (n === 0) throw new Error('empty region');
@@ -61,7 +64,12 @@ describe('synthetic data set: determinism', () => {
   });
 
   it('batches hold batchSize images back to back and the splits partition the indices', () => {
-    const ds = createSyntheticDataset({ seed: 5, size: 32, count: 200, splitFractions: { train: 0.6, validation: 0.2, test: 0.2 } });
+    const ds = createSyntheticDataset({
+      seed: 5,
+      size: 32,
+      count: 200,
+      splitFractions: { train: 0.6, validation: 0.2, test: 0.2 },
+    });
     const parts = splitNames.map((n) => ds.split(n));
     expect(parts.reduce((s, p) => s + p.length, 0)).toBe(200);
     expect(new Set(parts.flat()).size).toBe(200);
@@ -87,14 +95,21 @@ describe('synthetic data set: determinism', () => {
     expect(normal / ds.count).toBeLessThan(0.39);
     expect(effusion / ds.count).toBeGreaterThan(0.12);
     expect(effusion / ds.count).toBeLessThan(0.22);
-    const onlyEdema = createSyntheticDataset({ seed: 9, count: 50, classFrequencies: { Edema: 0.5 }, normalFraction: 0 });
+    const onlyEdema = createSyntheticDataset({
+      seed: 9,
+      count: 50,
+      classFrequencies: { Edema: 0.5 },
+      normalFraction: 0,
+    });
     for (let i = 0; i < 50; i++) expect(onlyEdema.caseOf(i).findings.map((f) => f.cls)).toEqual(['Edema']);
   });
 
   it('rejects bad options with clear messages', () => {
     expect(() => createSyntheticDataset({ size: 16 })).toThrow(/size must be an integer from 32 to 224/);
     expect(() => createSyntheticDataset({ count: 3 }).sample(3)).toThrow(/index 3 out of range/);
-    expect(() => createSyntheticDataset({ classFrequencies: { Unicorn: 1 } }).caseOf(0)).toThrow(/cannot draw class 'Unicorn'/);
+    expect(() => createSyntheticDataset({ classFrequencies: { Unicorn: 1 } }).caseOf(0)).toThrow(
+      /cannot draw class 'Unicorn'/,
+    );
   });
 
   it('makes a 64 px sample in a few milliseconds', () => {
@@ -124,12 +139,19 @@ describe.each([32, 64])('synthetic findings are visible at %i px', (size) => {
     }
   });
 
-  it("a left pleural effusion brightens the left costophrenic angle (image right) and not the right one", () => {
+  it('a left pleural effusion brightens the left costophrenic angle (image right) and not the right one', () => {
     for (const i of cases) {
       const without = drawn(ds, i, []);
       const withLeft = drawn(ds, i, [finding('Pleural Effusion', { sides: ['left'], grade: 'small' })]);
       const angle = (side: 'left' | 'right', img: Float32Array) =>
-        diskMean(ds, img, without.a, sideSign(side) * 0.8 * without.a.thoraxHalfWidth, without.a.angleY[side] - 0.07, 0.07);
+        diskMean(
+          ds,
+          img,
+          without.a,
+          sideSign(side) * 0.8 * without.a.thoraxHalfWidth,
+          without.a.angleY[side] - 0.07,
+          0.07,
+        );
       expect(angle('left', withLeft.img) - angle('left', without.img)).toBeGreaterThan(0.1);
       expect(Math.abs(angle('right', withLeft.img) - angle('right', without.img))).toBeLessThan(0.01);
       expect(sideSign('left')).toBe(1);
@@ -159,7 +181,8 @@ describe.each([32, 64])('synthetic findings are visible at %i px', (size) => {
       });
       // At 32 px one grade step is under a pixel per side, so there only the overall growth must show.
       const step = size >= 64 ? 2 : 0;
-      for (let k = 1; k < widths.length; k++) expect(widths[k], `case ${i} widths ${widths}`).toBeGreaterThanOrEqual(widths[k - 1] + step);
+      for (let k = 1; k < widths.length; k++)
+        expect(widths[k], `case ${i} widths ${widths}`).toBeGreaterThanOrEqual(widths[k - 1] + step);
       expect(widths[3] - widths[0], `case ${i} widths ${widths}`).toBeGreaterThanOrEqual(size >= 64 ? 8 : 4);
     }
   });
@@ -178,20 +201,50 @@ describe.each([32, 64])('synthetic findings are visible at %i px', (size) => {
   });
 
   it('zonal opacities, nodules, masses and edema brighten their own place', () => {
-    const checks: { f: Finding; at: (a: Anatomy) => { x: number; y: number }; control: (a: Anatomy) => { x: number; y: number } }[] = [
-      { f: finding('Consolidation', { sides: ['right'], zone: 'lower', kind: 'focal' }), at: (a) => lungPoint(a, 'right', 0.8, 0.6), control: (a) => lungPoint(a, 'left', 0.8, 0.6) },
-      { f: finding('Lung Opacity', { sides: ['left'], zone: 'upper', kind: 'hazy' }), at: (a) => lungPoint(a, 'left', 0.3, 0.55), control: (a) => lungPoint(a, 'right', 0.3, 0.55) },
-      { f: finding('Mass', { sides: ['left'], zone: 'middle', grade: 'large' }), at: (a) => lungPoint(a, 'left', 0.58, 0.55), control: (a) => lungPoint(a, 'right', 0.58, 0.55) },
-      { f: finding('Nodule', { sides: ['right'], zone: 'upper' }), at: (a) => lungPoint(a, 'right', 0.3, 0.55), control: (a) => lungPoint(a, 'left', 0.3, 0.55) },
-      { f: finding('Edema', { sides: ['left', 'right'], zone: 'perihilar', grade: 'severe' }), at: (a) => lungPoint(a, 'left', 0.5, 0.45), control: (a) => lungPoint(a, 'right', 0.08, 0.95) },
+    const checks: {
+      f: Finding;
+      at: (a: Anatomy) => { x: number; y: number };
+      control: (a: Anatomy) => { x: number; y: number };
+    }[] = [
+      {
+        f: finding('Consolidation', { sides: ['right'], zone: 'lower', kind: 'focal' }),
+        at: (a) => lungPoint(a, 'right', 0.8, 0.6),
+        control: (a) => lungPoint(a, 'left', 0.8, 0.6),
+      },
+      {
+        f: finding('Lung Opacity', { sides: ['left'], zone: 'upper', kind: 'hazy' }),
+        at: (a) => lungPoint(a, 'left', 0.3, 0.55),
+        control: (a) => lungPoint(a, 'right', 0.3, 0.55),
+      },
+      {
+        f: finding('Mass', { sides: ['left'], zone: 'middle', grade: 'large' }),
+        at: (a) => lungPoint(a, 'left', 0.58, 0.55),
+        control: (a) => lungPoint(a, 'right', 0.58, 0.55),
+      },
+      {
+        f: finding('Nodule', { sides: ['right'], zone: 'upper' }),
+        at: (a) => lungPoint(a, 'right', 0.3, 0.55),
+        control: (a) => lungPoint(a, 'left', 0.3, 0.55),
+      },
+      {
+        f: finding('Edema', { sides: ['left', 'right'], zone: 'perihilar', grade: 'severe' }),
+        at: (a) => lungPoint(a, 'left', 0.5, 0.45),
+        control: (a) => lungPoint(a, 'right', 0.08, 0.95),
+      },
     ];
     for (const i of cases) {
       const without = drawn(ds, i, []);
       for (const c of checks) {
         const img = drawn(ds, i, [c.f]).img;
-        const mean = (p: { x: number; y: number }, im: Float32Array) => diskMean(ds, im, without.a, p.x, p.y, c.f.cls === 'Nodule' ? Math.max(0.035, 1.5 / size) : 0.06);
-        expect(mean(c.at(without.a), img) - mean(c.at(without.a), without.img), `${c.f.cls} case ${i}`).toBeGreaterThan(0.07);
-        expect(Math.abs(mean(c.control(without.a), img) - mean(c.control(without.a), without.img)), `${c.f.cls} control case ${i}`).toBeLessThan(0.02);
+        const mean = (p: { x: number; y: number }, im: Float32Array) =>
+          diskMean(ds, im, without.a, p.x, p.y, c.f.cls === 'Nodule' ? Math.max(0.035, 1.5 / size) : 0.06);
+        expect(mean(c.at(without.a), img) - mean(c.at(without.a), without.img), `${c.f.cls} case ${i}`).toBeGreaterThan(
+          0.07,
+        );
+        expect(
+          Math.abs(mean(c.control(without.a), img) - mean(c.control(without.a), without.img)),
+          `${c.f.cls} control case ${i}`,
+        ).toBeLessThan(0.02);
       }
     }
   });

@@ -23,7 +23,17 @@ describe('medtrim demo --run on a real-data run', () => {
     // One test row whose image lies outside the data folder: listed by the manifest, never served.
     const outside = join(mkdtempSync(join(tmpdir(), 'medtrim-outside-')), 'secret.png');
     copyFileSync(join(root, 'images', '0.png'), outside);
-    writeFileSync(data.manifest, readFileSync(data.manifest, 'utf8') + JSON.stringify({ id: 'outside', image: `../${join(dirname(outside).split('/').pop()!, 'secret.png')}`, report: 'Normal.', split: 'test' }) + '\n');
+    writeFileSync(
+      data.manifest,
+      readFileSync(data.manifest, 'utf8') +
+        JSON.stringify({
+          id: 'outside',
+          image: `../${join(dirname(outside).split('/').pop()!, 'secret.png')}`,
+          report: 'Normal.',
+          split: 'test',
+        }) +
+        '\n',
+    );
     const run = mkdtempSync(join(tmpdir(), 'medtrim-demo-run-'));
     writeFileSync(join(run, 'config.json'), JSON.stringify(resolveConfig({ data: data.manifest })));
     const { records } = loadManifest(data.manifest, { strict: true });
@@ -44,13 +54,21 @@ describe('medtrim demo --run on a real-data run', () => {
     const first = await get(listing[0]!.image);
     expect(first.status).toBe(200);
     expect(first.headers.get('content-type')).toBe('image/png');
-    expect(new Uint8Array(await first.arrayBuffer())).toEqual(new Uint8Array(readFileSync(join(root, 'images', '0.png'))));
+    expect(new Uint8Array(await first.arrayBuffer())).toEqual(
+      new Uint8Array(readFileSync(join(root, 'images', '0.png'))),
+    );
     expect(logged.some((l) => l.includes('secret.png') && l.includes('outside the data folder'))).toBe(true);
   });
 
   it('serves nothing else: no manifest, no training image, no path out of the folder', async () => {
     const listing = (await (await get('/site/test-split.json')).json()) as ServedSample[];
-    for (const path of ['/data/manifest.jsonl', '/data/images/1.png', `/data/${listing.length}.png`, '/data/secret.png']) expect((await get(path)).status, path).toBe(404);
+    for (const path of [
+      '/data/manifest.jsonl',
+      '/data/images/1.png',
+      `/data/${listing.length}.png`,
+      '/data/secret.png',
+    ])
+      expect((await get(path)).status, path).toBe(404);
     expect([400, 404]).toContain((await get('/data/%2e%2e/manifest.jsonl')).status);
     expect((await fetch(new URL('/data/0.png', site.url), { method: 'PUT' })).status).toBe(405);
   });

@@ -41,19 +41,39 @@ describe('rocAuc', () => {
 
 describe('zeroShotMetrics', () => {
   const none = { adjectives: [], directions: [] };
-  const truth: EntitySet[] = [{ Edema: none }, { Edema: none, Pneumothorax: none }, { 'No Finding': none }, { Pneumothorax: none }];
+  const truth: EntitySet[] = [
+    { Edema: none },
+    { Edema: none, Pneumothorax: none },
+    { 'No Finding': none },
+    { Pneumothorax: none },
+  ];
   // Columns: Edema, Pneumothorax, Fracture (no positives). Threshold: score > 0 (0 itself is negative).
   const scores = [
-    0.3, -0.1, 0.2, //
-    -0.2, 0.4, -0.5, //
-    0.1, 0, -0.1, //
-    -0.4, 0.2, -0.3,
+    0.3,
+    -0.1,
+    0.2, //
+    -0.2,
+    0.4,
+    -0.5, //
+    0.1,
+    0,
+    -0.1, //
+    -0.4,
+    0.2,
+    -0.3,
   ];
   const r = zeroShotMetrics(['Edema', 'Pneumothorax', 'Fracture'], scores, truth);
 
   it('per class: F1 at threshold 0, accuracy, AUC', () => {
     // Edema: predicted {0, 2}, truth {0, 1}: TP 1, FP 1, FN 1 → F1 ½, accuracy 2/4; AUC: 0.3 beats 0.1, -0.4; -0.2 beats -0.4 → 3/4.
-    expect(r.classes[0]).toEqual({ className: 'Edema', positives: 2, negatives: 2, auc: 3 / 4, accuracy: 0.5, f1: 0.5 });
+    expect(r.classes[0]).toEqual({
+      className: 'Edema',
+      positives: 2,
+      negatives: 2,
+      auc: 3 / 4,
+      accuracy: 0.5,
+      f1: 0.5,
+    });
     // Pneumothorax: predicted {1, 3}, truth {1, 3}: F1 1, accuracy 1, AUC 1.
     expect(r.classes[1]).toEqual({ className: 'Pneumothorax', positives: 2, negatives: 2, auc: 1, accuracy: 1, f1: 1 });
   });
@@ -72,7 +92,10 @@ describe('zeroShotMetrics', () => {
 
 describe('prompts', () => {
   it('builds report-like sentences from the preferred term', () => {
-    expect(classPrompts('Pleural Effusion')).toEqual({ positive: 'There is pleural effusion.', negative: 'No pleural effusion.' });
+    expect(classPrompts('Pleural Effusion')).toEqual({
+      positive: 'There is pleural effusion.',
+      negative: 'No pleural effusion.',
+    });
     expect(classPrompts('No Finding').positive).toBe('The chest is normal.');
     expect(() => classPrompts('Broken Heart')).toThrow(/not an ontology class/);
   });

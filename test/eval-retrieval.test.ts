@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import type { EntitySet } from '../src/ober/entities.js';
 import { host } from '../src/tensor/host.js';
 import { topkRef } from '../src/ops/topk.js';
-import { chanceAveragePrecision, coarseLabel, evaluateRetrieval, fineLabel, perClassPrecision, retrievalMetrics, type Ranking } from '../src/eval/retrieval.js';
+import {
+  chanceAveragePrecision,
+  coarseLabel,
+  evaluateRetrieval,
+  fineLabel,
+  perClassPrecision,
+  retrievalMetrics,
+  type Ranking,
+} from '../src/eval/retrieval.js';
 
 const PE = 'Pleural Effusion';
 const CM = 'Cardiomegaly';
@@ -22,13 +30,15 @@ const truth: EntitySet[] = [
 // Same-modality rankings over the 4 other items, k = 5, so the last slot is always empty (-1).
 const sameModality: Ranking = {
   k: 5,
-  indices: Int32Array.from([
-    [2, 4, 1, 3, -1],
-    [4, 3, 0, 2, -1],
-    [0, 1, 3, 4, -1],
-    [0, 1, 2, 4, -1],
-    [0, 1, 2, 3, -1],
-  ].flat()),
+  indices: Int32Array.from(
+    [
+      [2, 4, 1, 3, -1],
+      [4, 3, 0, 2, -1],
+      [0, 1, 3, 4, -1],
+      [0, 1, 2, 4, -1],
+      [0, 1, 2, 3, -1],
+    ].flat(),
+  ),
 };
 
 describe('retrievalMetrics', () => {
@@ -56,14 +66,20 @@ describe('retrievalMetrics', () => {
 
   it('gives NaN, not 0, when no query has a relevant item', () => {
     const distinct = [truth[0]!, truth[3]!, truth[4]!];
-    const r = retrievalMetrics({ k: 1, indices: Int32Array.from([1, 0, 0]) }, distinct, { sameModality: true, rValues: [1] });
+    const r = retrievalMetrics({ k: 1, indices: Int32Array.from([1, 0, 0]) }, distinct, {
+      sameModality: true,
+      rValues: [1],
+    });
     expect(r.coarse.queries).toBe(0);
     expect(r.coarse.queriesWithoutRelevant).toBe(3);
     expect(r.coarse.precisionAt[1]).toBeNaN();
   });
 
-  it('cross-modality keeps the query\'s own pair as a relevant candidate', () => {
-    const r = retrievalMetrics({ k: 1, indices: Int32Array.from([0, 1, 2, 3, 4]) }, truth, { sameModality: false, rValues: [1] });
+  it("cross-modality keeps the query's own pair as a relevant candidate", () => {
+    const r = retrievalMetrics({ k: 1, indices: Int32Array.from([0, 1, 2, 3, 4]) }, truth, {
+      sameModality: false,
+      rValues: [1],
+    });
     expect(r.coarse).toMatchObject({ queries: 5, queriesWithoutRelevant: 0, precisionAt: { 1: 1 } });
     expect(r.fine.precisionAt[1]).toBe(1);
   });
@@ -82,7 +98,12 @@ describe('retrievalMetrics', () => {
   });
 
   it('rejects a same-modality ranking that contains the query, and k below the largest R', () => {
-    expect(() => retrievalMetrics({ k: 1, indices: Int32Array.from([0, 0, 0, 0, 0]) }, truth, { sameModality: true, rValues: [1] })).toThrow(/ranks itself/);
+    expect(() =>
+      retrievalMetrics({ k: 1, indices: Int32Array.from([0, 0, 0, 0, 0]) }, truth, {
+        sameModality: true,
+        rValues: [1],
+      }),
+    ).toThrow(/ranks itself/);
     expect(() => retrievalMetrics(sameModality, truth, { sameModality: true, rValues: [10] })).toThrow(/k ≥ 10/);
   });
 });
@@ -92,7 +113,9 @@ describe('labels', () => {
     expect(coarseLabel(truth[0]!)).toBe(coarseLabel(truth[1]!));
     expect(fineLabel(truth[0]!)).toBe(fineLabel(truth[2]!));
     expect(fineLabel(truth[0]!)).not.toBe(fineLabel(truth[1]!));
-    expect(fineLabel({ [PE]: d(['small', 'chronic'], ['right', 'basilar']) })).toBe(fineLabel({ [PE]: d(['small'], ['basilar', 'right']) }));
+    expect(fineLabel({ [PE]: d(['small', 'chronic'], ['right', 'basilar']) })).toBe(
+      fineLabel({ [PE]: d(['small'], ['basilar', 'right']) }),
+    );
     expect(fineLabel({ [PE]: d(['mild'], ['left']) })).not.toBe(fineLabel({ [PE]: d(['mild'], ['right']) }));
   });
   it('an adjective outside the ontology is an error', () => {
@@ -102,7 +125,12 @@ describe('labels', () => {
 
 describe('perClassPrecision and evaluateRetrieval', () => {
   it('averages P@R over the queries having each class; multi-class queries count for each', () => {
-    const items: EntitySet[] = [{ [PE]: d([], []) }, { [PE]: d([], []), [CM]: d([], []) }, { [CM]: d([], []) }, { [PE]: d([], []), [CM]: d([], []) }];
+    const items: EntitySet[] = [
+      { [PE]: d([], []) },
+      { [PE]: d([], []), [CM]: d([], []) },
+      { [CM]: d([], []) },
+      { [PE]: d([], []), [CM]: d([], []) },
+    ];
     // P@2 per query: q0 [0, 1] → 1/2; q1 [3, 2] → 1/2; q2 [1, 0] → 0; q3 [3, 1] → 1.
     const ranking = { k: 2, indices: Int32Array.from([0, 1, 3, 2, 1, 0, 3, 1]) };
     expect(perClassPrecision(ranking, items, false, 2)).toEqual([
@@ -111,7 +139,10 @@ describe('perClassPrecision and evaluateRetrieval', () => {
     ]);
   });
   it('evaluates the directions given, excluding self only for same modality', () => {
-    const cross: Ranking = { k: 5, indices: Int32Array.from([0, 1, 2, 3, 4].flatMap((q) => [q, ...[0, 1, 2, 3, 4].filter((j) => j !== q)])) };
+    const cross: Ranking = {
+      k: 5,
+      indices: Int32Array.from([0, 1, 2, 3, 4].flatMap((q) => [q, ...[0, 1, 2, 3, 4].filter((j) => j !== q)])),
+    };
     const results = evaluateRetrieval({ 'image→text': cross, 'text→text': sameModality }, truth, [1, 5]);
     expect(Object.keys(results)).toEqual(['image→text', 'text→text']);
     expect(results['image→text']!.coarse.precisionAt[1]).toBe(1);
@@ -124,7 +155,7 @@ describe('chance levels and hubness', () => {
   // Mean AP@k and P@R of many uniformly random rankings (a seeded LCG shuffle) approach the closed forms.
   function randomRankingAverages(relevant: number, n: number, k: number, trials: number): { ap: number; p: number } {
     let state = 12345;
-    const next = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const next = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
     let apSum = 0;
     let pSum = 0;
     for (let t = 0; t < trials; t++) {
@@ -144,7 +175,12 @@ describe('chance levels and hubness', () => {
     return { ap: apSum / trials, p: pSum / trials };
   }
   it('chanceAveragePrecision matches random rankings', () => {
-    for (const [relevant, n, k] of [[1, 20, 5], [3, 40, 10], [30, 100, 50], [60, 100, 50]] as const) {
+    for (const [relevant, n, k] of [
+      [1, 20, 5],
+      [3, 40, 10],
+      [30, 100, 50],
+      [60, 100, 50],
+    ] as const) {
       const sim = randomRankingAverages(relevant, n, k, 40_000);
       expect(Math.abs(chanceAveragePrecision(relevant, n, k) - sim.ap)).toBeLessThan(0.01);
     }
@@ -152,7 +188,10 @@ describe('chance levels and hubness', () => {
   });
   it('a summary carries chance P@R and mAP, and distinctTop1 exposes a collapsed ranking', () => {
     const n = 40;
-    const items: EntitySet[] = Array.from({ length: n }, (_, i): EntitySet => (i % 4 === 0 ? { [PE]: d([], []) } : { 'No Finding': d([], []) }));
+    const items: EntitySet[] = Array.from(
+      { length: n },
+      (_, i): EntitySet => (i % 4 === 0 ? { [PE]: d([], []) } : { 'No Finding': d([], []) }),
+    );
     // Every query ranks the same ten candidates in the same order: one distinct top-1.
     const collapsed: Ranking = { k: 10, indices: Int32Array.from({ length: n * 10 }, (_, i) => i % 10) };
     const r = retrievalMetrics(collapsed, items, { sameModality: false, rValues: [1, 10] });
@@ -160,6 +199,9 @@ describe('chance levels and hubness', () => {
     expect(r.queries).toBe(n);
     // PE queries: 10 relevant of 40; normal queries: 30 of 40 → mean P@R chance (10·0.25 + 30·0.75)/40.
     expect(r.coarse.chance.precisionAt[10]).toBeCloseTo((10 * 0.25 + 30 * 0.75) / n, 12);
-    expect(r.coarse.chance.map).toBeCloseTo((10 * chanceAveragePrecision(10, n, 10) + 30 * chanceAveragePrecision(30, n, 10)) / n, 12);
+    expect(r.coarse.chance.map).toBeCloseTo(
+      (10 * chanceAveragePrecision(10, n, 10) + 30 * chanceAveragePrecision(30, n, 10)) / n,
+      12,
+    );
   });
 });

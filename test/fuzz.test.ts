@@ -17,14 +17,23 @@ const scratch = mkdtempSync(join(tmpdir(), 'medtrim-fuzz-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('parser fuzzing', () => {
-  it.each(fuzzTargets().map((t) => [t.name, t] as const))('%s: no crash, hang or unbounded output', async (name, target) => {
-    const summary = await fuzzTarget(target, { seed, count, maxBytes: 64 * 1024, timeLimitMs, scratch: join(scratch, name) });
-    expect(summary.failures.map((f) => `input ${f.index} (${f.input.length} bytes): ${f.problem}`)).toEqual([]);
-    expect(summary.inputs).toBe(count);
-    // Mutations must reach both outcomes, or the inputs are not exercising the parser.
-    expect(summary.refused).toBeGreaterThan(0);
-    expect(summary.refused).toBeLessThan(count);
-  });
+  it.each(fuzzTargets().map((t) => [t.name, t] as const))(
+    '%s: no crash, hang or unbounded output',
+    async (name, target) => {
+      const summary = await fuzzTarget(target, {
+        seed,
+        count,
+        maxBytes: 64 * 1024,
+        timeLimitMs,
+        scratch: join(scratch, name),
+      });
+      expect(summary.failures.map((f) => `input ${f.index} (${f.input.length} bytes): ${f.problem}`)).toEqual([]);
+      expect(summary.inputs).toBe(count);
+      // Mutations must reach both outcomes, or the inputs are not exercising the parser.
+      expect(summary.refused).toBeGreaterThan(0);
+      expect(summary.refused).toBeLessThan(count);
+    },
+  );
 });
 
 // Inputs the long run found failing (hangs in the recognizer, error messages quoting line breaks), kept as

@@ -29,8 +29,12 @@ function withJpegSize(bytes: Uint8Array, width: number, height: number): Uint8Ar
 
 describe('degenerate and hostile images', () => {
   it('refuses a 0×0 PNG and JPEG with a reason instead of an image of no pixels', () => {
-    expect(() => decodeImage(pngOf({ width: 0, height: 0, colorType: 0, scanlines: new Uint8Array(0) }))).toThrow(/^PNG of 0×0 pixels has no image in it$/);
-    expect(() => decodeImage(pngOf({ width: 5, height: 0, colorType: 0, scanlines: new Uint8Array(0) }))).toThrow(/PNG of 5×0 pixels/);
+    expect(() => decodeImage(pngOf({ width: 0, height: 0, colorType: 0, scanlines: new Uint8Array(0) }))).toThrow(
+      /^PNG of 0×0 pixels has no image in it$/,
+    );
+    expect(() => decodeImage(pngOf({ width: 5, height: 0, colorType: 0, scanlines: new Uint8Array(0) }))).toThrow(
+      /PNG of 5×0 pixels/,
+    );
     expect(() => decodeImage(withJpegSize(jpegBytes(8, 8), 0, 8))).toThrow(/^JPEG of 0×8 pixels has no image in it$/);
   });
 
@@ -45,11 +49,19 @@ describe('degenerate and hostile images', () => {
   });
 
   it('refuses a JPEG whose frame is over the pixel limit', () => {
-    expect(() => decodeImage(withJpegSize(jpegBytes(8, 8), 30000, 30000))).toThrow(/^JPEG of 30000×30000 pixels is over the 50-megapixel limit/);
+    expect(() => decodeImage(withJpegSize(jpegBytes(8, 8), 30000, 30000))).toThrow(
+      /^JPEG of 30000×30000 pixels is over the 50-megapixel limit/,
+    );
   });
 
   it('turns truncation and corruption into one-line reasons without the decoder internals', () => {
-    const png = encodePng({ width: 64, height: 64, data: new Uint8Array(64 * 64).map((_, i) => i), channels: 1, depth: 8 });
+    const png = encodePng({
+      width: 64,
+      height: 64,
+      data: new Uint8Array(64 * 64).map((_, i) => i),
+      channels: 1,
+      depth: 8,
+    });
     const cases: Array<[Uint8Array, RegExp]> = [
       [png.subarray(0, 20), /^truncated or corrupt PNG \(no IHDR header\)$/],
       [png.subarray(0, 60), /^(truncated or )?corrupt PNG data/],
@@ -70,15 +82,25 @@ describe('degenerate and hostile images', () => {
   });
 
   it('refuses palette indices past the palette instead of giving NaN pixels', () => {
-    const png = pngOf({ width: 2, height: 1, colorType: 3, palette: [[10, 20, 30]], scanlines: Uint8Array.from([0, 0, 5]) });
+    const png = pngOf({
+      width: 2,
+      height: 1,
+      colorType: 3,
+      palette: [[10, 20, 30]],
+      scanlines: Uint8Array.from([0, 0, 5]),
+    });
     expect(() => decodeImage(png)).toThrow(/^corrupt PNG data \(Incorrect index of palette color\)$/);
   });
 });
 
 describe('help text', () => {
   it.each(['search', 'embed'])('medtrim %s --help states the pixel limit', (command) => {
-    const out = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'medtrim.js'), command, '--help'], { encoding: 'utf8' }).stdout;
-    expect(out).toMatch(/An image over 50 megapixels \(read from its PNG\/JPEG header\) or with no pixels is\s+refused before decoding/);
+    const out = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'medtrim.js'), command, '--help'], {
+      encoding: 'utf8',
+    }).stdout;
+    expect(out).toMatch(
+      /An image over 50 megapixels \(read from its PNG\/JPEG header\) or with no pixels is\s+refused before decoding/,
+    );
   });
 });
 
@@ -90,7 +112,9 @@ describe('a data set with hostile images', () => {
     writeFileSync(empty, pngOf({ width: 0, height: 0, colorType: 0, scanlines: new Uint8Array(0) }));
     writeFileSync(bomb, pngOf({ width: 30000, height: 30000, colorType: 0, scanlines: new Uint8Array(30001) }));
     expect(() => loadImageFile(empty, 32, 'pad')).toThrow(`${empty}: PNG of 0×0 pixels has no image in it`);
-    expect(() => loadImageFile(bomb, 32, 'pad')).toThrow(`${bomb}: PNG of 30000×30000 pixels is over the 50-megapixel limit for an image`);
+    expect(() => loadImageFile(bomb, 32, 'pad')).toThrow(
+      `${bomb}: PNG of 30000×30000 pixels is over the 50-megapixel limit for an image`,
+    );
     rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -20,10 +20,21 @@ const quiet = () => {};
 
 /** A file data set over loader records (split 'train' where a loader gives none), decoding in-line. */
 function fileDataset(records: ImageReportRecord[], size: number, warn: (line: string) => void = quiet) {
-  return createFileDataset(records.map((r) => ({ ...r, split: r.split ?? 'train' })), {
-    description: 'test', size, fit: 'crop', workers: 0, batchSize: 4, prefetchBatches: 0, augmentSeed: 0, skipBadImages: true,
-    entities: (_id, report) => recognize(report).entities, warn,
-  });
+  return createFileDataset(
+    records.map((r) => ({ ...r, split: r.split ?? 'train' })),
+    {
+      description: 'test',
+      size,
+      fit: 'crop',
+      workers: 0,
+      batchSize: 4,
+      prefetchBatches: 0,
+      augmentSeed: 0,
+      skipBadImages: true,
+      entities: (_id, report) => recognize(report).entities,
+      warn,
+    },
+  );
 }
 const tmp = () => mkdtempSync(join(tmpdir(), 'medtrim-loaders-'));
 
@@ -40,12 +51,18 @@ function jpegBytes(w: number, h: number): Uint8Array {
 
 describe('image decoding and resizing', () => {
   it('decodes 8-bit gray, 16-bit gray and RGB PNGs to brightness in [0, 1]', () => {
-    const gray8 = decodeImage(encodePng({ width: 2, height: 1, data: new Uint8Array([0, 255]), channels: 1, depth: 8 }));
+    const gray8 = decodeImage(
+      encodePng({ width: 2, height: 1, data: new Uint8Array([0, 255]), channels: 1, depth: 8 }),
+    );
     expect(Array.from(gray8.data)).toEqual([0, 1]);
-    const gray16 = decodeImage(encodePng({ width: 2, height: 1, data: new Uint16Array([65535, 32768]), channels: 1, depth: 16 }));
+    const gray16 = decodeImage(
+      encodePng({ width: 2, height: 1, data: new Uint16Array([65535, 32768]), channels: 1, depth: 16 }),
+    );
     expect(gray16.data[0]).toBe(1);
     expect(gray16.data[1]).toBeCloseTo(32768 / 65535, 6);
-    const rgb = decodeImage(encodePng({ width: 1, height: 1, data: new Uint8Array([255, 0, 0]), channels: 3, depth: 8 }));
+    const rgb = decodeImage(
+      encodePng({ width: 1, height: 1, data: new Uint8Array([255, 0, 0]), channels: 3, depth: 8 }),
+    );
     expect(rgb.data[0]).toBeCloseTo(0.299, 3);
   });
 
@@ -82,17 +99,37 @@ describe('image decoding and resizing', () => {
 describe('MIMIC-CXR-JPG loader', () => {
   it('reads the tree and split file, keeps frontal views, skips missing and corrupt files', () => {
     const root = tmp();
-    const study = (subject: string, studyId: string, report: string | null, images: Record<string, Uint8Array | null>) => {
+    const study = (
+      subject: string,
+      studyId: string,
+      report: string | null,
+      images: Record<string, Uint8Array | null>,
+    ) => {
       const dir = join(root, 'files', `p${subject.slice(0, 2)}`, `p${subject}`);
       mkdirSync(join(dir, `s${studyId}`), { recursive: true });
       if (report !== null) writeFileSync(join(dir, `s${studyId}.txt`), report);
-      for (const [dicom, bytes] of Object.entries(images)) if (bytes) writeFileSync(join(dir, `s${studyId}`, `${dicom}.jpg`), bytes);
+      for (const [dicom, bytes] of Object.entries(images))
+        if (bytes) writeFileSync(join(dir, `s${studyId}`, `${dicom}.jpg`), bytes);
     };
-    study('10000032', '50414267', 'EXAMINATION: CHEST\n\nFINDINGS:\n Small left pleural effusion.\n\nIMPRESSION:\n Left effusion.\n', { d1: jpegBytes(40, 30), d2: jpegBytes(40, 30) });
-    study('10000032', '50414268', 'FINDINGS: No pneumothorax.\nIMPRESSION: No acute cardiopulmonary process.', { d3: new TextEncoder().encode('garbage'), d4: null });
+    study(
+      '10000032',
+      '50414267',
+      'EXAMINATION: CHEST\n\nFINDINGS:\n Small left pleural effusion.\n\nIMPRESSION:\n Left effusion.\n',
+      { d1: jpegBytes(40, 30), d2: jpegBytes(40, 30) },
+    );
+    study('10000032', '50414268', 'FINDINGS: No pneumothorax.\nIMPRESSION: No acute cardiopulmonary process.', {
+      d3: new TextEncoder().encode('garbage'),
+      d4: null,
+    });
     study('11000040', '50000001', null, { d5: jpegBytes(8, 8) });
-    writeFileSync(join(root, 'mimic-cxr-2.0.0-split.csv'), 'dicom_id,study_id,subject_id,split\nd1,50414267,10000032,train\nd2,50414267,10000032,validate\nd3,50414268,10000032,test\nd4,50414268,10000032,train\nd5,50000001,11000040,train\n');
-    writeFileSync(join(root, 'mimic-cxr-2.0.0-metadata.csv'), 'dicom_id,subject_id,study_id,ViewPosition\nd1,10000032,50414267,PA\nd2,10000032,50414267,LATERAL\nd3,10000032,50414268,AP\nd4,10000032,50414268,PA\nd5,11000040,50000001,PA\n');
+    writeFileSync(
+      join(root, 'mimic-cxr-2.0.0-split.csv'),
+      'dicom_id,study_id,subject_id,split\nd1,50414267,10000032,train\nd2,50414267,10000032,validate\nd3,50414268,10000032,test\nd4,50414268,10000032,train\nd5,50000001,11000040,train\n',
+    );
+    writeFileSync(
+      join(root, 'mimic-cxr-2.0.0-metadata.csv'),
+      'dicom_id,subject_id,study_id,ViewPosition\nd1,10000032,50414267,PA\nd2,10000032,50414267,LATERAL\nd3,10000032,50414268,AP\nd4,10000032,50414268,PA\nd5,11000040,50000001,PA\n',
+    );
 
     const warnings: string[] = [];
     const { records, skipped } = loadMimicCxr(root, { warn: (l) => warnings.push(l) });
@@ -136,7 +173,10 @@ describe('Open-i loader', () => {
     const root = tmp();
     mkdirSync(join(root, 'xml'));
     mkdirSync(join(root, 'png'));
-    writeFileSync(join(root, 'xml', '1.xml'), xml('CXR1', 'Mild cardiomegaly.', ['CXR1_1_IM-0001-3001', 'CXR1_1_IM-0001-4001']));
+    writeFileSync(
+      join(root, 'xml', '1.xml'),
+      xml('CXR1', 'Mild cardiomegaly.', ['CXR1_1_IM-0001-3001', 'CXR1_1_IM-0001-4001']),
+    );
     writeFileSync(join(root, 'xml', '2.xml'), xml('CXR2', 'Large right pleural effusion.', ['CXR2_1_IM-0002-1001']));
     writeFileSync(join(root, 'xml', '3.xml'), '<eCitation><uId id="CXR3"/>');
     const png = encodePng({ width: 8, height: 8, data: gradient(8, 8), channels: 1, depth: 8 });
@@ -159,10 +199,23 @@ describe('CSV manifest loader', () => {
   it('reads quoted multi-line reports, resolves relative paths and skips bad rows', () => {
     const root = tmp();
     writeFileSync(join(root, 'a.png'), encodePng({ width: 4, height: 4, data: gradient(4, 4), channels: 1, depth: 8 }));
-    writeFileSync(join(root, 'manifest.csv'), 'image,report,split\na.png,"Small left effusion, stable.\nNo pneumothorax.",val\nmissing.png,Normal.,train\na.png,,train\n');
+    writeFileSync(
+      join(root, 'manifest.csv'),
+      'image,report,split\na.png,"Small left effusion, stable.\nNo pneumothorax.",val\nmissing.png,Normal.,train\na.png,,train\n',
+    );
     const { records, skipped } = loadCsvManifest(join(root, 'manifest.csv'), { warn: quiet });
-    expect(records).toEqual([{ id: 'a.png', imagePath: join(root, 'a.png'), report: 'Small left effusion, stable.\nNo pneumothorax.', split: 'validation' }]);
-    expect(skipped.map((s) => s.reason)).toEqual([expect.stringMatching(/image missing \(.*row 3\)/), 'empty image path or report']);
+    expect(records).toEqual([
+      {
+        id: 'a.png',
+        imagePath: join(root, 'a.png'),
+        report: 'Small left effusion, stable.\nNo pneumothorax.',
+        split: 'validation',
+      },
+    ]);
+    expect(skipped.map((s) => s.reason)).toEqual([
+      expect.stringMatching(/image missing \(.*row 3\)/),
+      'empty image path or report',
+    ]);
     writeFileSync(join(root, 'bad.csv'), 'file,notes\nx,y\n');
     expect(() => loadCsvManifest(join(root, 'bad.csv'))).toThrow(/needs an image .* column/);
   });

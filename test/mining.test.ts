@@ -7,11 +7,8 @@ describe('mineTripletsCpu', () => {
   it('picks the highest positive and the lowest semi-hard negative (hand-computed)', () => {
     // Row 0: others score 0.9, 0.5, 0.3, 0.1 → positive 1; band [0.25,0.6) holds 2 (0.5), 3 (0.3) → lowest is 3.
     const s = [
-      1, 0.9, 0.5, 0.3, 0.1,
-      0.9, 1, 0.2, 0.1, 0.05,
-      0.5, 0.2, 1, 0.7, 0.65,
-      0.3, 0.1, 0.7, 1, 0.3,
-      0.1, 0.05, 0.65, 0.3, 1,
+      1, 0.9, 0.5, 0.3, 0.1, 0.9, 1, 0.2, 0.1, 0.05, 0.5, 0.2, 1, 0.7, 0.65, 0.3, 0.1, 0.7, 1, 0.3, 0.1, 0.05, 0.65,
+      0.3, 1,
     ];
     const m = mineTripletsCpu(s, 5, opts);
     // Row 1: band empty → fallback highest below τmin: 2 (0.2). Row 2: positive 3 (0.7), band: 0 (0.5) (0.65 ≥ τmax) → 0.
@@ -33,7 +30,11 @@ describe('mineTripletsCpu', () => {
   });
 
   it('marks degenerate batches invalid instead of crashing', () => {
-    expect(mineTripletsCpu([1], 1, opts)).toEqual({ positives: Int32Array.of(-1), negatives: Int32Array.of(-1), valid: 0 });
+    expect(mineTripletsCpu([1], 1, opts)).toEqual({
+      positives: Int32Array.of(-1),
+      negatives: Int32Array.of(-1),
+      valid: 0,
+    });
     const two = mineTripletsCpu([1, 0.5, 0.5, 1], 2, opts);
     expect(two.valid).toBe(0);
     expect(mineTripletsCpu([], 0, opts).valid).toBe(0);

@@ -17,10 +17,17 @@ import type { Module } from '../src/nn/module.js';
 
 vi.mock(import('../src/nn/module.js'), async (importOriginal) => {
   const { Tensor } = await import('../src/tensor/tensor.js');
-  return { ...(await importOriginal()), uniformParameter: (rt: Runtime, shape: readonly number[]) => new Tensor(rt, shape) };
+  return {
+    ...(await importOriginal()),
+    uniformParameter: (rt: Runtime, shape: readonly number[]) => new Tensor(rt, shape),
+  };
 });
 
-const shapeOnly = { pool: { acquire: () => ({}), release: () => undefined }, upload: () => undefined, flush: () => undefined } as unknown as Runtime;
+const shapeOnly = {
+  pool: { acquire: () => ({}), release: () => undefined },
+  upload: () => undefined,
+  flush: () => undefined,
+} as unknown as Runtime;
 
 function count(model: Module, skip = 'projection.'): number {
   return [...model.namedParameters()].filter(([name]) => !name.startsWith(skip)).reduce((n, [, p]) => n + p.size, 0);
@@ -47,7 +54,9 @@ describe('parameter counts', () => {
   });
 
   it('the tiny preset has under 0.5 M parameters in all', () => {
-    const total = count(new ViTEncoder(shapeOnly, VIT_PRESETS.tiny), '-') + count(new BertEncoder(shapeOnly, BERT_PRESETS.tiny), '-');
+    const total =
+      count(new ViTEncoder(shapeOnly, VIT_PRESETS.tiny), '-') +
+      count(new BertEncoder(shapeOnly, BERT_PRESETS.tiny), '-');
     // ViT 109,568 + BERT 242,688 (of which 131,072 word embeddings).
     expect(total).toBe(109_568 + 242_688);
     expect(total).toBeLessThan(500_000);
@@ -56,10 +65,18 @@ describe('parameter counts', () => {
 
 describe('configs and freezing', () => {
   it('rejects configs the kernels cannot run, naming the field', () => {
-    expect(() => new ViTEncoder(shapeOnly, { ...VIT_PRESETS.tiny, heads: 3 })).toThrow(/hidden 64 is not divisible by heads 3/);
-    expect(() => new ViTEncoder(shapeOnly, { ...VIT_PRESETS.tiny, hidden: 24, heads: 4 })).toThrow(/head size 6 must be a multiple of 4/);
-    expect(() => new ViTEncoder(shapeOnly, { ...VIT_PRESETS.tiny, imageSize: 30 })).toThrow(/imageSize 30 is not divisible by patchSize 8/);
-    expect(() => new BertEncoder(shapeOnly, { ...BERT_PRESETS.tiny, vocabSize: 0 })).toThrow(/vocabSize must be a positive integer/);
+    expect(() => new ViTEncoder(shapeOnly, { ...VIT_PRESETS.tiny, heads: 3 })).toThrow(
+      /hidden 64 is not divisible by heads 3/,
+    );
+    expect(() => new ViTEncoder(shapeOnly, { ...VIT_PRESETS.tiny, hidden: 24, heads: 4 })).toThrow(
+      /head size 6 must be a multiple of 4/,
+    );
+    expect(() => new ViTEncoder(shapeOnly, { ...VIT_PRESETS.tiny, imageSize: 30 })).toThrow(
+      /imageSize 30 is not divisible by patchSize 8/,
+    );
+    expect(() => new BertEncoder(shapeOnly, { ...BERT_PRESETS.tiny, vocabSize: 0 })).toThrow(
+      /vocabSize must be a positive integer/,
+    );
   });
 
   it('freeze(k) takes the embeddings and the first k blocks out of training', () => {
@@ -67,14 +84,21 @@ describe('configs and freezing', () => {
     bert.freeze(1);
     const trainable = new Set(bert.trainableParameters());
     const frozen = [...bert.namedParameters()].filter(([, p]) => !trainable.has(p)).map(([n]) => n);
-    expect(frozen.every((n) => /^(wordEmbedding|positionEmbedding|tokenTypeEmbedding|embeddingNorm)\.|^encoder\.0\./.test(n))).toBe(true);
+    expect(
+      frozen.every((n) =>
+        /^(wordEmbedding|positionEmbedding|tokenTypeEmbedding|embeddingNorm)\.|^encoder\.0\./.test(n),
+      ),
+    ).toBe(true);
     expect(frozen.length).toBe(5 + 16);
     expect([...trainable].every((p) => p.requiresGrad)).toBe(true);
     expect(() => bert.freeze(3)).toThrow(/layers must be an integer in \[0, 2\]/);
   });
 
   it('every parameter has its own HF name', () => {
-    for (const model of [new ViTEncoder(shapeOnly, VIT_PRESETS.small), new BertEncoder(shapeOnly, BERT_PRESETS.small)]) {
+    for (const model of [
+      new ViTEncoder(shapeOnly, VIT_PRESETS.small),
+      new BertEncoder(shapeOnly, BERT_PRESETS.small),
+    ]) {
       const names = hfNames(model);
       expect([...names.keys()].sort()).toEqual([...model.namedParameters()].map(([n]) => n).sort());
       expect(new Set(names.values()).size).toBe(names.size);
@@ -99,19 +123,28 @@ describe('Hugging Face weight loading errors', () => {
     return path;
   }
 
-  const bertConfig = async () => JSON.parse((await readSafetensors(golden('bert-golden-io'))).metadata.config!) as BertConfig;
-  const vitConfig = async () => JSON.parse((await readSafetensors(golden('vit-golden-io'))).metadata.config!) as ViTConfig;
+  const bertConfig = async () =>
+    JSON.parse((await readSafetensors(golden('bert-golden-io'))).metadata.config!) as BertConfig;
+  const vitConfig = async () =>
+    JSON.parse((await readSafetensors(golden('vit-golden-io'))).metadata.config!) as ViTConfig;
 
   it('names the file and the missing tensor', async () => {
     const path = await edited('bert-golden', (t) => delete t['bert.encoder.layer.1.output.dense.bias']);
     const model = new BertEncoder(shapeOnly, await bertConfig());
-    await expect(loadHfBert(model, path)).rejects.toThrow(`${path}: missing tensors for 'encoder.layer.1.output.dense.bias'`);
+    await expect(loadHfBert(model, path)).rejects.toThrow(
+      `${path}: missing tensors for 'encoder.layer.1.output.dense.bias'`,
+    );
   });
 
   it('names unknown tensors (e.g. a layer the config does not have)', async () => {
-    const path = await edited('bert-golden', (t) => (t['bert.encoder.layer.2.output.dense.bias'] = t['bert.encoder.layer.1.output.dense.bias']!));
+    const path = await edited(
+      'bert-golden',
+      (t) => (t['bert.encoder.layer.2.output.dense.bias'] = t['bert.encoder.layer.1.output.dense.bias']!),
+    );
     const model = new BertEncoder(shapeOnly, await bertConfig());
-    await expect(loadHfBert(model, path)).rejects.toThrow(`${path}: unknown tensors 'bert.encoder.layer.2.output.dense.bias'`);
+    await expect(loadHfBert(model, path)).rejects.toThrow(
+      `${path}: unknown tensors 'bert.encoder.layer.2.output.dense.bias'`,
+    );
   });
 
   it('names a mis-shaped tensor with both shapes', async () => {
@@ -120,11 +153,16 @@ describe('Hugging Face weight loading errors', () => {
       /bert-golden-weights\.safetensors: tensor 'bert\.embeddings\.word_embeddings\.weight' has shape \[100, 32\] but the model's config needs \[99, 32\]/,
     );
     const grayscale = new ViTEncoder(shapeOnly, { ...(await vitConfig()), channels: 1 });
-    await expect(loadHfViT(grayscale, golden('vit-golden-weights'))).rejects.toThrow(/'embeddings\.patch_embeddings\.projection\.weight' has shape \[32, 3, 8, 8\] but the model's config needs \[32, 1, 8, 8\]/);
+    await expect(loadHfViT(grayscale, golden('vit-golden-weights'))).rejects.toThrow(
+      /'embeddings\.patch_embeddings\.projection\.weight' has shape \[32, 3, 8, 8\] but the model's config needs \[32, 1, 8, 8\]/,
+    );
   });
 
   it('rejects two spellings of one LayerNorm tensor', async () => {
-    const path = await edited('bert-golden', (t) => (t['bert.embeddings.LayerNorm.weight'] = t['bert.embeddings.LayerNorm.gamma']!));
+    const path = await edited(
+      'bert-golden',
+      (t) => (t['bert.embeddings.LayerNorm.weight'] = t['bert.embeddings.LayerNorm.gamma']!),
+    );
     const model = new BertEncoder(shapeOnly, await bertConfig());
     await expect(loadHfBert(model, path)).rejects.toThrow(/both give 'embeddings\.LayerNorm\.weight'/);
   });

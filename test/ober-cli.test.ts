@@ -10,14 +10,19 @@ let dir: string;
 
 function ober(...args: string[]): { status: number | null; lines: Array<Record<string, unknown>>; stderr: string } {
   const r = spawnSync(process.execPath, [bin, 'ober', ...args], { encoding: 'utf8' });
-  const lines = r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = r.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   return { status: r.status, lines, stderr: r.stderr };
 }
 
 function openIXml(id: string, findings: string, impression: string): string {
-  return `<?xml version="1.0" encoding="utf-8"?>\n<eCitation>\n<uId id="${id}"/>\n<Abstract>\n` +
+  return (
+    `<?xml version="1.0" encoding="utf-8"?>\n<eCitation>\n<uId id="${id}"/>\n<Abstract>\n` +
     `<AbstractText Label="INDICATION">Pneumonia</AbstractText>\n<AbstractText Label="FINDINGS">${findings}</AbstractText>\n` +
-    `<AbstractText Label="IMPRESSION">${impression}</AbstractText>\n</Abstract>\n<MeSH><major>normal</major></MeSH>\n</eCitation>\n`;
+    `<AbstractText Label="IMPRESSION">${impression}</AbstractText>\n</Abstract>\n<MeSH><major>normal</major></MeSH>\n</eCitation>\n`
+  );
 }
 
 /** A ustar archive of the given files, written by hand so the reader is tested against the format, not itself. */
@@ -48,14 +53,28 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'medtrim-ober-'));
   writeFileSync(join(dir, 'report.txt'), 'FINDINGS: Small left pleural effusion. No pneumothorax.\n');
   mkdirSync(join(dir, 'xml', 'ecgen-radiology'), { recursive: true });
-  writeFileSync(join(dir, 'xml', 'ecgen-radiology', '10.xml'), openIXml('CXR10', 'Heart size is normal. Lungs are clear.', 'No acute disease.'));
+  writeFileSync(
+    join(dir, 'xml', 'ecgen-radiology', '10.xml'),
+    openIXml('CXR10', 'Heart size is normal. Lungs are clear.', 'No acute disease.'),
+  );
   writeFileSync(join(dir, 'xml', 'ecgen-radiology', '2.xml'), openIXml('CXR2', 'Mild cardiomegaly.', 'Cardiomegaly.'));
-  writeFileSync(join(dir, 'xml', 'ecgen-radiology', '3.xml'), '<eCitation><uId id="CXR3"/><AbstractText Label="FINDINGS">cut off');
-  writeFileSync(join(dir, 'reports.tgz'), gzipSync(tarOf({
-    'ecgen-radiology/1.xml': openIXml('CXR1', 'Right upper lobe nodule.', 'Nodule.'),
-    'ecgen-radiology/5.xml': openIXml('CXR5', '', ''),
-  })));
-  writeFileSync(join(dir, 'reports.csv'), 'id,Report\nA,"Bibasilar atelectasis, no effusion."\nB,"Line one.\nLine two: ""quoted"" edema."\nC,\nD,"unterminated\n');
+  writeFileSync(
+    join(dir, 'xml', 'ecgen-radiology', '3.xml'),
+    '<eCitation><uId id="CXR3"/><AbstractText Label="FINDINGS">cut off',
+  );
+  writeFileSync(
+    join(dir, 'reports.tgz'),
+    gzipSync(
+      tarOf({
+        'ecgen-radiology/1.xml': openIXml('CXR1', 'Right upper lobe nodule.', 'Nodule.'),
+        'ecgen-radiology/5.xml': openIXml('CXR5', '', ''),
+      }),
+    ),
+  );
+  writeFileSync(
+    join(dir, 'reports.csv'),
+    'id,Report\nA,"Bibasilar atelectasis, no effusion."\nB,"Line one.\nLine two: ""quoted"" edema."\nC,\nD,"unterminated\n',
+  );
   writeFileSync(join(dir, 'notes.csv'), 'key,body\nk1,Cardiomegaly.\n');
   writeFileSync(join(dir, 'reports.jsonl'), '{"id":"j1","text":"Possible pneumonia."}\n{not json}\n{"id":"j3"}\n');
   writeFileSync(join(dir, 'empty.txt'), '   \n');
@@ -124,7 +143,11 @@ describe('medtrim ober', () => {
   });
 
   it('exits non-zero with a per-report error when nothing can be read', () => {
-    for (const [file, message] of [['empty.txt', /empty report/], ['garbage.bin', /binary data/], ['huge.txt', /too long/]] as const) {
+    for (const [file, message] of [
+      ['empty.txt', /empty report/],
+      ['garbage.bin', /binary data/],
+      ['huge.txt', /too long/],
+    ] as const) {
       const r = ober(join(dir, file));
       expect(r.status, file).toBe(1);
       expect(r.lines[0].error).toMatch(message);

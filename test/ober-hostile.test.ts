@@ -1,7 +1,17 @@
 // `medtrim ober` and its parsers on hostile input: unclosed tags, gzip bombs, huge inputs, odd files in
 // folder runs, PAX/GNU long names, and a closed stdout. Each case once hung, crashed or ran out of memory.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -15,8 +25,15 @@ const bin = join(import.meta.dirname, '..', 'bin', 'medtrim.js');
 let dir: string;
 
 function ober(args: string[], nodeOptions: string[] = []) {
-  const r = spawnSync(process.execPath, [...nodeOptions, bin, 'ober', ...args], { encoding: 'utf8', timeout: 120_000, maxBuffer: 256 * 1024 * 1024 });
-  const lines = r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const r = spawnSync(process.execPath, [...nodeOptions, bin, 'ober', ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const lines = r.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   return { status: r.status, signal: r.signal, lines, stderr: r.stderr };
 }
 
@@ -27,7 +44,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('Open-i XML with unclosed tags', () => {
   it('parses 100,000 unclosed AbstractText and major tags in linear time', () => {
-    const unclosed = '<eCitation><uId id="R"/>' + '<AbstractText Label="FINDINGS">x '.repeat(100_000) + '<major>y '.repeat(100_000) + '</eCitation>';
+    const unclosed =
+      '<eCitation><uId id="R"/>' +
+      '<AbstractText Label="FINDINGS">x '.repeat(100_000) +
+      '<major>y '.repeat(100_000) +
+      '</eCitation>';
     const start = performance.now();
     const r = parseOpenIXml(unclosed);
     // The quadratic regex took over 40 s on the first half alone.
@@ -36,7 +57,8 @@ describe('Open-i XML with unclosed tags', () => {
   });
 
   it('still reads the first complete section after unclosed or malformed ones', () => {
-    const xml = '<eCitation><uId id="R"/><AbstractText Label="FINDINGS"x>no</AbstractText><AbstractText Label="FINDINGS" >Mild edema.</AbstractText>' +
+    const xml =
+      '<eCitation><uId id="R"/><AbstractText Label="FINDINGS"x>no</AbstractText><AbstractText Label="FINDINGS" >Mild edema.</AbstractText>' +
       '<AbstractText Label="IMPRESSION"/><major>Edema/mild</major><major>cut</eCitation>';
     expect(parseOpenIXml(xml)).toEqual({ id: 'R', text: 'FINDINGS: Mild edema.', mesh: ['Edema/mild'] });
   });
@@ -61,7 +83,9 @@ describe('tar and gzip limits', () => {
   it('stops decompressing at the cap with an error naming the file (sync and streaming readers)', async () => {
     const path = join(dir, 'bomb.tgz');
     writeFileSync(path, gzipSync(tarOf({ 'a.xml': Buffer.alloc(4 * 1024 * 1024) }), { level: 1 }));
-    expect(() => readTar(gzipSync(tarOf({ 'a.xml': Buffer.alloc(4 * 1024 * 1024) })), path, 1024 * 1024)).toThrow(/bomb\.tgz: decompresses to more than 1048576 bytes/);
+    expect(() => readTar(gzipSync(tarOf({ 'a.xml': Buffer.alloc(4 * 1024 * 1024) })), path, 1024 * 1024)).toThrow(
+      /bomb\.tgz: decompresses to more than 1048576 bytes/,
+    );
     const drain = async () => {
       for await (const _ of streamTar(path, Infinity, 1024 * 1024)) void _;
     };
@@ -70,7 +94,16 @@ describe('tar and gzip limits', () => {
 
   it('reports an archive entry over the per-report limit without holding it, and reads the rest', () => {
     const path = join(dir, 'big-entry.tgz');
-    writeFileSync(path, gzipSync(tarOf({ 'big.xml': Buffer.alloc(11 * 1024 * 1024, 0x20), 'ecgen-radiology/2.xml': openIXml('CXR2', 'Mild cardiomegaly.', 'Cardiomegaly.') }), { level: 1 }));
+    writeFileSync(
+      path,
+      gzipSync(
+        tarOf({
+          'big.xml': Buffer.alloc(11 * 1024 * 1024, 0x20),
+          'ecgen-radiology/2.xml': openIXml('CXR2', 'Mild cardiomegaly.', 'Cardiomegaly.'),
+        }),
+        { level: 1 },
+      ),
+    );
     const r = ober([path]);
     expect(r.status).toBe(0);
     expect(r.lines[0]).toEqual({ id: 'big.xml', error: 'entry of 11534336 bytes is over the 10485760-byte limit' });
@@ -109,7 +142,13 @@ describe('PAX and GNU long names', () => {
   const longName = `ecgen-radiology/${'deeply-nested-folder/'.repeat(7)}1.xml`;
   it.each(['pax', 'gnu-longname'] as const)('reads a %s entry with a path over 100 characters', (style) => {
     expect(longName.length).toBeGreaterThan(150);
-    const tar = tarOf({ [longName]: openIXml('CXR1', 'Right upper lobe nodule.', 'Nodule.'), 'ecgen-radiology/2.xml': openIXml('CXR2', 'Normal.', 'Normal.') }, style);
+    const tar = tarOf(
+      {
+        [longName]: openIXml('CXR1', 'Right upper lobe nodule.', 'Nodule.'),
+        'ecgen-radiology/2.xml': openIXml('CXR2', 'Normal.', 'Normal.'),
+      },
+      style,
+    );
     expect(readTar(tar, 'x.tar').map((e) => e.name)).toEqual([longName, 'ecgen-radiology/2.xml']);
     const path = join(dir, `${style}.tgz`);
     writeFileSync(path, gzipSync(tar));
@@ -142,7 +181,12 @@ describe('streaming output', () => {
     closeSync(fd);
     const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(status).toBe(0);
-    expect(out.trim().split('\n').map((l) => JSON.parse(l).id)).toEqual(['first', 'second']);
+    expect(
+      out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).id),
+    ).toEqual(['first', 'second']);
   });
 
   it('reads a .tgz from a FIFO (the gzip check does not read it twice)', async () => {
@@ -151,7 +195,10 @@ describe('streaming output', () => {
     const child = spawn(process.execPath, [bin, 'ober', fifo], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    writeFileSync(fifo, gzipSync(tarOf({ 'ecgen-radiology/1.xml': openIXml('CXR1', 'Small left pleural effusion.', 'Effusion.') })));
+    writeFileSync(
+      fifo,
+      gzipSync(tarOf({ 'ecgen-radiology/1.xml': openIXml('CXR1', 'Small left pleural effusion.', 'Effusion.') })),
+    );
     const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(status).toBe(0);
     expect(JSON.parse(out)).toMatchObject({ id: 'CXR1', labels: { 'Pleural Effusion': 1 } });
@@ -187,7 +234,10 @@ describe('folder runs with files that are not reports', () => {
     expect(r.signal).toBeNull();
     expect(r.status).toBe(0);
     // Root reads a file whatever its mode; anyone else gets the permission error.
-    const unreadable = process.getuid?.() === 0 ? expect.objectContaining({ id: 'CXR5' }) : { id: '5.xml', error: 'cannot read (EACCES)' };
+    const unreadable =
+      process.getuid?.() === 0
+        ? expect.objectContaining({ id: 'CXR5' })
+        : { id: '5.xml', error: 'cannot read (EACCES)' };
     expect(r.lines).toEqual([
       expect.objectContaining({ id: 'CXR1' }),
       { id: '2.xml', error: 'dangling symbolic link' },
@@ -208,7 +258,9 @@ describe('closed stdout', () => {
   ])('%s exits 0 without a stack trace when the reader goes away', async (command, args) => {
     const lines = join(dir, 'lines.jsonl');
     writeFileSync(lines, '{"id":"x","text":"Small left pleural effusion."}\n'.repeat(100_000));
-    const child = spawn(process.execPath, [bin, command, ...args.map((a) => (a === 'LINES' ? lines : a))], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, command, ...args.map((a) => (a === 'LINES' ? lines : a))], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     // The child may exit before it has read all its input.
     child.stdin.on('error', () => {});
     if (command === 'tokenize') child.stdin.end('small left pleural effusion\n'.repeat(100_000));

@@ -12,7 +12,9 @@ interface HardCase {
   entities?: Record<string, { adjectives: string[]; directions: string[] }>;
 }
 
-const { cases } = JSON.parse(readFileSync(new URL('./fixtures/ober/hard-cases.json', import.meta.url), 'utf8')) as { cases: HardCase[] };
+const { cases } = JSON.parse(readFileSync(new URL('./fixtures/ober/hard-cases.json', import.meta.url), 'utf8')) as {
+  cases: HardCase[];
+};
 
 describe('OBER hard cases (hand-written fixture)', () => {
   for (const c of cases) {
@@ -53,7 +55,7 @@ const chexpertDir = sharedData('chexpert-labeler-samples');
 describeWithSharedData('CheXpert labeler samples', chexpertDir, () => {
   // CheXpert leaves a class blank when the report does not mention it; our ontology also reads
   // normality statements ("clear lungs" → Lung Opacity 0), so a blank expects "absent or 0".
-  it('gives the labeler\'s expected labels for its four sample reports', () => {
+  it("gives the labeler's expected labels for its four sample reports", () => {
     const [header, ...rows] = parseCsv(readFileSync(`${chexpertDir}/labeled_reports.csv`, 'utf8')).rows;
     expect(rows).toHaveLength(4);
     for (const row of rows) {

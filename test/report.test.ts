@@ -37,7 +37,11 @@ const zeroShot: ZeroShotResults = {
 /** A 16×12 horizontal gradient: every image distinct, none blank. */
 function gradient(shift: number): GrayImage {
   const [width, height] = [16, 12];
-  return { width, height, data: Uint8Array.from({ length: width * height }, (_, i) => ((i % width) * 16 + shift) % 256) };
+  return {
+    width,
+    height,
+    data: Uint8Array.from({ length: width * height }, (_, i) => ((i % width) * 16 + shift) % 256),
+  };
 }
 
 const data: RunReportData = {
@@ -47,8 +51,18 @@ const data: RunReportData = {
   losses: [
     { step: 0, loss: 1.2, samplesPerSec: 40 },
     { step: 50, loss: 0.8, samplesPerSec: 42 },
-    { step: 100, loss: 0.5, samplesPerSec: 41, health: { imageCosine: 0.9, textCosine: 0.5, validAnchors: 1, activeTriplets: 0.8 } },
-    { step: 150, loss: 0.4, samplesPerSec: 43, health: { imageCosine: 0.7, textCosine: 0.4, validAnchors: 0.9, activeTriplets: 0.6 } },
+    {
+      step: 100,
+      loss: 0.5,
+      samplesPerSec: 41,
+      health: { imageCosine: 0.9, textCosine: 0.5, validAnchors: 1, activeTriplets: 0.8 },
+    },
+    {
+      step: 150,
+      loss: 0.4,
+      samplesPerSec: 43,
+      health: { imageCosine: 0.7, textCosine: 0.4, validAnchors: 0.9, activeTriplets: 0.6 },
+    },
   ],
   validationLosses: [{ step: 150, loss: 0.6 }],
   retrieval,
@@ -57,14 +71,22 @@ const data: RunReportData = {
   examples: {
     textToImage: [
       {
-        query: { report: 'Small left effusion & <edema>.', truth: { 'Pleural Effusion': { adjectives: ['small'], directions: ['left'] } } },
+        query: {
+          report: 'Small left effusion & <edema>.',
+          truth: { 'Pleural Effusion': { adjectives: ['small'], directions: ['left'] } },
+        },
         results: [
           { image: gradient(0), truth: { 'Pleural Effusion': none }, score: 0.91, relevant: true },
           { image: gradient(80), truth: { Edema: none }, score: 0.42, relevant: false },
         ],
       },
     ],
-    imageToText: [{ query: { image: gradient(160), truth: { Edema: none } }, results: [{ report: 'Mild edema.', truth: { Edema: none }, score: 0.7, relevant: true }] }],
+    imageToText: [
+      {
+        query: { image: gradient(160), truth: { Edema: none } },
+        results: [{ report: 'Mild edema.', truth: { Edema: none }, score: 0.7, relevant: true }],
+      },
+    ],
   },
 };
 
@@ -93,8 +115,12 @@ describe('report.html', () => {
     expect(decode(readFileSync(join(dir, 'health.png'))).width).toBeGreaterThan(100);
     expect(html).toContain('Retrieval precision, coarse');
     expect(html).toContain('Retrieval precision, fine');
-    expect(html).toContain('<tr><td>image→text</td><td>0.750</td><td>0.500</td><td>0.375</td><td>0.300</td><td>3/4</td><td>4</td><td>0</td></tr>');
-    expect(html).toContain('<tr><td>text→text</td><td>n/a</td><td>n/a</td><td>n/a</td><td>0.300</td><td>4/4</td><td>0</td><td>4</td></tr>');
+    expect(html).toContain(
+      '<tr><td>image→text</td><td>0.750</td><td>0.500</td><td>0.375</td><td>0.300</td><td>3/4</td><td>4</td><td>0</td></tr>',
+    );
+    expect(html).toContain(
+      '<tr><td>text→text</td><td>n/a</td><td>n/a</td><td>n/a</td><td>0.300</td><td>4/4</td><td>0</td><td>4</td></tr>',
+    );
     expect(html).toContain('<tr><td>Fracture</td><td>0</td><td>n/a</td><td>0.750</td><td>n/a</td></tr>');
     expect(html).toContain('<tr><td>Edema</td><td>2</td><td>0.550</td></tr>');
   });
@@ -150,7 +176,9 @@ describe('formatTables and ticks', () => {
       '| image→text | 0.750 | 0.500 | 0.375 | 0.300      | 3/4            | 4       | 0           |',
       '| text→text  | 1.000 | 0.600 | 0.500 | 0.300      | 4/4            | 4       | 0           |',
     ]);
-    expect(text).toContain('| text→text  | n/a   | n/a   | n/a   | 0.300      | 4/4            | 0       | 4           |');
+    expect(text).toContain(
+      '| text→text  | n/a   | n/a   | n/a   | 0.300      | 4/4            | 0       | 4           |',
+    );
   });
   it('nice ticks are round steps covering the range', () => {
     expect(niceTicks(0, 1)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);

@@ -20,7 +20,9 @@ describe('readLog', () => {
     writeFileSync(join(dir, 'log.jsonl'), entry(1) + entry(2) + '{"step":3,"lo');
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     expect(readLog(dir).map((e) => e.step)).toEqual([1, 2]);
-    expect(warn).toHaveBeenCalledWith(`${join(dir, 'log.jsonl')}: dropping the torn last line 3 (an interrupted write)`);
+    expect(warn).toHaveBeenCalledWith(
+      `${join(dir, 'log.jsonl')}: dropping the torn last line 3 (an interrupted write)`,
+    );
   });
 
   it('rejects a bad line that is not the unterminated last one', () => {
@@ -60,7 +62,14 @@ describe('static server', () => {
     symlinkSync(join(site, '.env'), join(site, 'env.txt'));
     const server = await startStaticServer([{ prefix: '/', dir: site }]);
     try {
-      for (const target of ['/.env', '/.git/config', '/%2egit/config', '/.checkpoint.safetensors.123.0123456789ab.tmp', '/upload.TMP', '/env.txt']) {
+      for (const target of [
+        '/.env',
+        '/.git/config',
+        '/%2egit/config',
+        '/.checkpoint.safetensors.123.0123456789ab.tmp',
+        '/upload.TMP',
+        '/env.txt',
+      ]) {
         const res = await rawRequest(server.port, 'GET', target);
         expect(res.status, target).toBe(404);
         expect(res.body, target).not.toMatch(/secret|partial/);

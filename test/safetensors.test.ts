@@ -132,7 +132,17 @@ describe('safetensors read', () => {
     s: { dtype: 'F32', shape: [], data_offsets: [43, 47] },
     empty: { dtype: 'F32', shape: [0, 4], data_offsets: [47, 47] },
   };
-  const data = [...f32Data, ...i64Data, ...f16Data, ...bf16Data, ...i32Data, 1, 2, 255, ...new Uint8Array(new Float32Array([7]).buffer)];
+  const data = [
+    ...f32Data,
+    ...i64Data,
+    ...f16Data,
+    ...bf16Data,
+    ...i32Data,
+    1,
+    2,
+    255,
+    ...new Uint8Array(new Float32Array([7]).buffer),
+  ];
   const file = makeFile(header, data);
 
   it('decodes every supported dtype and the metadata', () => {
@@ -162,28 +172,92 @@ describe('safetensors read', () => {
   const tensor = (dtype: string, shape: unknown, offsets: unknown) => ({ dtype, shape, data_offsets: offsets });
   const errorCases: [string, Uint8Array, RegExp][] = [
     ['empty file', new Uint8Array(0), /0 bytes, shorter than the 8-byte header length/],
-    ['header length beyond the file', (() => { const f = makeFile({}, []); f[0] = 200; return f; })(), /header length 200 runs past the end/],
-    ['header length > 100 MB', (() => { const f = new Uint8Array(16); new DataView(f.buffer).setBigUint64(0, 2n ** 63n, true); return f; })(), /exceeds the 104857600-byte limit/],
+    [
+      'header length beyond the file',
+      (() => {
+        const f = makeFile({}, []);
+        f[0] = 200;
+        return f;
+      })(),
+      /header length 200 runs past the end/,
+    ],
+    [
+      'header length > 100 MB',
+      (() => {
+        const f = new Uint8Array(16);
+        new DataView(f.buffer).setBigUint64(0, 2n ** 63n, true);
+        return f;
+      })(),
+      /exceeds the 104857600-byte limit/,
+    ],
     ['bad UTF-8', makeFile(null, [], '{"\xff"}').map((b, i) => (i === 10 ? 0xff : b)), /not valid UTF-8/],
     ['bad JSON', makeFile(null, [], '{"a": '), /not valid JSON/],
     ['not an object', makeFile(null, [], '{}').map((b, i) => (i === 8 ? 0x5b : b)), /does not start with '\{'/],
     ['array header', makeFile(null, [], '[1]'), /does not start with '\{'/],
-    ['unknown dtype', makeFile({ a: tensor('F99', [1], [0, 4]) }, [0, 0, 0, 0]), /tensor 'a' has unsupported dtype "F99"/],
-    ['negative dim', makeFile({ a: tensor('F32', [-1], [0, 4]) }, [0, 0, 0, 0]), /shape is not an array of non-negative integers/],
+    [
+      'unknown dtype',
+      makeFile({ a: tensor('F99', [1], [0, 4]) }, [0, 0, 0, 0]),
+      /tensor 'a' has unsupported dtype "F99"/,
+    ],
+    [
+      'negative dim',
+      makeFile({ a: tensor('F32', [-1], [0, 4]) }, [0, 0, 0, 0]),
+      /shape is not an array of non-negative integers/,
+    ],
     ['fractional dim', makeFile({ a: tensor('F32', [1.5], [0, 4]) }, [0, 0, 0, 0]), /shape is not an array/],
     ['shape not an array', makeFile({ a: tensor('F32', '4', [0, 4]) }, [0, 0, 0, 0]), /shape is not an array/],
-    ['size mismatch', makeFile({ a: tensor('F32', [2], [0, 4]) }, [0, 0, 0, 0]), /F32\[2\] needs 8 bytes but data_offsets span 4/],
-    ['zero dim next to huge ones', makeFile({ a: tensor('F32', [2 ** 52, 0, 2 ** 52], [0, 4]) }, [0, 0, 0, 0]), /needs 0 bytes but data_offsets span 4/],
-    ['huge shape', makeFile({ a: tensor('F32', [2 ** 40, 2 ** 40], [0, 4]) }, [0, 0, 0, 0]), /needs more than 2\^53 bytes/],
-    ['offsets out of bounds', makeFile({ a: tensor('U8', [8], [0, 8]) }, [0, 0, 0, 0]), /run past the 4-byte data buffer/],
+    [
+      'size mismatch',
+      makeFile({ a: tensor('F32', [2], [0, 4]) }, [0, 0, 0, 0]),
+      /F32\[2\] needs 8 bytes but data_offsets span 4/,
+    ],
+    [
+      'zero dim next to huge ones',
+      makeFile({ a: tensor('F32', [2 ** 52, 0, 2 ** 52], [0, 4]) }, [0, 0, 0, 0]),
+      /needs 0 bytes but data_offsets span 4/,
+    ],
+    [
+      'huge shape',
+      makeFile({ a: tensor('F32', [2 ** 40, 2 ** 40], [0, 4]) }, [0, 0, 0, 0]),
+      /needs more than 2\^53 bytes/,
+    ],
+    [
+      'offsets out of bounds',
+      makeFile({ a: tensor('U8', [8], [0, 8]) }, [0, 0, 0, 0]),
+      /run past the 4-byte data buffer/,
+    ],
     ['reversed offsets', makeFile({ a: tensor('U8', [0], [4, 0]) }, [0, 0, 0, 0]), /\[4, 0\] are reversed/],
-    ['offsets not a pair', makeFile({ a: tensor('U8', [4], [0]) }, [0, 0, 0, 0]), /not a pair of non-negative integers/],
-    ['overlap', makeFile({ a: tensor('U8', [4], [0, 4]), b: tensor('U8', [2], [2, 4]) }, [0, 0, 0, 0]), /overlaps the previous tensor/],
-    ['hole', makeFile({ a: tensor('U8', [2], [0, 2]), b: tensor('U8', [1], [3, 4]) }, [0, 0, 0, 0]), /bytes 2\.\.3 of the data buffer belong to no tensor/],
-    ['trailing bytes', makeFile({ a: tensor('U8', [2], [0, 2]) }, [0, 0, 0, 0]), /bytes 2\.\.4 of the data buffer belong to no tensor/],
+    [
+      'offsets not a pair',
+      makeFile({ a: tensor('U8', [4], [0]) }, [0, 0, 0, 0]),
+      /not a pair of non-negative integers/,
+    ],
+    [
+      'overlap',
+      makeFile({ a: tensor('U8', [4], [0, 4]), b: tensor('U8', [2], [2, 4]) }, [0, 0, 0, 0]),
+      /overlaps the previous tensor/,
+    ],
+    [
+      'hole',
+      makeFile({ a: tensor('U8', [2], [0, 2]), b: tensor('U8', [1], [3, 4]) }, [0, 0, 0, 0]),
+      /bytes 2\.\.3 of the data buffer belong to no tensor/,
+    ],
+    [
+      'trailing bytes',
+      makeFile({ a: tensor('U8', [2], [0, 2]) }, [0, 0, 0, 0]),
+      /bytes 2\.\.4 of the data buffer belong to no tensor/,
+    ],
     ['tensor entry not an object', makeFile({ a: 3 }, []), /tensor 'a' is not an object/],
-    ['metadata value not a string', makeFile({ __metadata__: { x: 1 } }, []), /__metadata__ value of 'x' is not a string/],
-    ['I64 outside int32', makeFile({ a: tensor('I64', [1], [0, 8]) }, [...new Uint8Array(new BigInt64Array([2n ** 31n]).buffer)]), /holds 2147483648, outside the int32 range/],
+    [
+      'metadata value not a string',
+      makeFile({ __metadata__: { x: 1 } }, []),
+      /__metadata__ value of 'x' is not a string/,
+    ],
+    [
+      'I64 outside int32',
+      makeFile({ a: tensor('I64', [1], [0, 8]) }, [...new Uint8Array(new BigInt64Array([2n ** 31n]).buffer)]),
+      /holds 2147483648, outside the int32 range/,
+    ],
   ];
   it.each(errorCases)('rejects %s with a clear error', (_name, bytes, message) => {
     expect(() => parseSafetensors(bytes, 'test.safetensors')).toThrow(message);
@@ -240,10 +314,18 @@ describe('safetensors write', () => {
   });
 
   it('refuses inconsistent tensors', () => {
-    expect(() => serializeSafetensors({ a: { dtype: 'F32', shape: [3], data: new Float32Array(2) } })).toThrow(/shape \[3\] has 3 elements but data has 2/);
-    expect(() => serializeSafetensors({ a: { dtype: 'F32', shape: [-1], data: new Float32Array(0) } })).toThrow(/shape must be non-negative integers/);
-    expect(() => serializeSafetensors({ a: { dtype: 'I8' as 'F32', shape: [0], data: new Float32Array(0) } })).toThrow(/unsupported write dtype 'I8'/);
-    expect(() => serializeSafetensors({ __metadata__: { dtype: 'F32', shape: [0], data: new Float32Array(0) } })).toThrow(/cannot be a tensor name/);
+    expect(() => serializeSafetensors({ a: { dtype: 'F32', shape: [3], data: new Float32Array(2) } })).toThrow(
+      /shape \[3\] has 3 elements but data has 2/,
+    );
+    expect(() => serializeSafetensors({ a: { dtype: 'F32', shape: [-1], data: new Float32Array(0) } })).toThrow(
+      /shape must be non-negative integers/,
+    );
+    expect(() => serializeSafetensors({ a: { dtype: 'I8' as 'F32', shape: [0], data: new Float32Array(0) } })).toThrow(
+      /unsupported write dtype 'I8'/,
+    );
+    expect(() =>
+      serializeSafetensors({ __metadata__: { dtype: 'F32', shape: [0], data: new Float32Array(0) } }),
+    ).toThrow(/cannot be a tensor name/);
   });
 });
 
@@ -277,12 +359,23 @@ describe('safetensors fuzz', () => {
     const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)]!;
     const name = pick(['a', 'b', 'c']);
     switch (Math.floor(random() * 6)) {
-      case 0: header[name].data_offsets[Math.floor(random() * 2)] = pick(weird); break;
-      case 1: header[name].shape[0] = pick(weird); break;
-      case 2: header[name].dtype = pick(['F64', 'I64', 'U8', 'BOOL', '', 7, 'F32']); break;
-      case 3: delete header[name][pick(['dtype', 'shape', 'data_offsets'])]; break;
-      case 4: header[name].shape = [pick(weird), pick(weird), pick(weird)]; break;
-      default: header.__metadata__ = pick([null, 3, { x: 2 }, [], 'meta']);
+      case 0:
+        header[name].data_offsets[Math.floor(random() * 2)] = pick(weird);
+        break;
+      case 1:
+        header[name].shape[0] = pick(weird);
+        break;
+      case 2:
+        header[name].dtype = pick(['F64', 'I64', 'U8', 'BOOL', '', 7, 'F32']);
+        break;
+      case 3:
+        delete header[name][pick(['dtype', 'shape', 'data_offsets'])];
+        break;
+      case 4:
+        header[name].shape = [pick(weird), pick(weird), pick(weird)];
+        break;
+      default:
+        header.__metadata__ = pick([null, 3, { x: 2 }, [], 'meta']);
     }
     return makeFile(header, base.subarray(8 + headerLen));
   }
@@ -292,7 +385,12 @@ describe('safetensors fuzz', () => {
     const kind = Math.floor(random() * 3);
     const flips = 1 + Math.floor(random() * 4);
     for (let i = 0; i < flips; i++) {
-      const at = kind === 0 ? Math.floor(random() * 8) : kind === 1 ? 8 + Math.floor(random() * headerLen) : Math.floor(random() * bytes.length);
+      const at =
+        kind === 0
+          ? Math.floor(random() * 8)
+          : kind === 1
+            ? 8 + Math.floor(random() * headerLen)
+            : Math.floor(random() * bytes.length);
       bytes[at] = kind === 0 && random() < 0.5 ? 0xff : Math.floor(random() * 256);
     }
     return bytes;
@@ -332,7 +430,10 @@ describe('safetensors fuzz', () => {
   });
 
   it('bounds allocation by the real file size, whatever the header claims', () => {
-    const claims = makeFile({ a: { dtype: 'F32', shape: [2 ** 26, 2 ** 26], data_offsets: [0, 2 ** 52] } }, [0, 0, 0, 0]);
+    const claims = makeFile(
+      { a: { dtype: 'F32', shape: [2 ** 26, 2 ** 26], data_offsets: [0, 2 ** 52] } },
+      [0, 0, 0, 0],
+    );
     expect(() => checkOutcome(claims)).not.toThrow();
     const hugeLength = Uint8Array.from(base);
     new DataView(hugeLength.buffer).setBigUint64(0, 2n ** 64n - 1n, true);

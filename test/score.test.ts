@@ -4,7 +4,9 @@ import { encodeBatch, popcount32, scoreMatrixFromEncoding } from '../src/mining/
 import { medtrimScore, medtrimScoreMatrix } from '../src/mining/score.js';
 
 const g = { disease: 0.85, adjective: 0.1, direction: 0.05 };
-const effusion = (adjectives: string[], directions: string[]): EntitySet => ({ 'Pleural Effusion': { adjectives, directions } });
+const effusion = (adjectives: string[], directions: string[]): EntitySet => ({
+  'Pleural Effusion': { adjectives, directions },
+});
 
 describe('medtrimScore (float64 reference)', () => {
   it('is 1 for identical sets', () => {
@@ -40,7 +42,7 @@ describe('medtrimScore (float64 reference)', () => {
 
 function randomEntities(n: number, seed: number): EntitySet[] {
   let s = seed;
-  const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const classes = ['Pleural Effusion', 'Cardiomegaly', 'Atelectasis', 'Nodule', 'Edema'];
   const adjectives = ['small', 'large', 'mild', 'moderate', 'patchy', 'chronic'];
   const directions = ['left', 'right', 'bilateral', 'basilar', 'upper'];

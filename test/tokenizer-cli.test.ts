@@ -10,7 +10,12 @@ const dir = mkdtempSync(join(tmpdir(), 'medtrim-tok-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(args: string[], input = ''): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ['bin/medtrim.js', 'tokenize', ...args], { cwd: ROOT, input, encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(process.execPath, ['bin/medtrim.js', 'tokenize', ...args], {
+    cwd: ROOT,
+    input,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -25,7 +30,9 @@ describe('medtrim tokenize', () => {
     const vocab = join(dir, 'vocab.txt');
     writeFileSync(vocab, ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'Hi', 'hi', '##s'].join('\n') + '\n');
     expect(cli(['--vocab', vocab], 'His\n').stdout).toBe('[2,5,6,3]\n');
-    expect(cli(['--vocab', vocab, '--cased', '--tokens'], 'His his\n').stdout).toBe('["[CLS]","Hi","##s","hi","##s","[SEP]"]\n');
+    expect(cli(['--vocab', vocab, '--cased', '--tokens'], 'His his\n').stdout).toBe(
+      '["[CLS]","Hi","##s","hi","##s","[SEP]"]\n',
+    );
     expect(cli(['--vocab', vocab, '--max-length', '3'], 'hi hi hi\n').stdout).toBe('[2,5,3]\n');
   });
 

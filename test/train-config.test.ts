@@ -16,10 +16,13 @@ function problem(overrides: Record<string, unknown>): string {
 
 describe('resolveConfig', () => {
   it('rejects a non-finite value of every numeric setting, naming the field and the value', () => {
-    const numeric = Object.entries(DEFAULT_CONFIG).filter(([, v]) => typeof v === 'number').map(([k]) => k);
+    const numeric = Object.entries(DEFAULT_CONFIG)
+      .filter(([, v]) => typeof v === 'number')
+      .map(([k]) => k);
     expect(numeric).toContain('lr');
     for (const field of numeric) {
-      for (const bad of [Infinity, -Infinity, NaN]) expect(problem({ [field]: bad })).toBe(`g.json: ${field} must be a finite number, got ${bad}`);
+      for (const bad of [Infinity, -Infinity, NaN])
+        expect(problem({ [field]: bad })).toBe(`g.json: ${field} must be a finite number, got ${bad}`);
     }
     expect(problem({ lr: '0.1' })).toBe('g.json: lr must be a finite number, got "0.1"');
     // JSON has no Infinity, but an overflowing literal parses to one.
@@ -28,13 +31,25 @@ describe('resolveConfig', () => {
 
   it('validates gammas: known keys, finite numbers ≥ 0, not all zero', () => {
     expect(problem({ gammas: { disease: 'x' } })).toBe('g.json: gammas.disease must be a finite number ≥ 0, got "x"');
-    expect(problem({ gammas: { foo: 1 } })).toMatch(/^g\.json: gammas\.foo is not a known weight \(disease, adjective, direction\)$/);
-    expect(problem({ gammas: { adjective: -0.1 } })).toBe('g.json: gammas.adjective must be a finite number ≥ 0, got -0.1');
-    expect(problem({ gammas: { direction: Infinity } })).toBe('g.json: gammas.direction must be a finite number ≥ 0, got Infinity');
-    expect(problem({ gammas: { disease: 0, adjective: 0, direction: 0 } })).toMatch(/^g\.json: gammas must be not all zero/);
+    expect(problem({ gammas: { foo: 1 } })).toMatch(
+      /^g\.json: gammas\.foo is not a known weight \(disease, adjective, direction\)$/,
+    );
+    expect(problem({ gammas: { adjective: -0.1 } })).toBe(
+      'g.json: gammas.adjective must be a finite number ≥ 0, got -0.1',
+    );
+    expect(problem({ gammas: { direction: Infinity } })).toBe(
+      'g.json: gammas.direction must be a finite number ≥ 0, got Infinity',
+    );
+    expect(problem({ gammas: { disease: 0, adjective: 0, direction: 0 } })).toMatch(
+      /^g\.json: gammas must be not all zero/,
+    );
     expect(problem({ gammas: 'x' })).toMatch(/^g\.json: gammas must be an object/);
     expect(problem({ gammas: [1, 2] })).toMatch(/^g\.json: gammas must be an object/);
-    expect(resolveConfig({ gammas: { adjective: 0, direction: 0 } }).gammas).toEqual({ disease: 0.85, adjective: 0, direction: 0 });
+    expect(resolveConfig({ gammas: { adjective: 0, direction: 0 } }).gammas).toEqual({
+      disease: 0.85,
+      adjective: 0,
+      direction: 0,
+    });
   });
 
   it('keeps the existing range checks and accepts the defaults', () => {

@@ -9,7 +9,10 @@ const rows = (...r: number[][]) => Float32Array.from(r.flat());
 describe('trainingHealth', () => {
   it('mean pairwise cosine is 1 for collapsed embeddings and −1/(n−1) for a regular simplex', () => {
     const same = rows([1, 0], [1, 0], [1, 0]);
-    const h = trainingHealth({ n: 3, dim: 2, img: same, txt: rows([1, 0], [-0.5, Math.sqrt(3) / 2], [-0.5, -Math.sqrt(3) / 2]) }, { ...DEFAULT_CONFIG, objective: 'infonce' });
+    const h = trainingHealth(
+      { n: 3, dim: 2, img: same, txt: rows([1, 0], [-0.5, Math.sqrt(3) / 2], [-0.5, -Math.sqrt(3) / 2]) },
+      { ...DEFAULT_CONFIG, objective: 'infonce' },
+    );
     expect(h.imageCosine).toBeCloseTo(1, 6);
     expect(h.textCosine).toBeCloseTo(-0.5, 6);
     expect(h.validAnchors).toBeUndefined();

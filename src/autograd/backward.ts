@@ -21,7 +21,8 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
   for (let axis = 0; axis < shape.length; axis++) {
     if (shape[axis] === 1 && cur.shape[axis] !== 1) step(reduce('sum', cur, axis, true));
   }
-  if (!sameShape(cur.shape, shape)) throw new Error(`gradient of shape [${g.shape.join(', ')}] does not reduce to [${shape.join(', ')}]`);
+  if (!sameShape(cur.shape, shape))
+    throw new Error(`gradient of shape [${g.shape.join(', ')}] does not reduce to [${shape.join(', ')}]`);
   return cur;
 }
 
@@ -56,7 +57,8 @@ function reverseTopological(root: Tensor): Tensor[] {
 
 /** Runs one node's rule and files the input gradients into `grads`. Consumes gradOut. */
 function propagate(node: GradNode, gradOut: Tensor, grads: Map<Tensor, Tensor>): void {
-  if (!node.rule) throw new Error(`backward through '${node.name}' a second time: a graph is freed by the backward that used it`);
+  if (!node.rule)
+    throw new Error(`backward through '${node.name}' a second time: a graph is freed by the backward that used it`);
   const inputGrads = node.rule(gradOut);
   node.rule = null;
   for (const t of node.saved.splice(0)) t.dispose();
@@ -79,13 +81,18 @@ function propagate(node: GradNode, gradOut: Tensor, grads: Map<Tensor, Tensor>):
  * objective with respect to root; it is copied, never consumed.
  */
 export function backward(root: Tensor, gradOut?: Tensor): void {
-  if (!root.requiresGrad) throw new Error(`backward: ${root} does not require a gradient (no input had requiresGrad, or grad mode was off)`);
+  if (!root.requiresGrad)
+    throw new Error(`backward: ${root} does not require a gradient (no input had requiresGrad, or grad mode was off)`);
   if (gradOut && !sameShape(gradOut.shape, root.shape)) {
-    throw new Error(`backward: gradient of shape [${gradOut.shape.join(', ')}] given for a root of shape [${root.shape.join(', ')}]`);
+    throw new Error(
+      `backward: gradient of shape [${gradOut.shape.join(', ')}] given for a root of shape [${root.shape.join(', ')}]`,
+    );
   }
   const rootNode = gradNodeOf(root);
-  if (rootNode && !rootNode.rule) throw new Error(`backward through '${rootNode.name}' a second time: a graph is freed by the backward that used it`);
-  if (!gradOut && root.size !== 1) throw new Error(`backward: a root of shape [${root.shape.join(', ')}] needs an explicit gradOut`);
+  if (rootNode && !rootNode.rule)
+    throw new Error(`backward through '${rootNode.name}' a second time: a graph is freed by the backward that used it`);
+  if (!gradOut && root.size !== 1)
+    throw new Error(`backward: a root of shape [${root.shape.join(', ')}] needs an explicit gradOut`);
   const grads = new Map<Tensor, Tensor>([[root, gradOut ? clone(gradOut) : tensorFrom(root.runtime, [1], root.shape)]]);
   const slotCopies: [Tensor, Tensor][] = [];
   for (const t of reverseTopological(root)) {

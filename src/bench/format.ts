@@ -9,7 +9,12 @@ export function adapterLine(info: AdapterDescription): string {
 /** A file-name-safe tag for the adapter, e.g. `gles-llvmpipe` or `swiftshader-swiftshader`. */
 export function adapterTag(info: AdapterDescription): string {
   const text = `${info.architecture} ${info.device} ${info.description} ${info.vendor}`.toLowerCase();
-  const word = /llvmpipe|swiftshader|lavapipe/.exec(text)?.[0] ?? text.trim().replace(/[^a-z0-9]+/g, '-').slice(0, 24);
+  const word =
+    /llvmpipe|swiftshader|lavapipe/.exec(text)?.[0] ??
+    text
+      .trim()
+      .replace(/[^a-z0-9]+/g, '-')
+      .slice(0, 24);
   return `${info.backend}-${word}`;
 }
 

@@ -69,7 +69,9 @@ type Clock = () => number;
 
 /** Milliseconds the calling thread has run on a CPU, or null where the OS does not say. */
 function threadCpuClock(): Clock | null {
-  const fs = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process?.getBuiltinModule?.('node:fs') as typeof import('node:fs') | undefined;
+  const fs = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process?.getBuiltinModule?.(
+    'node:fs',
+  ) as typeof import('node:fs') | undefined;
   const path = '/proc/thread-self/schedstat';
   const read = () => Number(fs!.readFileSync(path, 'utf8').split(' ')[0]) / 1e6;
   try {
@@ -103,7 +105,12 @@ class SubmitCpu {
   }
 }
 
-async function measureStep(rt: Runtime, step: () => void, timer: PassTimer | null, cpu: { clock: Clock; submit: SubmitCpu } | null): Promise<HostStep> {
+async function measureStep(
+  rt: Runtime,
+  step: () => void,
+  timer: PassTimer | null,
+  cpu: { clock: Clock; submit: SubmitCpu } | null,
+): Promise<HostStep> {
   await rt.sync();
   const before = { ...rt.counters };
   let recorded = 0;
@@ -162,14 +169,24 @@ export function hostCaseName(c: HostCase): string {
  * `warmup` steps (the first compiles kernels and fills the pool; later ones let the JIT settle), then `steps`
  * measured steps of each case.
  */
-export async function runHostBench(rt: Runtime, cases: readonly HostCase[], steps: number, warmup = 1, log?: (line: string) => void): Promise<HostCaseResult[]> {
+export async function runHostBench(
+  rt: Runtime,
+  cases: readonly HostCase[],
+  steps: number,
+  warmup = 1,
+  log?: (line: string) => void,
+): Promise<HostCaseResult[]> {
   const timer = PassTimer.create(rt);
   const clock = threadCpuClock();
   const cpu = clock ? { clock, submit: new SubmitCpu(rt.device.queue, clock) } : null;
   const results: HostCaseResult[] = [];
   try {
     for (const c of cases) {
-      const prepared = await trainStepCase({ rt, quick: false, tf: null, peerTrainStep: null }, c.preset, c.batch).prepare();
+      const prepared = await trainStepCase(
+        { rt, quick: false, tf: null, peerTrainStep: null },
+        c.preset,
+        c.batch,
+      ).prepare();
       try {
         for (let i = 0; i < warmup; i++) await measureStep(rt, () => prepared.ours(), timer, cpu);
         const measured: HostStep[] = [];
@@ -178,7 +195,13 @@ export async function runHostBench(rt: Runtime, cases: readonly HostCase[], step
           log?.(`${hostCaseName(c)} step ${i + 1}: ${hostCells(s).join('  ')}`);
           measured.push(s);
         }
-        results.push({ name: hostCaseName(c), preset: c.preset, batch: c.batch, steps: measured, median: medianStep(measured) });
+        results.push({
+          name: hostCaseName(c),
+          preset: c.preset,
+          batch: c.batch,
+          steps: measured,
+          median: medianStep(measured),
+        });
       } finally {
         prepared.dispose();
       }
@@ -190,7 +213,18 @@ export async function runHostBench(rt: Runtime, cases: readonly HostCase[], step
   return results;
 }
 
-export const HOST_HEADER = ['case', 'host ms', 'host CPU ms', 'submit ms', 'GPU ms', 'wall ms', 'dispatches', 'command buffers', 'bind groups', 'KiB uploaded'];
+export const HOST_HEADER = [
+  'case',
+  'host ms',
+  'host CPU ms',
+  'submit ms',
+  'GPU ms',
+  'wall ms',
+  'dispatches',
+  'command buffers',
+  'bind groups',
+  'KiB uploaded',
+];
 
 function hostCells(s: HostStep): string[] {
   return [
@@ -206,16 +240,25 @@ function hostCells(s: HostStep): string[] {
   ];
 }
 
-export function hostMarkdown(title: string, command: string, steps: number, warmup: number, results: readonly HostCaseResult[]): string {
+export function hostMarkdown(
+  title: string,
+  command: string,
+  steps: number,
+  warmup: number,
+  results: readonly HostCaseResult[],
+): string {
   return [
     `# ${title}`,
     '',
     `\`${command}\` — median of ${steps} steps after ${warmup === 1 ? 'a warm-up step' : `${warmup} warm-up steps`}. One MedTrim train step (ViT + BERT forward, GPU ` +
       'mining, triplet loss, backward, AdamW with clipping) on random inputs. host ms: wall time of the step call up to ' +
-      'its last submit, less the time inside queue.submit; host CPU ms: the main thread\'s CPU time over that span, ' +
+      "its last submit, less the time inside queue.submit; host CPU ms: the main thread's CPU time over that span, " +
       'less its CPU time inside queue.submit (not inflated by other processes on a loaded machine); GPU ms: summed timestamps of its compute passes (— without ' +
       "'timestamp-query'); wall ms: until the device finished. Counts are per step.",
     '',
-    markdownTable(HOST_HEADER, results.map((r) => [r.name, ...hostCells(r.median)])),
+    markdownTable(
+      HOST_HEADER,
+      results.map((r) => [r.name, ...hostCells(r.median)]),
+    ),
   ].join('\n');
 }

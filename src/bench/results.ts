@@ -18,7 +18,12 @@ export function readResults(prefix: string): { file: string; json: unknown }[] {
 }
 
 /** Writes `<dir>/<name>.md` and `.json` (dir: bench/results unless given, a path or file URL). */
-export function writeResults(name: string, markdown: string, json: unknown, dir: URL = RESULTS_DIR): { md: string; json: string } {
+export function writeResults(
+  name: string,
+  markdown: string,
+  json: unknown,
+  dir: URL = RESULTS_DIR,
+): { md: string; json: string } {
   if (!dir.href.endsWith('/')) dir = new URL(`${dir.href}/`);
   mkdirSync(dir, { recursive: true });
   const md = new URL(`${name}.md`, dir);

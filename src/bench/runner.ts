@@ -80,7 +80,11 @@ function peerVariant(ctx: SuiteContext, peer: PeerRun, profile: boolean): () => 
   return () => tfjsRun(tf, peer.record, profile);
 }
 
-function oursVariant(ctx: SuiteContext, prepared: PreparedCase, timer: PassTimer | null): () => Promise<number | undefined> {
+function oursVariant(
+  ctx: SuiteContext,
+  prepared: PreparedCase,
+  timer: PassTimer | null,
+): () => Promise<number | undefined> {
   const once = async () => {
     tidy(() => prepared.ours());
     await ctx.rt.sync();
@@ -92,7 +96,13 @@ function peerName(peer: PeerRun): string {
   return peer.kind === 'tfjs' ? 'tfjs' : peer.name;
 }
 
-async function runCase(ctx: SuiteContext, suite: Suite, c: BenchCase, timer: PassTimer | null, runs: number): Promise<CaseResult> {
+async function runCase(
+  ctx: SuiteContext,
+  suite: Suite,
+  c: BenchCase,
+  timer: PassTimer | null,
+  runs: number,
+): Promise<CaseResult> {
   const prepared = await c.prepare();
   try {
     const variants = [oursVariant(ctx, prepared, timer)];
@@ -147,7 +157,19 @@ export function formatRate(x: number): string {
 const ms = (s: number) => (s * 1000 >= 10 ? (s * 1000).toFixed(0) : (s * 1000).toPrecision(2));
 const ratio = (r: number | null) => (r === null ? '—' : `${r.toFixed(2)}×`);
 
-export const RESULT_HEADER = ['case', 'unit', 'ours', 'peer', 'peer rate', 'ours/peer', 'clock', 'wall ms ours', 'wall ms peer', 'ours/peer (wall)', 'max abs diff'];
+export const RESULT_HEADER = [
+  'case',
+  'unit',
+  'ours',
+  'peer',
+  'peer rate',
+  'ours/peer',
+  'clock',
+  'wall ms ours',
+  'wall ms peer',
+  'ours/peer (wall)',
+  'max abs diff',
+];
 
 export function resultCells(r: CaseResult): string[] {
   return [
@@ -165,9 +187,14 @@ export function resultCells(r: CaseResult): string[] {
   ];
 }
 
-export function suiteMarkdown(suite: Pick<Suite, 'name' | 'model'> & { command?: string }, results: readonly CaseResult[]): string {
+export function suiteMarkdown(
+  suite: Pick<Suite, 'name' | 'model'> & { command?: string },
+  results: readonly CaseResult[],
+): string {
   const from = suite.command ? ` (\`${suite.command}\`)` : '';
-  return [`### ${suite.name}${from}`, '', suite.model, '', markdownTable(RESULT_HEADER, results.map(resultCells))].join('\n');
+  return [`### ${suite.name}${from}`, '', suite.model, '', markdownTable(RESULT_HEADER, results.map(resultCells))].join(
+    '\n',
+  );
 }
 
 export interface BenchReport {
@@ -186,7 +213,11 @@ export interface BenchReport {
 }
 
 /** Runs the suites in order and gathers their results (autotune state as of the end). */
-export async function runBench(ctx: SuiteContext, suites: readonly Suite[], options: RunOptions & { command: string; tfjsAdapter: string | null }): Promise<BenchReport> {
+export async function runBench(
+  ctx: SuiteContext,
+  suites: readonly Suite[],
+  options: RunOptions & { command: string; tfjsAdapter: string | null },
+): Promise<BenchReport> {
   const report: BenchReport = {
     adapter: ctx.rt.gpu.info,
     tfjsAdapter: options.tfjsAdapter,
@@ -197,7 +228,13 @@ export async function runBench(ctx: SuiteContext, suites: readonly Suite[], opti
     autotune: null,
     suites: [],
   };
-  for (const suite of suites) report.suites.push({ name: suite.name, model: suite.model, command: options.command, results: await runSuite(ctx, suite, options) });
+  for (const suite of suites)
+    report.suites.push({
+      name: suite.name,
+      model: suite.model,
+      command: options.command,
+      results: await runSuite(ctx, suite, options),
+    });
   const tuner = autotunerOf(ctx.rt);
   if (tuner) report.autotune = { used: Object.fromEntries(tuner.used), tunedNow: [...tuner.tunedNow] };
   return report;
@@ -213,13 +250,18 @@ function autotuneLine(report: BenchReport): string {
 }
 
 export function reportMarkdown(report: BenchReport): string {
-  const clock = report.clock === 'gpu-timestamps' ? 'GPU time from timestamp queries (ours: the spans of our compute passes; tfjs: tf.time kernelMs; host peers: wall clock)' : 'wall time until onSubmittedWorkDone';
+  const clock =
+    report.clock === 'gpu-timestamps'
+      ? 'GPU time from timestamp queries (ours: the spans of our compute passes; tfjs: tf.time kernelMs; host peers: wall clock)'
+      : 'wall time until onSubmittedWorkDone';
   return [
     `# medtrim bench on ${adapterLine(report.adapter)}`,
     '',
     `\`${report.command}\` — median of ${report.runs} interleaved runs after a warm-up${report.quick ? ' (quick shapes)' : ''}; clock: ${clock}. ` +
       '"ours/peer" > 1 means we are faster; it compares like clocks (GPU with GPU, else wall with wall), and the wall-clock ratio is given beside it.',
-    report.tfjsAdapter ? `tfjs peer: @tensorflow/tfjs-backend-webgpu on ${report.tfjsAdapter}.` : 'No tfjs peer in this run.',
+    report.tfjsAdapter
+      ? `tfjs peer: @tensorflow/tfjs-backend-webgpu on ${report.tfjsAdapter}.`
+      : 'No tfjs peer in this run.',
     autotuneLine(report),
     '',
     ...report.suites.map((s) => suiteMarkdown(s, s.results) + '\n'),

@@ -29,22 +29,31 @@ export async function startTfjs(gpu: GpuContext): Promise<TfjsPeer> {
   // On GLES only compatibility-mode adapters exist; tfjs asks without saying so.
   const handedOut: GPUAdapter[] = [];
   const requestAdapter = async (options?: GPURequestAdapterOptions) => {
-    const adapter = await instance.requestAdapter(gpu.info.featureLevel === 'compatibility' ? { ...options, featureLevel: 'compatibility' } : options);
+    const adapter = await instance.requestAdapter(
+      gpu.info.featureLevel === 'compatibility' ? { ...options, featureLevel: 'compatibility' } : options,
+    );
     if (adapter) handedOut.push(adapter);
     return adapter;
   };
-  const navigatorGpu = { requestAdapter, getPreferredCanvasFormat: () => 'rgba8unorm', wgslLanguageFeatures: new Set() };
+  const navigatorGpu = {
+    requestAdapter,
+    getPreferredCanvasFormat: () => 'rgba8unorm',
+    wgslLanguageFeatures: new Set(),
+  };
   Object.defineProperty(globalThis, 'navigator', { value: { gpu: navigatorGpu }, configurable: true, writable: true });
   const tf = await import('@tensorflow/tfjs');
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs peer: tf.setBackend("webgpu") failed');
   await tf.ready();
   const backend = tf.backend() as unknown as TfWebGpuBackend;
-  const describe = (i: { vendor: string; architecture: string; device: string; description: string }) => [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' / ');
+  const describe = (i: { vendor: string; architecture: string; device: string; description: string }) =>
+    [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' / ');
   const ours = describe(gpu.info);
   const theirs = handedOut.map((adapter) => describe(adapter.info));
-  if (theirs.length !== 1 || theirs[0] !== ours) throw new Error(`tfjs peer: tfjs asked for adapters [${theirs.join('; ')}], ours is ${ours}`);
-  if (backend.adapterInfo.vendor !== gpu.info.vendor) throw new Error(`tfjs peer: tfjs reports vendor '${backend.adapterInfo.vendor}', ours is '${gpu.info.vendor}'`);
+  if (theirs.length !== 1 || theirs[0] !== ours)
+    throw new Error(`tfjs peer: tfjs asked for adapters [${theirs.join('; ')}], ours is ${ours}`);
+  if (backend.adapterInfo.vendor !== gpu.info.vendor)
+    throw new Error(`tfjs peer: tfjs reports vendor '${backend.adapterInfo.vendor}', ours is '${gpu.info.vendor}'`);
   return {
     tf,
     adapter: theirs[0]!,

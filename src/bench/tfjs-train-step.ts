@@ -82,7 +82,11 @@ function ops(tf: Tf, c: TransformerShape) {
     const { mean, variance } = tf.moments(x, -1, true);
     return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, c.layerNormEps))), n.gamma), n.beta);
   };
-  const gelu = (x: T) => tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI))), 1));
+  const gelu = (x: T) =>
+    tf.mul(
+      tf.mul(x, 0.5),
+      tf.add(tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI))), 1),
+    );
   const drop = (x: T) => (c.dropout > 0 ? tf.dropout(x, c.dropout) : x);
   const headDim = c.hidden / c.heads;
   const attention = (b: Block, x: T, maskBias: T | null) => {
@@ -144,7 +148,12 @@ export function tfjsTrainStep(tf: Tf, preset: PresetName, batch: number): PeerTr
   };
   const vo = ops(tf, v);
   const bo = ops(tf, b);
-  const images = tf.tensor(randomFloats(batch * v.channels * v.imageSize ** 2, 11), [batch, v.channels, v.imageSize, v.imageSize]);
+  const images = tf.tensor(randomFloats(batch * v.channels * v.imageSize ** 2, 11), [
+    batch,
+    v.channels,
+    v.imageSize,
+    v.imageSize,
+  ]);
   const ids = tf.tensor(randomInts(batch * b.maxPositions, 12, b.vocabSize), [batch, b.maxPositions], 'int32');
   const typeIds = tf.zeros([batch, b.maxPositions], 'int32');
   const positionIds = tf.range(0, b.maxPositions, 1, 'int32');
@@ -157,14 +166,23 @@ export function tfjsTrainStep(tf: Tf, preset: PresetName, batch: number): PeerTr
 
   const embedImages = () => {
     const rows = v.imageSize / v.patchSize;
-    const grid = images.reshape([batch, v.channels, rows, v.patchSize, rows, v.patchSize]).transpose([0, 2, 4, 1, 3, 5]).reshape([batch, patches, patchInputs]);
+    const grid = images
+      .reshape([batch, v.channels, rows, v.patchSize, rows, v.patchSize])
+      .transpose([0, 2, 4, 1, 3, 5])
+      .reshape([batch, patches, patchInputs]);
     const tokens = tf.add(tf.concat([tf.tile(vit.cls, [batch, 1, 1]), vo.apply(vit.patch, grid)], 1), vit.positions);
-    const hidden = vo.layerNorm(vit.finalNorm, vit.blocks.reduce((h, blk) => vo.runBlock(blk, h, 'pre', null), vo.drop(tokens)));
+    const hidden = vo.layerNorm(
+      vit.finalNorm,
+      vit.blocks.reduce((h, blk) => vo.runBlock(blk, h, 'pre', null), vo.drop(tokens)),
+    );
     const cls = hidden.slice([0, 0, 0], [batch, 1, v.hidden]).reshape([batch, v.hidden]);
     return l2normalize(tf, vo.apply(vit.projection, cls));
   };
   const embedTexts = () => {
-    const summed = tf.add(tf.add(tf.gather(bert.words, ids), tf.gather(bert.positions, positionIds)), tf.gather(bert.types, typeIds));
+    const summed = tf.add(
+      tf.add(tf.gather(bert.words, ids), tf.gather(bert.positions, positionIds)),
+      tf.gather(bert.types, typeIds),
+    );
     const embedded = bo.drop(bo.layerNorm(bert.embeddingNorm, summed));
     const hidden = bert.blocks.reduce((h, blk) => bo.runBlock(blk, h, 'post', maskBias), embedded);
     const cls = hidden.slice([0, 0, 0], [batch, 1, b.hidden]).reshape([batch, b.hidden]);
@@ -173,7 +191,10 @@ export function tfjsTrainStep(tf: Tf, preset: PresetName, batch: number): PeerTr
 
   return {
     step() {
-      const { grads } = tf.variableGrads(() => tripletLoss(tf, embedImages(), embedTexts(), positives, negatives), p.variables);
+      const { grads } = tf.variableGrads(
+        () => tripletLoss(tf, embedImages(), embedTexts(), positives, negatives),
+        p.variables,
+      );
       adam.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
     },
     dispose() {

@@ -15,7 +15,9 @@ const textColumns = 44;
 const pad = 8;
 
 function truthLine(s: SyntheticSample): string {
-  return Object.entries(s.truth).map(([cls, d]) => [cls, ...d.adjectives, ...d.directions].join(' ')).join('; ');
+  return Object.entries(s.truth)
+    .map(([cls, d]) => [cls, ...d.adjectives, ...d.directions].join(' '))
+    .join('; ');
 }
 
 function tileText(s: SyntheticSample): string[] {
@@ -39,7 +41,8 @@ export function contactSheet(samples: SyntheticSample[], columns = 2): Sheet {
     const pixels = toUint8(s.image);
     for (let y = 0; y < imageSide; y++) {
       const srcRow = Math.floor((y * s.size) / imageSide) * s.size;
-      for (let x = 0; x < imageSide; x++) data[(y0 + y) * width + x0 + x] = pixels[srcRow + Math.floor((x * s.size) / imageSide)];
+      for (let x = 0; x < imageSide; x++)
+        data[(y0 + y) * width + x0 + x] = pixels[srcRow + Math.floor((x * s.size) / imageSide)];
     }
     texts[k].forEach((line, i) => drawText(data, width, x0 + imageSide + pad, y0 + i * lineAdvance, line));
   });

@@ -44,13 +44,19 @@ export function wrapText(text: string, columns: number): string[] {
     let line = '';
     for (let word of paragraph.split(/\s+/).filter(Boolean)) {
       while (word.length > columns) {
-        if (line) { lines.push(line); line = ''; }
+        if (line) {
+          lines.push(line);
+          line = '';
+        }
         lines.push(word.slice(0, columns));
         word = word.slice(columns);
       }
       if (!line) line = word;
       else if (line.length + 1 + word.length <= columns) line += ' ' + word;
-      else { lines.push(line); line = word; }
+      else {
+        lines.push(line);
+        line = word;
+      }
     }
     lines.push(line);
   }

@@ -42,7 +42,8 @@ export const maxImagePixels = 50_000_000;
 /** Width and height from a PNG's IHDR chunk (which must come first), or a reason it has none. */
 function pngDimensions(bytes: Uint8Array): { width: number; height: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 24 || String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') throw new Error('truncated or corrupt PNG (no IHDR header)');
+  if (bytes.length < 24 || String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR')
+    throw new Error('truncated or corrupt PNG (no IHDR header)');
   return { width: view.getUint32(16), height: view.getUint32(20) };
 }
 
@@ -68,7 +69,8 @@ function jpegDimensions(bytes: Uint8Array): { width: number; height: number } | 
 
 function checkDimensions(kind: string, width: number, height: number, maxPixels: number): void {
   if (width === 0 || height === 0) throw new Error(`${kind} of ${width}×${height} pixels has no image in it`);
-  if (width * height > maxPixels) throw new Error(`${kind} of ${width}×${height} pixels is over the ${maxPixels / 1e6}-megapixel limit for an image`);
+  if (width * height > maxPixels)
+    throw new Error(`${kind} of ${width}×${height} pixels is over the ${maxPixels / 1e6}-megapixel limit for an image`);
 }
 
 /** A decoder's exception as a one-line reason (a read past the end surfaces as a DataView RangeError). */
@@ -89,7 +91,9 @@ export function decodeImage(bytes: Uint8Array, maxPixels = maxImagePixels): Gray
     try {
       const png = decodePng(bytes);
       const count = png.width * png.height;
-      const data = png.palette ? toGray(convertIndexedToRgb(png), png.palette[0].length, 255, count) : toGray(png.data, png.channels, 2 ** png.depth - 1, count);
+      const data = png.palette
+        ? toGray(convertIndexedToRgb(png), png.palette[0].length, 255, count)
+        : toGray(png.data, png.channels, 2 ** png.depth - 1, count);
       return { width: png.width, height: png.height, data };
     } catch (err) {
       throw decodeFailure('PNG', err);
@@ -100,7 +104,12 @@ export function decodeImage(bytes: Uint8Array, maxPixels = maxImagePixels): Gray
     if (size) checkDimensions('JPEG', size.width, size.height, maxPixels);
     let img: { width: number; height: number; data: Uint8Array };
     try {
-      img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: 1024 });
+      img = jpeg.decode(bytes, {
+        useTArray: true,
+        formatAsRGBA: true,
+        maxResolutionInMP: maxPixels / 1e6,
+        maxMemoryUsageInMB: 1024,
+      });
     } catch (err) {
       throw decodeFailure('JPEG', err);
     }
@@ -123,7 +132,10 @@ export function resizeSquare(img: GrayImage, size: number): Float32Array {
   const out = new Float32Array(size * size);
   for (let row = 0; row < size; row++) {
     for (let col = 0; col < size; col++) {
-      out[row * size + col] = scale > 1 ? areaMean(img, x0 + col * scale, y0 + row * scale, scale) : bilinear(img, x0 + (col + 0.5) * scale - 0.5, y0 + (row + 0.5) * scale - 0.5);
+      out[row * size + col] =
+        scale > 1
+          ? areaMean(img, x0 + col * scale, y0 + row * scale, scale)
+          : bilinear(img, x0 + (col + 0.5) * scale - 0.5, y0 + (row + 0.5) * scale - 0.5);
     }
   }
   return out;
@@ -176,7 +188,13 @@ export interface AugmentOptions {
   maxContrast: number;
 }
 
-export const defaultAugment: AugmentOptions = { maxRotationDeg: 5, maxScale: 0.05, maxShift: 0.04, maxBrightness: 0.05, maxContrast: 0.1 };
+export const defaultAugment: AugmentOptions = {
+  maxRotationDeg: 5,
+  maxScale: 0.05,
+  maxShift: 0.04,
+  maxBrightness: 0.05,
+  maxContrast: 0.1,
+};
 
 /**
  * Small random rotation, scale and shift (one gl-matrix affine map about the centre, bilinear

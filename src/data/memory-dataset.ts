@@ -19,17 +19,24 @@ export interface MemoryDatasetOptions {
 
 export function createMemoryDataset(samples: readonly MemorySample[], options: MemoryDatasetOptions): PairedDataset {
   for (const s of samples) {
-    if (s.image.length !== options.size * options.size) throw new Error(`sample ${s.id}: image has ${s.image.length} pixels, expected ${options.size}×${options.size}`);
+    if (s.image.length !== options.size * options.size)
+      throw new Error(`sample ${s.id}: image has ${s.image.length} pixels, expected ${options.size}×${options.size}`);
   }
   const check = (i: number) => {
-    if (!Number.isInteger(i) || i < 0 || i >= samples.length) throw new Error(`data set: sample index ${i} out of range [0, ${samples.length})`);
+    if (!Number.isInteger(i) || i < 0 || i >= samples.length)
+      throw new Error(`data set: sample index ${i} out of range [0, ${samples.length})`);
   };
   const info = (i: number): SampleInfo => {
     check(i);
     const { image: _image, ...rest } = samples[i]!;
     return { ...rest, index: i };
   };
-  const sample = (i: number): PairedSample => ({ ...info(i), image: samples[i]!.image, size: options.size, truth: options.entities(samples[i]!.id, samples[i]!.report) });
+  const sample = (i: number): PairedSample => ({
+    ...info(i),
+    image: samples[i]!.image,
+    size: options.size,
+    truth: options.entities(samples[i]!.id, samples[i]!.report),
+  });
   return {
     description: options.description,
     size: options.size,
@@ -39,7 +46,8 @@ export function createMemoryDataset(samples: readonly MemorySample[], options: M
     sample,
     samples: (indices) => indices.map(sample),
     split: (name: SplitName) => {
-      if (!splitNames.includes(name)) throw new Error(`data set: unknown split '${name}' (use ${splitNames.join(', ')})`);
+      if (!splitNames.includes(name))
+        throw new Error(`data set: unknown split '${name}' (use ${splitNames.join(', ')})`);
       return samples.flatMap((s, i) => (s.split === name ? [i] : []));
     },
     prepareImage: options.prepareImage,

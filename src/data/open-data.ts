@@ -27,9 +27,16 @@ export function loadRecords(path: string, options: DataOptions = {}): LoadResult
     if (!/\.(csv|jsonl|ndjson)$/i.test(path)) throw new Error(`${path}: a manifest must be a .csv or .jsonl file`);
     return { kind: 'manifest', ...loadManifest(path, options) };
   }
-  if (existsSync(join(path, 'mimic-cxr-2.0.0-split.csv'))) return { kind: 'MIMIC-CXR-JPG', ...loadMimicCxr(path, options) };
-  const reports = [join(path, 'ecgen-radiology'), join(path, 'reports'), join(path, 'xml'), path].find((d) => holds(d, '.xml'));
-  const images = [join(path, 'NLMCXR_png'), join(path, 'images'), join(path, 'png'), path].find((d) => holds(d, '.png'));
+  if (existsSync(join(path, 'mimic-cxr-2.0.0-split.csv')))
+    return { kind: 'MIMIC-CXR-JPG', ...loadMimicCxr(path, options) };
+  const reports = [join(path, 'ecgen-radiology'), join(path, 'reports'), join(path, 'xml'), path].find((d) =>
+    holds(d, '.xml'),
+  );
+  const images = [join(path, 'NLMCXR_png'), join(path, 'images'), join(path, 'png'), path].find((d) =>
+    holds(d, '.png'),
+  );
   if (reports && images) return { kind: 'Open-i', ...loadOpenI(reports, images, options) };
-  throw new Error(`${path}: not a manifest (.csv, .jsonl), a MIMIC-CXR-JPG folder (mimic-cxr-2.0.0-split.csv) or an Open-i folder (XML reports and PNG images)`);
+  throw new Error(
+    `${path}: not a manifest (.csv, .jsonl), a MIMIC-CXR-JPG folder (mimic-cxr-2.0.0-split.csv) or an Open-i folder (XML reports and PNG images)`,
+  );
 }

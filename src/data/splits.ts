@@ -17,7 +17,8 @@ export function patientKey(r: ImageReportRecord): string {
  */
 export function assignSplits(records: ImageReportRecord[]): { leakingPatients: string[] } {
   const own = new Map<string, Set<SplitName>>();
-  for (const r of records) if (r.split) (own.get(patientKey(r)) ?? own.set(patientKey(r), new Set()).get(patientKey(r))!).add(r.split);
+  for (const r of records)
+    if (r.split) (own.get(patientKey(r)) ?? own.set(patientKey(r), new Set()).get(patientKey(r))!).add(r.split);
   for (const r of records) {
     if (r.split) continue;
     const known = own.get(patientKey(r));

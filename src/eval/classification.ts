@@ -83,13 +83,22 @@ function meanDefined(xs: number[]): number {
 }
 
 /** Metrics of row-major scores [images, classes] against the truth of each image. */
-export function zeroShotMetrics(classNames: readonly string[], scores: ArrayLike<number>, truth: readonly EntitySet[]): ZeroShotResults {
+export function zeroShotMetrics(
+  classNames: readonly string[],
+  scores: ArrayLike<number>,
+  truth: readonly EntitySet[],
+): ZeroShotResults {
   const [images, c] = [truth.length, classNames.length];
-  if (scores.length !== images * c) throw new Error(`zeroShotMetrics: ${scores.length} scores, expected ${images} images × ${c} classes`);
+  if (scores.length !== images * c)
+    throw new Error(`zeroShotMetrics: ${scores.length} scores, expected ${images} images × ${c} classes`);
   if (images === 0) throw new Error('zeroShotMetrics: no images');
   const classes = classNames.map((name, k) => {
     const column = Array.from({ length: images }, (_, i) => scores[i * c + k]!);
-    return classScore(name, column, truth.map((t) => name in t));
+    return classScore(
+      name,
+      column,
+      truth.map((t) => name in t),
+    );
   });
   return {
     classes,
@@ -119,10 +128,17 @@ export function classPrompts(className: string): ClassPrompts {
 }
 
 /** Per image and class: cos(image, positive prompt) − cos(image, negative prompt), all embeddings L2-normalised. */
-export function promptScores(images: Float32Array, positives: Float32Array, negatives: Float32Array, dim: number): Float64Array {
+export function promptScores(
+  images: Float32Array,
+  positives: Float32Array,
+  negatives: Float32Array,
+  dim: number,
+): Float64Array {
   const [n, c] = [images.length / dim, positives.length / dim];
   if (!Number.isInteger(n) || !Number.isInteger(c) || negatives.length !== positives.length) {
-    throw new Error(`promptScores: embeddings do not fit dimension ${dim} (${images.length}, ${positives.length}, ${negatives.length} values)`);
+    throw new Error(
+      `promptScores: embeddings do not fit dimension ${dim} (${images.length}, ${positives.length}, ${negatives.length} values)`,
+    );
   }
   const dot = (a: Float32Array, i: number, b: Float32Array, j: number) => {
     let s = 0;
@@ -130,6 +146,7 @@ export function promptScores(images: Float32Array, positives: Float32Array, nega
     return s;
   };
   const out = new Float64Array(n * c);
-  for (let i = 0; i < n; i++) for (let k = 0; k < c; k++) out[i * c + k] = dot(images, i, positives, k) - dot(images, i, negatives, k);
+  for (let i = 0; i < n; i++)
+    for (let k = 0; k < c; k++) out[i * c + k] = dot(images, i, positives, k) - dot(images, i, negatives, k);
   return out;
 }

@@ -103,15 +103,19 @@ function countLabels(labels: readonly string[]): Map<string, number> {
 function checkRanking(ranking: Ranking, items: number, sameModality: boolean, rValues: readonly number[]): number {
   const queries = ranking.indices.length / ranking.k;
   if (!Number.isInteger(queries) || queries !== items) {
-    throw new Error(`retrieval: ranking has ${ranking.indices.length} entries, expected ${items} queries × k = ${ranking.k}`);
+    throw new Error(
+      `retrieval: ranking has ${ranking.indices.length} entries, expected ${items} queries × k = ${ranking.k}`,
+    );
   }
   const maxR = Math.max(...rValues);
-  if (ranking.k < maxR) throw new Error(`retrieval: ranking keeps k = ${ranking.k} per query, P@${maxR} needs k ≥ ${maxR}`);
+  if (ranking.k < maxR)
+    throw new Error(`retrieval: ranking keeps k = ${ranking.k} per query, P@${maxR} needs k ≥ ${maxR}`);
   for (let q = 0; q < queries; q++) {
     for (let s = 0; s < ranking.k; s++) {
       const j = ranking.indices[q * ranking.k + s]!;
       if (j >= items) throw new Error(`retrieval: query ${q} ranks candidate ${j}, but there are only ${items} items`);
-      if (sameModality && j === q) throw new Error(`retrieval: same-modality query ${q} ranks itself (exclude the diagonal)`);
+      if (sameModality && j === q)
+        throw new Error(`retrieval: same-modality query ${q} ranks itself (exclude the diagonal)`);
     }
   }
   return queries;
@@ -175,13 +179,17 @@ function summarise(relevance: QueryRelevance[], rValues: readonly number[], cand
     map: mean(counted.map(averagePrecision)),
     queries: counted.length,
     queriesWithoutRelevant: relevance.length - counted.length,
-    chance: { precisionAt: chancePrecision, map: mean(counted.map((q) => chanceAveragePrecision(q.relevantTotal, candidates, q.flags.length))) },
+    chance: {
+      precisionAt: chancePrecision,
+      map: mean(counted.map((q) => chanceAveragePrecision(q.relevantTotal, candidates, q.flags.length))),
+    },
   };
 }
 
 function distinctTop1(ranking: Ranking): number {
   const first = new Set<number>();
-  for (let q = 0; q < ranking.indices.length / ranking.k; q++) if (ranking.indices[q * ranking.k]! >= 0) first.add(ranking.indices[q * ranking.k]!);
+  for (let q = 0; q < ranking.indices.length / ranking.k; q++)
+    if (ranking.indices[q * ranking.k]! >= 0) first.add(ranking.indices[q * ranking.k]!);
   return first.size;
 }
 
@@ -192,11 +200,16 @@ export interface RetrievalOptions {
 }
 
 /** Coarse and fine P@R and mAP of one retrieval direction. */
-export function retrievalMetrics(ranking: Ranking, truth: readonly EntitySet[], options: RetrievalOptions): DirectionResult {
+export function retrievalMetrics(
+  ranking: Ranking,
+  truth: readonly EntitySet[],
+  options: RetrievalOptions,
+): DirectionResult {
   const rValues = options.rValues ?? R_VALUES;
   const queries = checkRanking(ranking, truth.length, options.sameModality, rValues);
   const candidates = truth.length - (options.sameModality ? 1 : 0);
-  const summary = (label: (t: EntitySet) => string) => summarise(queryRelevance(ranking, truth.map(label), options.sameModality), rValues, candidates);
+  const summary = (label: (t: EntitySet) => string) =>
+    summarise(queryRelevance(ranking, truth.map(label), options.sameModality), rValues, candidates);
   return { coarse: summary(coarseLabel), fine: summary(fineLabel), distinctTop1: distinctTop1(ranking), queries };
 }
 
@@ -205,17 +218,27 @@ export function isSameModality(direction: RetrievalDirection): boolean {
 }
 
 /** Metrics of every direction given (rankings come from retrieveTopk with excludeSelf for same-modality). */
-export function evaluateRetrieval(rankings: Partial<Record<RetrievalDirection, Ranking>>, truth: readonly EntitySet[], rValues: readonly number[] = R_VALUES): RetrievalResults {
+export function evaluateRetrieval(
+  rankings: Partial<Record<RetrievalDirection, Ranking>>,
+  truth: readonly EntitySet[],
+  rValues: readonly number[] = R_VALUES,
+): RetrievalResults {
   const results: RetrievalResults = {};
   for (const direction of DIRECTIONS) {
     const ranking = rankings[direction];
-    if (ranking) results[direction] = retrievalMetrics(ranking, truth, { sameModality: isSameModality(direction), rValues });
+    if (ranking)
+      results[direction] = retrievalMetrics(ranking, truth, { sameModality: isSameModality(direction), rValues });
   }
   return results;
 }
 
 /** Coarse P@R per disease class (see the file comment), most frequent class first. */
-export function perClassPrecision(ranking: Ranking, truth: readonly EntitySet[], sameModality: boolean, r: number = PER_CLASS_R): ClassPrecision[] {
+export function perClassPrecision(
+  ranking: Ranking,
+  truth: readonly EntitySet[],
+  sameModality: boolean,
+  r: number = PER_CLASS_R,
+): ClassPrecision[] {
   checkRanking(ranking, truth.length, sameModality, [r]);
   const relevance = queryRelevance(ranking, truth.map(coarseLabel), sameModality);
   const byClass = new Map<string, number[]>();

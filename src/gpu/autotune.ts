@@ -35,11 +35,13 @@ export interface TuneStore {
   save(cache: TuneCache): Promise<void>;
 }
 
-const sameConfig = (a: TileConfig, b: TileConfig) => Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
+const sameConfig = (a: TileConfig, b: TileConfig) =>
+  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
 
 function isEntry(value: unknown): value is TunedEntry {
   const e = value as TunedEntry;
-  const isConfig = (c: unknown) => typeof c === 'object' && c !== null && Object.values(c).every((v) => Number.isInteger(v));
+  const isConfig = (c: unknown) =>
+    typeof c === 'object' && c !== null && Object.values(c).every((v) => Number.isInteger(v));
   return typeof e === 'object' && e !== null && isConfig(e.config) && Array.isArray(e.candidates);
 }
 
@@ -81,7 +83,11 @@ export class Autotuner {
   ) {}
 
   /** The tuned config of `family` if it is one of `candidates`; otherwise undefined, and the family is queued for tuning. */
-  choose<C extends { [K in keyof C]: number }>(family: string, candidates: readonly C[], makeTrial: () => Trial<C>): C | undefined {
+  choose<C extends { [K in keyof C]: number }>(
+    family: string,
+    candidates: readonly C[],
+    makeTrial: () => Trial<C>,
+  ): C | undefined {
     const entry = this.cache.entries[family];
     const tuned = entry && candidates.find((c) => sameConfig(c as TileConfig, entry.config));
     if (tuned) {
@@ -89,7 +95,10 @@ export class Autotuner {
       return tuned;
     }
     if (candidates.length > 1 && !this.pending.has(family)) {
-      this.pending.set(family, { candidates: candidates as readonly TileConfig[], makeTrial: makeTrial as unknown as () => Trial<TileConfig> });
+      this.pending.set(family, {
+        candidates: candidates as readonly TileConfig[],
+        makeTrial: makeTrial as unknown as () => Trial<TileConfig>,
+      });
     }
     return undefined;
   }
@@ -150,14 +159,23 @@ export function autotunerOf(rt: Runtime): Autotuner | undefined {
 }
 
 /** Turns autotuning on for `rt`, starting from the store's cache (a corrupt or foreign one is ignored with a warning). */
-export async function enableAutotune(rt: Runtime, store: TuneStore, adapter: string, options?: { runs: number }): Promise<Autotuner> {
+export async function enableAutotune(
+  rt: Runtime,
+  store: TuneStore,
+  adapter: string,
+  options?: { runs: number },
+): Promise<Autotuner> {
   let raw: unknown;
   try {
     raw = await store.load();
   } catch (err) {
     console.warn(`autotune: ignoring ${store.where}: ${(err as Error).message}`);
   }
-  const cache = (raw !== undefined && parseCache(raw, adapter, store.where)) || { version: 1 as const, adapter, entries: {} };
+  const cache = (raw !== undefined && parseCache(raw, adapter, store.where)) || {
+    version: 1 as const,
+    adapter,
+    entries: {},
+  };
   const tuner = new Autotuner(rt, store, cache, options);
   tuners.set(rt, tuner);
   return tuner;

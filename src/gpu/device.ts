@@ -83,7 +83,10 @@ async function nodeCandidates(): Promise<Record<Exclude<BackendChoice, 'auto'>, 
       process.env.VK_ICD_FILENAMES = icd;
       const gpu = webgpu.create(['backend=vulkan']) as GPU;
       const adapter = await gpu.requestAdapter();
-      return { gpu, adapter: adapter && /swiftshader/i.test(adapter.info.architecture + adapter.info.description) ? adapter : null };
+      return {
+        gpu,
+        adapter: adapter && /swiftshader/i.test(adapter.info.architecture + adapter.info.description) ? adapter : null,
+      };
     },
   };
   const gles: Candidate = {
@@ -117,13 +120,19 @@ function browserCandidate(): Candidate {
 
 function matchesName(info: GPUAdapterInfo, name: string | undefined): boolean {
   if (!name) return true;
-  return `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase().includes(name.toLowerCase());
+  return `${info.vendor} ${info.architecture} ${info.device} ${info.description}`
+    .toLowerCase()
+    .includes(name.toLowerCase());
 }
 
 /** Every numeric limit the adapter reports, so a device asks for what the hardware has, not the defaults. */
 function adapterLimits(adapter: GPUAdapter): Record<string, number> {
   const limits: Record<string, number> = {};
-  for (let proto = adapter.limits as object; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+  for (
+    let proto = adapter.limits as object;
+    proto && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
     for (const key of Object.getOwnPropertyNames(proto)) {
       const value = (adapter.limits as unknown as Record<string, unknown>)[key];
       if (typeof value === 'number') limits[key] = value;
@@ -136,7 +145,10 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuConte
   const env = typeof process !== 'undefined' ? process.env : {};
   const choice = (options.backend ?? (env.MEDTRIM_BACKEND as BackendChoice | undefined) ?? 'auto') as BackendChoice;
   const adapterName = options.adapterName ?? env.MEDTRIM_ADAPTER;
-  const inNode = typeof process !== 'undefined' && !!process.versions?.node && !(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu;
+  const inNode =
+    typeof process !== 'undefined' &&
+    !!process.versions?.node &&
+    !(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu;
 
   let order: Candidate[];
   if (!inNode) order = [browserCandidate()];
@@ -144,7 +156,10 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuConte
     const c = await nodeCandidates();
     if (choice === 'auto') order = [c.native, c.swiftshader, c.gles];
     else if (choice in c) order = [c[choice as keyof typeof c]];
-    else throw new Error(`backend '${choice}' (from --backend or MEDTRIM_BACKEND) is not one of auto, native, swiftshader, gles`);
+    else
+      throw new Error(
+        `backend '${choice}' (from --backend or MEDTRIM_BACKEND) is not one of auto, native, swiftshader, gles`,
+      );
   }
 
   const tried: string[] = [];

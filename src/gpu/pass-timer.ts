@@ -26,19 +26,29 @@ export class PassTimer {
   private constructor(private readonly rt: Runtime) {
     const device = rt.device;
     this.querySet = device.createQuerySet({ type: 'timestamp', count: MAX_QUERIES, label: 'pass-timer' });
-    this.resolved = device.createBuffer({ size: MAX_QUERIES * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC, label: 'pass-timer-resolve' });
-    this.readback = device.createBuffer({ size: MAX_QUERIES * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'pass-timer-read' });
+    this.resolved = device.createBuffer({
+      size: MAX_QUERIES * 8,
+      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+      label: 'pass-timer-resolve',
+    });
+    this.readback = device.createBuffer({
+      size: MAX_QUERIES * 8,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      label: 'pass-timer-read',
+    });
   }
 
   private nextPass(): GPUComputePassTimestampWrites {
-    if (2 * (this.passes + 1) > MAX_QUERIES) throw new Error(`pass timer: a run began more than ${MAX_QUERIES / 2} compute passes`);
+    if (2 * (this.passes + 1) > MAX_QUERIES)
+      throw new Error(`pass timer: a run began more than ${MAX_QUERIES / 2} compute passes`);
     const begin = 2 * this.passes++;
     return { querySet: this.querySet, beginningOfPassWriteIndex: begin, endOfPassWriteIndex: begin + 1 };
   }
 
   /** Runs `work` (which must submit and wait for everything it records) and returns the GPU seconds of its passes. */
   async time(work: () => Promise<void>): Promise<number> {
-    if (this.rt.passTimestamps || this.rt.dispatchTimestamps) throw new Error('pass timer: another timer is attached to this runtime');
+    if (this.rt.passTimestamps || this.rt.dispatchTimestamps)
+      throw new Error('pass timer: another timer is attached to this runtime');
     this.rt.flush();
     this.passes = 0;
     this.rt.passTimestamps = () => this.nextPass();
@@ -53,7 +63,8 @@ export class PassTimer {
 
   /** Runs `work` with every dispatch in a pass of its own; returns each dispatch's kernel, grid and GPU seconds. */
   async profile(work: () => Promise<void>): Promise<DispatchTime[]> {
-    if (this.rt.passTimestamps || this.rt.dispatchTimestamps) throw new Error('pass timer: another timer is attached to this runtime');
+    if (this.rt.passTimestamps || this.rt.dispatchTimestamps)
+      throw new Error('pass timer: another timer is attached to this runtime');
     this.rt.flush();
     this.passes = 0;
     const dispatches: Omit<DispatchTime, 'seconds'>[] = [];

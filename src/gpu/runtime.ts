@@ -62,7 +62,9 @@ export function defineKernel(spec: Omit<KernelSpec, 'constants'>): KernelDef {
 }
 
 /** Kernel handles made on demand, one per variant name (e.g. per elementwise op). */
-export function kernelDefs<K extends string>(make: (variant: K) => Omit<KernelSpec, 'constants'>): (variant: K) => KernelDef {
+export function kernelDefs<K extends string>(
+  make: (variant: K) => Omit<KernelSpec, 'constants'>,
+): (variant: K) => KernelDef {
   const defs = new Map<K, KernelDef>();
   return (variant) => {
     let def = defs.get(variant);
@@ -134,7 +136,9 @@ function scalarOf(type: ReflectedType): Scalar {
 /** The shader's source with each `#include "name"` line replaced by that shader's (expanded) source. */
 function expandIncludes(name: string, seen: string[] = []): string {
   if (seen.includes(name)) throw new GpuError(`shader include cycle: ${[...seen, name].join(' → ')}`);
-  return shaderSource(name).replace(/^#include "(\w+)"\s*$/gm, (_, inc: string) => expandIncludes(inc, [...seen, name]));
+  return shaderSource(name).replace(/^#include "(\w+)"\s*$/gm, (_, inc: string) =>
+    expandIncludes(inc, [...seen, name]),
+  );
 }
 
 /**
@@ -149,7 +153,8 @@ export function expandRepeats(source: string, repeat: Record<string, number>, sh
     const n = repeat[name];
     if (n === undefined) throw new GpuError(`shader ${shader}: @each(${name}) has no count in the kernel's 'repeat'`);
     // Each copy is expanded again, so blocks nest (an @each(C) inside an @each(R) block).
-    for (let i = 0; i < n; i++) out.push(expandRepeats(body.map((line) => line.replaceAll(`$${name}`, String(i))).join('\n'), repeat, shader));
+    for (let i = 0; i < n; i++)
+      out.push(expandRepeats(body.map((line) => line.replaceAll(`$${name}`, String(i))).join('\n'), repeat, shader));
   };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
@@ -205,7 +210,8 @@ export class Runtime {
    * When set, every dispatch runs in a compute pass of its own with these timestamp writes (a per-kernel profile;
    * it takes precedence over passTimestamps, and costs a pass per dispatch).
    */
-  dispatchTimestamps: ((kernel: string, workgroups: [number, number, number]) => GPUComputePassTimestampWrites) | null = null;
+  dispatchTimestamps: ((kernel: string, workgroups: [number, number, number]) => GPUComputePassTimestampWrites) | null =
+    null;
 
   constructor(readonly gpu: GpuContext) {
     this.device = gpu.device;
@@ -268,13 +274,17 @@ export class Runtime {
 
   private compile(spec: KernelSpec, source: string, constants: Record<string, number>): Kernel {
     // Short template values (an op's expression) name the variant; long ones (shared WGSL) by their key.
-    const variant = Object.entries(spec.template ?? {}).map(([key, value]) => (value.length <= 40 && !value.includes('\n') ? value : key));
+    const variant = Object.entries(spec.template ?? {}).map(([key, value]) =>
+      value.length <= 40 && !value.includes('\n') ? value : key,
+    );
     for (const [key, count] of Object.entries(spec.repeat ?? {})) variant.push(`${key}×${count}`);
     const name = spec.shader + (variant.length ? `[${variant.join(',')}]` : '');
     const unresolved = /\{\{(\w+)\}\}/.exec(source);
     if (unresolved) throw new GpuError(`kernel '${name}': template value {{${unresolved[1]}}} not given`);
     const reflect = new WgslReflect(source);
-    const entry = spec.entryPoint ? reflect.entry.compute.find((e) => e.name === spec.entryPoint) : reflect.entry.compute[0];
+    const entry = spec.entryPoint
+      ? reflect.entry.compute.find((e) => e.name === spec.entryPoint)
+      : reflect.entry.compute[0];
     if (!entry) throw new GpuError(`kernel '${name}': no compute entry point ${spec.entryPoint ?? ''}`);
 
     const bindings: BindingInfo[] = [];
@@ -294,7 +304,12 @@ export class Runtime {
           uniform = {
             name: b.name,
             size: type.size,
-            members: (type.members ?? []).map((m) => ({ name: m.name, offset: m.offset, words: m.size / 4, scalar: scalarOf(m.type) })),
+            members: (type.members ?? []).map((m) => ({
+              name: m.name,
+              offset: m.offset,
+              words: m.size / 4,
+              scalar: scalarOf(m.type),
+            })),
           };
         }
       }
@@ -303,7 +318,9 @@ export class Runtime {
     const workgroupSize = this.workgroupSize(entry, constants);
     const threads = workgroupSize[0] * workgroupSize[1] * workgroupSize[2];
     if (threads > this.maxInvocations) {
-      throw new GpuError(`kernel '${name}': workgroup of ${threads} invocations exceeds this device's ${this.maxInvocations}`);
+      throw new GpuError(
+        `kernel '${name}': workgroup of ${threads} invocations exceeds this device's ${this.maxInvocations}`,
+      );
     }
 
     this.device.pushErrorScope('validation');
@@ -327,7 +344,10 @@ export class Runtime {
   }
 
   /** The entry's @workgroup_size with override constants applied (reflection alone gives the defaults). */
-  private workgroupSize(entry: { workgroupSize: unknown; attributes?: { name: string; value: unknown }[] | null }, constants: Record<string, number>): [number, number, number] {
+  private workgroupSize(
+    entry: { workgroupSize: unknown; attributes?: { name: string; value: unknown }[] | null },
+    constants: Record<string, number>,
+  ): [number, number, number] {
     const defaults = (Array.isArray(entry.workgroupSize) ? entry.workgroupSize : [1, 1, 1]) as number[];
     const raw = entry.attributes?.find((a) => a.name === 'workgroup_size')?.value;
     // One expression comes as a string, several as an array.
@@ -365,7 +385,12 @@ export class Runtime {
   }
 
   /** Records one dispatch into the current step. */
-  dispatch(kernel: Kernel, buffers: Record<string, BufferView>, uniforms: UniformValues, workgroups: readonly number[]): void {
+  dispatch(
+    kernel: Kernel,
+    buffers: Record<string, BufferView>,
+    uniforms: UniformValues,
+    workgroups: readonly number[],
+  ): void {
     const [x = 1, y = 1, z = 1] = workgroups;
     if (x * y * z === 0) return;
     const maxDim = this.limits.maxComputeWorkgroupsPerDimension ?? 65535;
@@ -376,9 +401,14 @@ export class Runtime {
     const bindGroup = this.bindGroup(kernel, buffers);
     if (this.dispatchTimestamps) {
       this.endPass();
-      this.pass = this.passEncoder.beginComputePass({ label: kernel.name, timestampWrites: this.dispatchTimestamps(kernel.name, [x, y, z]) });
+      this.pass = this.passEncoder.beginComputePass({
+        label: kernel.name,
+        timestampWrites: this.dispatchTimestamps(kernel.name, [x, y, z]),
+      });
     }
-    this.pass ??= this.passEncoder.beginComputePass(this.passTimestamps ? { label: 'step', timestampWrites: this.passTimestamps() } : { label: 'step' });
+    this.pass ??= this.passEncoder.beginComputePass(
+      this.passTimestamps ? { label: 'step', timestampWrites: this.passTimestamps() } : { label: 'step' },
+    );
     this.pass.setPipeline(kernel.pipeline);
     if (uniformOffset >= 0) this.pass.setBindGroup(0, bindGroup, [uniformOffset]);
     else this.pass.setBindGroup(0, bindGroup);
@@ -403,9 +433,16 @@ export class Runtime {
     let group = kernel.bindGroups.get(key);
     if (group) return group;
     const entries: GPUBindGroupEntry[] = kernel.bindings.map((b) => {
-      if (b.kind === 'uniform') return { binding: b.binding, resource: { buffer: this.uniformArenas[this.arenaIndex]!.buffer, offset: 0, size: kernel.uniform!.size } };
+      if (b.kind === 'uniform')
+        return {
+          binding: b.binding,
+          resource: { buffer: this.uniformArenas[this.arenaIndex]!.buffer, offset: 0, size: kernel.uniform!.size },
+        };
       const view = buffers[b.name]!;
-      return { binding: b.binding, resource: { buffer: view.buffer, offset: view.byteOffset ?? 0, size: Math.max(4, view.byteLength) } };
+      return {
+        binding: b.binding,
+        resource: { buffer: view.buffer, offset: view.byteOffset ?? 0, size: Math.max(4, view.byteLength) },
+      };
     });
     group = this.device.createBindGroup({ layout: kernel.layout, entries, label: kernel.name });
     this.counters.bindGroups++;
@@ -431,7 +468,8 @@ export class Runtime {
       const v = values[m.name];
       if (v === undefined) throw new GpuError(`kernel '${kernel.name}': uniform '${m.name}' not given`);
       const list = typeof v === 'number' ? [v] : v;
-      if (list.length > m.words) throw new GpuError(`kernel '${kernel.name}': uniform '${m.name}' takes ${m.words} values, got ${list.length}`);
+      if (list.length > m.words)
+        throw new GpuError(`kernel '${kernel.name}': uniform '${m.name}' takes ${m.words} values, got ${list.length}`);
       for (let i = 0; i < list.length; i++) {
         const at = offset + m.offset + 4 * i;
         if (m.scalar === 'f32') view.setFloat32(at, list[i]!, true);
@@ -447,7 +485,8 @@ export class Runtime {
 
   /** Records a copy between buffers into the current step. */
   copy(src: BufferView, dst: BufferView, bytes = Math.min(src.byteLength, dst.byteLength)): void {
-    if (bytes > 0) this.commandEncoder.copyBufferToBuffer(src.buffer, src.byteOffset ?? 0, dst.buffer, dst.byteOffset ?? 0, bytes);
+    if (bytes > 0)
+      this.commandEncoder.copyBufferToBuffer(src.buffer, src.byteOffset ?? 0, dst.buffer, dst.byteOffset ?? 0, bytes);
   }
 
   /** Records a zero-fill of the view's bytes. */
@@ -517,7 +556,11 @@ export class Runtime {
   /** Reads a buffer back to the host (submits the step first). */
   async read(view: BufferView, bytes = view.byteLength): Promise<ArrayBuffer> {
     const size = Math.ceil(bytes / 4) * 4;
-    const staging = this.device.createBuffer({ size: Math.max(size, 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
+    const staging = this.device.createBuffer({
+      size: Math.max(size, 4),
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      label: 'readback',
+    });
     if (size > 0) this.commandEncoder.copyBufferToBuffer(view.buffer, view.byteOffset ?? 0, staging, 0, size);
     this.flush();
     try {

@@ -17,9 +17,9 @@ export function shaderSource(name: string): string {
     if (!(name in embedded)) throw new Error(`shader '${name}' is not in the embedded shader table`);
     text = embedded[name]!;
   } else {
-    const fs = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process?.getBuiltinModule?.('node:fs') as
-      | typeof import('node:fs')
-      | undefined;
+    const fs = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process?.getBuiltinModule?.(
+      'node:fs',
+    ) as typeof import('node:fs') | undefined;
     if (!fs) throw new Error(`no shader table embedded and no file system to read shaders/${name}.wgsl`);
     const url = new URL(`../../shaders/${name}.wgsl`, import.meta.url);
     try {

@@ -171,15 +171,20 @@ function parseEntry(name: string, raw: unknown, dataBytes: number, source: strin
   if (!isPlainObject(raw)) fail(source, `${where} is not an object`);
   const { dtype, shape, data_offsets: offsets } = raw;
   if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
-    fail(source, `${where} has unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(DTYPE_BYTES).join(', ')})`);
+    fail(
+      source,
+      `${where} has unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(DTYPE_BYTES).join(', ')})`,
+    );
   }
-  if (!Array.isArray(shape) || !shape.every(isCount)) fail(source, `${where} shape is not an array of non-negative integers`);
+  if (!Array.isArray(shape) || !shape.every(isCount))
+    fail(source, `${where} shape is not an array of non-negative integers`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
     fail(source, `${where} data_offsets is not a pair of non-negative integers`);
   }
   const [begin, end] = offsets as [number, number];
   if (begin > end) fail(source, `${where} data_offsets [${begin}, ${end}] are reversed`);
-  if (end > dataBytes) fail(source, `${where} data_offsets [${begin}, ${end}] run past the ${dataBytes}-byte data buffer`);
+  if (end > dataBytes)
+    fail(source, `${where} data_offsets [${begin}, ${end}] run past the ${dataBytes}-byte data buffer`);
   const need = byteSize(shape as number[], DTYPE_BYTES[dtype as ReadDtype]);
   if (need !== end - begin) {
     const needText = need === Infinity ? 'more than 2^53' : String(need);
@@ -193,8 +198,10 @@ function checkTiling(entries: HeaderEntry[], dataBytes: number, source: string):
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let position = 0;
   for (const entry of sorted) {
-    if (entry.begin < position) fail(source, `tensor '${entry.name}' at byte ${entry.begin} overlaps the previous tensor (ends at ${position})`);
-    if (entry.begin > position) fail(source, `bytes ${position}..${entry.begin} of the data buffer belong to no tensor`);
+    if (entry.begin < position)
+      fail(source, `tensor '${entry.name}' at byte ${entry.begin} overlaps the previous tensor (ends at ${position})`);
+    if (entry.begin > position)
+      fail(source, `bytes ${position}..${entry.begin} of the data buffer belong to no tensor`);
     position = entry.end;
   }
   if (position !== dataBytes) fail(source, `bytes ${position}..${dataBytes} of the data buffer belong to no tensor`);
@@ -230,7 +237,8 @@ function narrowI64(raw: Uint8Array, name: string, source: string): Int32Array {
   const out = new Int32Array(wide.length);
   for (let i = 0; i < wide.length; i++) {
     const v = wide[i]!;
-    if (v < -2147483648n || v > 2147483647n) fail(source, `I64 tensor '${name}' holds ${v}, outside the int32 range it is read into`);
+    if (v < -2147483648n || v > 2147483647n)
+      fail(source, `I64 tensor '${name}' holds ${v}, outside the int32 range it is read into`);
     out[i] = Number(v);
   }
   return out;
@@ -284,14 +292,20 @@ function encodeTensor(tensor: WriteTensor): Uint8Array {
 
 function checkWriteTensor(name: string, tensor: WriteTensor): void {
   if (name === '__metadata__') throw new Error("safetensors: '__metadata__' cannot be a tensor name");
-  if (!(tensor.dtype in WRITE_BYTES)) throw new Error(`safetensors: tensor '${name}' has unsupported write dtype '${tensor.dtype}'`);
+  if (!(tensor.dtype in WRITE_BYTES))
+    throw new Error(`safetensors: tensor '${name}' has unsupported write dtype '${tensor.dtype}'`);
   if (!Array.isArray(tensor.shape) || !tensor.shape.every(isCount)) {
-    throw new Error(`safetensors: tensor '${name}' shape must be non-negative integers, got ${JSON.stringify(tensor.shape)}`);
+    throw new Error(
+      `safetensors: tensor '${name}' shape must be non-negative integers, got ${JSON.stringify(tensor.shape)}`,
+    );
   }
-  if (!(tensor.data instanceof Float32Array)) throw new Error(`safetensors: tensor '${name}' data must be a Float32Array`);
+  if (!(tensor.data instanceof Float32Array))
+    throw new Error(`safetensors: tensor '${name}' data must be a Float32Array`);
   const elements = tensor.shape.reduce((a, b) => a * b, 1);
   if (elements !== tensor.data.length) {
-    throw new Error(`safetensors: tensor '${name}' shape [${tensor.shape.join(', ')}] has ${elements} elements but data has ${tensor.data.length}`);
+    throw new Error(
+      `safetensors: tensor '${name}' shape [${tensor.shape.join(', ')}] has ${elements} elements but data has ${tensor.data.length}`,
+    );
   }
 }
 
@@ -300,7 +314,10 @@ function checkWriteTensor(name: string, tensor: WriteTensor): void {
  * data starts 8-byte aligned), then each tensor's bytes. Tensors are ordered by element size (largest first)
  * then name, as the reference implementation does, which keeps every tensor aligned to its element size.
  */
-export function serializeSafetensors(tensors: Record<string, WriteTensor>, metadata?: Record<string, string>): Uint8Array[] {
+export function serializeSafetensors(
+  tensors: Record<string, WriteTensor>,
+  metadata?: Record<string, string>,
+): Uint8Array[] {
   const names = Object.keys(tensors).sort((a, b) => {
     const size = WRITE_BYTES[tensors[b]!.dtype] - WRITE_BYTES[tensors[a]!.dtype];
     return size !== 0 ? size : a < b ? -1 : a > b ? 1 : 0;

@@ -2,14 +2,23 @@
 // ./safetensors-format.ts, re-exported here; this module adds reading a file header-first and writing atomically.
 import { open, type FileHandle } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic.js';
-import { decodeAll, fail, headerLength, parseHeader, serializeSafetensors, type SafetensorsContent, type WriteTensor } from './safetensors-format.js';
+import {
+  decodeAll,
+  fail,
+  headerLength,
+  parseHeader,
+  serializeSafetensors,
+  type SafetensorsContent,
+  type WriteTensor,
+} from './safetensors-format.js';
 
 export * from './safetensors-format.js';
 
 async function readAt(handle: FileHandle, length: number, position: number, path: string): Promise<Uint8Array> {
   const bytes = new Uint8Array(length);
   const { bytesRead } = await handle.read(bytes, 0, length, position);
-  if (bytesRead !== length) fail(path, `file changed while reading (got ${bytesRead} of ${length} bytes at ${position})`);
+  if (bytesRead !== length)
+    fail(path, `file changed while reading (got ${bytesRead} of ${length} bytes at ${position})`);
   return bytes;
 }
 
@@ -33,6 +42,10 @@ export async function readSafetensors(path: string): Promise<SafetensorsContent>
 }
 
 /** Writes a safetensors file atomically (a crash leaves the old file or the complete new one). */
-export async function writeSafetensors(path: string, tensors: Record<string, WriteTensor>, metadata?: Record<string, string>): Promise<void> {
+export async function writeSafetensors(
+  path: string,
+  tensors: Record<string, WriteTensor>,
+  metadata?: Record<string, string>,
+): Promise<void> {
   await writeFileAtomic(path, serializeSafetensors(tensors, metadata));
 }

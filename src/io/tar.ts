@@ -37,7 +37,8 @@ function numeric(block: Buffer, start: number, length: number, what: string, fil
     return value;
   }
   const text = field(block, start, length).trim();
-  if (!/^[0-7]*$/.test(text)) throw new Error(`${file}: corrupt tar header (${what} field ${JSON.stringify(text.slice(0, 20))})`);
+  if (!/^[0-7]*$/.test(text))
+    throw new Error(`${file}: corrupt tar header (${what} field ${JSON.stringify(text.slice(0, 20))})`);
   return text === '' ? 0 : parseInt(text, 8);
 }
 
@@ -71,7 +72,8 @@ function paxRecords(data: Buffer, file: string): { path?: string; size?: number 
     const value = record.slice(eq + 1);
     if (key === 'path') out.path = value;
     else if (key === 'size') {
-      if (!/^\d+$/.test(value)) throw new Error(`${file}: corrupt PAX extended header (size ${JSON.stringify(value.slice(0, 20))})`);
+      if (!/^\d+$/.test(value))
+        throw new Error(`${file}: corrupt PAX extended header (size ${JSON.stringify(value.slice(0, 20))})`);
       out.size = Number(value);
     }
     at += length;
@@ -143,14 +145,16 @@ export class TarParser {
   /** Throws when the archive ended inside an entry. */
   end(): void {
     if (this.header) throw new Error(`${this.file}: truncated tar archive at ${JSON.stringify(this.header.name)}`);
-    if (!this.done && this.pendingBytes > 0) throw new Error(`${this.file}: truncated tar archive (${this.pendingBytes} bytes after the last entry)`);
+    if (!this.done && this.pendingBytes > 0)
+      throw new Error(`${this.file}: truncated tar archive (${this.pendingBytes} bytes after the last entry)`);
   }
 
   private parseHeader(block: Buffer) {
     if (!checksumMatches(block, this.file)) throw new Error(`${this.file}: corrupt tar header (checksum mismatch)`);
     const type = String.fromCharCode(block[156] || 0x30);
     const size = this.paxSize ?? numeric(block, 124, 12, 'size', this.file);
-    if ((type === 'L' || type === 'x') && size > maxExtendedHeaderBytes) throw new Error(`${this.file}: corrupt tar header (${size}-byte extended header)`);
+    if ((type === 'L' || type === 'x') && size > maxExtendedHeaderBytes)
+      throw new Error(`${this.file}: corrupt tar header (${size}-byte extended header)`);
     // POSIX ustar ("ustar\0") splits long names into prefix/name; GNU ("ustar  ") uses that space otherwise.
     const ustar = field(block, 257, 5) === 'ustar' && block[262] === 0;
     const prefix = ustar ? field(block, 345, 155) : '';
@@ -200,7 +204,11 @@ export function readTar(buffer: Buffer, file: string, limit = maxTarBytes): TarE
  * (at most `maxEntryBytes`; larger entries come back as skipped), and reading stops with an error
  * after `limit` decompressed bytes.
  */
-export async function* streamTar(path: string, maxEntryBytes: number, limit = maxTarBytes): AsyncGenerator<TarEntry | SkippedTarEntry> {
+export async function* streamTar(
+  path: string,
+  maxEntryBytes: number,
+  limit = maxTarBytes,
+): AsyncGenerator<TarEntry | SkippedTarEntry> {
   const raw = createReadStream(path);
   // The first bytes say whether it is gzipped; they are put back rather than read twice, so a FIFO works too.
   let head: Buffer | null;
@@ -227,7 +235,8 @@ export async function* streamTar(path: string, maxEntryBytes: number, limit = ma
       if (parser.done) return;
     }
   } catch (err) {
-    if (gzip && (err as NodeJS.ErrnoException).code?.startsWith('Z_')) throw new Error(`${path}: not a valid gzip file (${(err as Error).message})`);
+    if (gzip && (err as NodeJS.ErrnoException).code?.startsWith('Z_'))
+      throw new Error(`${path}: not a valid gzip file (${(err as Error).message})`);
     throw err;
   } finally {
     raw.destroy();

@@ -41,7 +41,11 @@ export interface EncodedBatch {
 
 export function ontologyVocabularies(): Vocabularies {
   const o = loadOntology();
-  return { classes: o.classes.map((c) => c.name), adjectives: Object.keys(o.adjectives), directions: Object.keys(o.directions) };
+  return {
+    classes: o.classes.map((c) => c.name),
+    adjectives: Object.keys(o.adjectives),
+    directions: Object.keys(o.directions),
+  };
 }
 
 function indexOf(list: string[], what: string, kind: string): number {
@@ -64,7 +68,10 @@ export function encodeBatch(entities: EntitySet[], vocab: Vocabularies = ontolog
   const dirWords = Math.max(1, Math.ceil(vocab.directions.length / 32));
   const n = entities.length;
   const enc: EncodedBatch = {
-    n, numClasses, adjWords, dirWords,
+    n,
+    numClasses,
+    adjWords,
+    dirWords,
     diseaseBits: new Uint32Array(n),
     adjBits: new Uint32Array(n * numClasses * adjWords),
     dirBits: new Uint32Array(n * numClasses * dirWords),
@@ -84,7 +91,7 @@ export function popcount32(x: number): number {
   let v = x >>> 0;
   v = v - ((v >>> 1) & 0x55555555);
   v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
 /** recip[k] = f32(1/k) for k = 1..maxCount; recip[0] = 0 (never read). Upload this table to the kernel. */
@@ -117,8 +124,26 @@ function pairScore(enc: EncodedBatch, a: number, r: number, g: Float32Array, rec
   let dirSum = 0;
   for (let c = 0; c < enc.numClasses; c++) {
     if (((shared >>> c) & 1) === 0) continue;
-    adjSum = Math.fround(adjSum + descriptorIoU(enc.adjBits, (a * enc.numClasses + c) * enc.adjWords, (r * enc.numClasses + c) * enc.adjWords, enc.adjWords, recip));
-    dirSum = Math.fround(dirSum + descriptorIoU(enc.dirBits, (a * enc.numClasses + c) * enc.dirWords, (r * enc.numClasses + c) * enc.dirWords, enc.dirWords, recip));
+    adjSum = Math.fround(
+      adjSum +
+        descriptorIoU(
+          enc.adjBits,
+          (a * enc.numClasses + c) * enc.adjWords,
+          (r * enc.numClasses + c) * enc.adjWords,
+          enc.adjWords,
+          recip,
+        ),
+    );
+    dirSum = Math.fround(
+      dirSum +
+        descriptorIoU(
+          enc.dirBits,
+          (a * enc.numClasses + c) * enc.dirWords,
+          (r * enc.numClasses + c) * enc.dirWords,
+          enc.dirWords,
+          recip,
+        ),
+    );
   }
   const na = popcount32(da);
   const adjMean = na === 0 ? jaccard : Math.fround(adjSum * recip[na]);

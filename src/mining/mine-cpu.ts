@@ -34,17 +34,38 @@ function pick(row: ArrayLike<number>, skip: readonly number[], accept: (s: numbe
 }
 
 function mineAnchor(row: ArrayLike<number>, i: number, o: MiningOptions): [number, number] {
-  const positive = pick(row, [i], () => true, (s, b) => s > b);
+  const positive = pick(
+    row,
+    [i],
+    () => true,
+    (s, b) => s > b,
+  );
   if (positive < 0) return [-1, -1];
   const skip = [i, positive];
-  let negative = pick(row, skip, (s) => s >= o.tauMin && s < o.tauMax, (s, b) => s < b);
-  if (negative < 0) negative = pick(row, skip, (s) => s < o.tauMin, (s, b) => s > b);
+  let negative = pick(
+    row,
+    skip,
+    (s) => s >= o.tauMin && s < o.tauMax,
+    (s, b) => s < b,
+  );
+  if (negative < 0)
+    negative = pick(
+      row,
+      skip,
+      (s) => s < o.tauMin,
+      (s, b) => s > b,
+    );
   if (negative < 0 || !(row[positive] > row[negative])) return [-1, -1];
   return [positive, negative];
 }
 
-export function mineTripletsCpu(scores: ArrayLike<number>, n: number, options: MiningOptions = defaultMiningOptions): MinedTriplets {
-  if (scores.length !== n * n) throw new Error(`mineTripletsCpu: score matrix has ${scores.length} entries, expected ${n}×${n}`);
+export function mineTripletsCpu(
+  scores: ArrayLike<number>,
+  n: number,
+  options: MiningOptions = defaultMiningOptions,
+): MinedTriplets {
+  if (scores.length !== n * n)
+    throw new Error(`mineTripletsCpu: score matrix has ${scores.length} entries, expected ${n}×${n}`);
   const positives = new Int32Array(n);
   const negatives = new Int32Array(n);
   let valid = 0;

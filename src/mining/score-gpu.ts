@@ -37,7 +37,13 @@ export interface GpuEntities {
 export function uploadEntities(rt: Runtime, enc: EncodedBatch, first = 0, count = enc.n - first): GpuEntities {
   const stride = 1 + enc.numClasses * (enc.adjWords + enc.dirWords);
   const packed = packEncoding(enc).subarray(first * stride, (first + count) * stride);
-  return { n: count, numClasses: enc.numClasses, adjWords: enc.adjWords, dirWords: enc.dirWords, packed: tensorFrom(rt, packed, [count, stride], 'u32') };
+  return {
+    n: count,
+    numClasses: enc.numClasses,
+    adjWords: enc.adjWords,
+    dirWords: enc.dirWords,
+    packed: tensorFrom(rt, packed, [count, stride], 'u32'),
+  };
 }
 
 const recipTables = new WeakMap<Runtime, Tensor>();
@@ -52,8 +58,17 @@ function reciprocals(rt: Runtime): Tensor {
 }
 
 /** scores[i, j] = S(anchors[i], candidates[j]), shape [anchors.n, candidates.n]. */
-export function scoreMatrixGpu(rt: Runtime, anchors: GpuEntities, candidates: GpuEntities, gammas: Gammas = defaultGammas): Tensor {
-  if (anchors.numClasses !== candidates.numClasses || anchors.adjWords !== candidates.adjWords || anchors.dirWords !== candidates.dirWords) {
+export function scoreMatrixGpu(
+  rt: Runtime,
+  anchors: GpuEntities,
+  candidates: GpuEntities,
+  gammas: Gammas = defaultGammas,
+): Tensor {
+  if (
+    anchors.numClasses !== candidates.numClasses ||
+    anchors.adjWords !== candidates.adjWords ||
+    anchors.dirWords !== candidates.dirWords
+  ) {
     throw new Error('scoreMatrixGpu: anchors and candidates were encoded with different vocabularies');
   }
   const scores = new Tensor(rt, [anchors.n, candidates.n]);
@@ -82,7 +97,14 @@ interface MiningState {
   negatives: Tensor;
 }
 
-function minePass(rt: Runtime, pass: 0 | 1, block: Tensor, s: MiningState, cols: { offset: number; anchorOffset: number; excludeSelf: boolean; first: boolean }, o: MiningOptions): void {
+function minePass(
+  rt: Runtime,
+  pass: 0 | 1,
+  block: Tensor,
+  s: MiningState,
+  cols: { offset: number; anchorOffset: number; excludeSelf: boolean; first: boolean },
+  o: MiningOptions,
+): void {
   const nAnchors = block.shape[0]!;
   const kernel = rt.kernel({ shader: 'mine_triplets', constants: { PASS: pass, WG } });
   rt.dispatch(
@@ -106,11 +128,21 @@ function minePass(rt: Runtime, pass: 0 | 1, block: Tensor, s: MiningState, cols:
  * In-batch mining from an n × n score matrix (row = anchor; the anchor itself is excluded). Returns i32
  * tensors of positive and negative indices, -1 for anchors without a valid triplet.
  */
-export function mineTripletsGpu(rt: Runtime, scores: Tensor, options: MiningOptions = defaultMiningOptions): { positives: Tensor; negatives: Tensor } {
+export function mineTripletsGpu(
+  rt: Runtime,
+  scores: Tensor,
+  options: MiningOptions = defaultMiningOptions,
+): { positives: Tensor; negatives: Tensor } {
   const n = scores.shape[0]!;
-  if (scores.rank !== 2 || scores.shape[1] !== n) throw new Error(`mineTripletsGpu: expected a square score matrix, got [${scores.shape.join(', ')}]`);
-  const s: MiningState = { state: new Tensor(rt, [n, MINE_STATE_WORDS], 'u32'), positives: new Tensor(rt, [n], 'i32'), negatives: new Tensor(rt, [n], 'i32') };
-  for (const pass of [0, 1] as const) minePass(rt, pass, scores, s, { offset: 0, anchorOffset: 0, excludeSelf: true, first: true }, options);
+  if (scores.rank !== 2 || scores.shape[1] !== n)
+    throw new Error(`mineTripletsGpu: expected a square score matrix, got [${scores.shape.join(', ')}]`);
+  const s: MiningState = {
+    state: new Tensor(rt, [n, MINE_STATE_WORDS], 'u32'),
+    positives: new Tensor(rt, [n], 'i32'),
+    negatives: new Tensor(rt, [n], 'i32'),
+  };
+  for (const pass of [0, 1] as const)
+    minePass(rt, pass, scores, s, { offset: 0, anchorOffset: 0, excludeSelf: true, first: true }, options);
   s.state.dispose();
   return { positives: s.positives, negatives: s.negatives };
 }
@@ -127,22 +159,38 @@ export interface OfflineMiningOptions extends MiningOptions {
  * Mines a positive and a negative in the whole pool for every pool sample (the anchors are the pool itself),
  * streaming the pool in blocks: nothing of size pool × pool is ever allocated.
  */
-export async function mineOffline(rt: Runtime, pool: EncodedBatch, options: Partial<OfflineMiningOptions> = {}): Promise<{ positives: Int32Array; negatives: Int32Array; valid: number }> {
+export async function mineOffline(
+  rt: Runtime,
+  pool: EncodedBatch,
+  options: Partial<OfflineMiningOptions> = {},
+): Promise<{ positives: Int32Array; negatives: Int32Array; valid: number }> {
   const o = { ...defaultMiningOptions, gammas: defaultGammas, blockSize: 2048, anchorBlock: 4096, ...options };
   const positives = new Int32Array(pool.n);
   const negatives = new Int32Array(pool.n);
   const candidateBlocks: GpuEntities[] = [];
-  for (let c = 0; c < pool.n; c += o.blockSize) candidateBlocks.push(uploadEntities(rt, pool, c, Math.min(o.blockSize, pool.n - c)));
+  for (let c = 0; c < pool.n; c += o.blockSize)
+    candidateBlocks.push(uploadEntities(rt, pool, c, Math.min(o.blockSize, pool.n - c)));
   try {
     for (let a0 = 0; a0 < pool.n; a0 += o.anchorBlock) {
       const count = Math.min(o.anchorBlock, pool.n - a0);
       const anchors = uploadEntities(rt, pool, a0, count);
-      const s: MiningState = { state: new Tensor(rt, [count, MINE_STATE_WORDS], 'u32'), positives: new Tensor(rt, [count], 'i32'), negatives: new Tensor(rt, [count], 'i32') };
+      const s: MiningState = {
+        state: new Tensor(rt, [count, MINE_STATE_WORDS], 'u32'),
+        positives: new Tensor(rt, [count], 'i32'),
+        negatives: new Tensor(rt, [count], 'i32'),
+      };
       for (const pass of [0, 1] as const) {
         candidateBlocks.forEach((block, b) => {
           tidy(() => {
             const scores = scoreMatrixGpu(rt, anchors, block, o.gammas);
-            minePass(rt, pass, scores, s, { offset: b * o.blockSize, anchorOffset: a0, excludeSelf: true, first: b === 0 }, o);
+            minePass(
+              rt,
+              pass,
+              scores,
+              s,
+              { offset: b * o.blockSize, anchorOffset: a0, excludeSelf: true, first: b === 0 },
+              o,
+            );
           });
           rt.flush();
         });

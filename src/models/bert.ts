@@ -40,7 +40,12 @@ export class BertEncoder extends TransformerEncoder {
   readonly encoder: BlockStack;
   readonly pooler: Linear;
   readonly projection: Linear;
-  protected readonly embeddingPrefixes = ['wordEmbedding.', 'positionEmbedding.', 'tokenTypeEmbedding.', 'embeddingNorm.'];
+  protected readonly embeddingPrefixes = [
+    'wordEmbedding.',
+    'positionEmbedding.',
+    'tokenTypeEmbedding.',
+    'embeddingNorm.',
+  ];
   private readonly embeddingDropout: SeededDropout;
 
   constructor(
@@ -65,9 +70,17 @@ export class BertEncoder extends TransformerEncoder {
   forward(batch: TextBatch): BertOutput {
     const [size, seq] = this.checkBatch(batch);
     const rt = batch.inputIds.runtime;
-    const positions = tensorFrom(rt, Array.from({ length: seq }, (_, i) => i), [seq], 'i32');
+    const positions = tensorFrom(
+      rt,
+      Array.from({ length: seq }, (_, i) => i),
+      [seq],
+      'i32',
+    );
     const types = batch.tokenTypeIds ?? tensorFrom(rt, new Int32Array(size * seq), [size, seq], 'i32');
-    const summed = add(add(this.wordEmbedding.forward(batch.inputIds), embedding(this.positionEmbedding.weight, positions)), this.tokenTypeEmbedding.forward(types));
+    const summed = add(
+      add(this.wordEmbedding.forward(batch.inputIds), embedding(this.positionEmbedding.weight, positions)),
+      this.tokenTypeEmbedding.forward(types),
+    );
     const embedded = this.embeddingDropout.forward(this.embeddingNorm.forward(summed));
     const hidden = this.encoder.forward(embedded, batch.attentionMask);
     const pooled = tanh(this.pooler.forward(firstToken(hidden)));
@@ -77,10 +90,16 @@ export class BertEncoder extends TransformerEncoder {
   private checkBatch(batch: TextBatch): [number, number] {
     const { inputIds, attentionMask, tokenTypeIds } = batch;
     const [size, seq] = inputIds.shape as [number, number];
-    if (inputIds.rank !== 2 || inputIds.dtype !== 'i32') throw new Error(`BERT: inputIds must be i32 [batch, seq], got ${inputIds}`);
-    if (seq > this.config.maxPositions) throw new Error(`BERT: sequence length ${seq} exceeds maxPositions ${this.config.maxPositions}`);
-    for (const [name, t] of [['attentionMask', attentionMask], ['tokenTypeIds', tokenTypeIds]] as const) {
-      if (t && (t.rank !== 2 || t.shape[0] !== size || t.shape[1] !== seq || t.dtype !== 'i32')) throw new Error(`BERT: ${name} must be i32 [${size}, ${seq}], got ${t}`);
+    if (inputIds.rank !== 2 || inputIds.dtype !== 'i32')
+      throw new Error(`BERT: inputIds must be i32 [batch, seq], got ${inputIds}`);
+    if (seq > this.config.maxPositions)
+      throw new Error(`BERT: sequence length ${seq} exceeds maxPositions ${this.config.maxPositions}`);
+    for (const [name, t] of [
+      ['attentionMask', attentionMask],
+      ['tokenTypeIds', tokenTypeIds],
+    ] as const) {
+      if (t && (t.rank !== 2 || t.shape[0] !== size || t.shape[1] !== seq || t.dtype !== 'i32'))
+        throw new Error(`BERT: ${name} must be i32 [${size}, ${seq}], got ${t}`);
     }
     return [size, seq];
   }

@@ -13,7 +13,9 @@ function readJson(path: string): Json {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing (a Hugging Face model folder needs config.json and model.safetensors)' : (err as Error).message}`);
+    throw new Error(
+      `${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing (a Hugging Face model folder needs config.json and model.safetensors)' : (err as Error).message}`,
+    );
   }
   try {
     const json = JSON.parse(text) as unknown;
@@ -26,18 +28,21 @@ function readJson(path: string): Json {
 
 function positiveInt(path: string, json: Json, key: string): number {
   const v = json[key];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`${path}: ${key} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0)
+    throw new Error(`${path}: ${key} must be a positive integer, got ${JSON.stringify(v)}`);
   return v;
 }
 
 function number(path: string, json: Json, key: string, fallback: number): number {
   const v = json[key] ?? fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${path}: ${key} must be a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new Error(`${path}: ${key} must be a number, got ${JSON.stringify(v)}`);
   return v;
 }
 
 function checkCommon(path: string, json: Json, modelType: string): void {
-  if (json.model_type !== undefined && json.model_type !== modelType) throw new Error(`${path}: model_type is ${JSON.stringify(json.model_type)}, expected "${modelType}"`);
+  if (json.model_type !== undefined && json.model_type !== modelType)
+    throw new Error(`${path}: model_type is ${JSON.stringify(json.model_type)}, expected "${modelType}"`);
   const act = json.hidden_act ?? 'gelu';
   if (act !== 'gelu') throw new Error(`${path}: hidden_act ${JSON.stringify(act)} is not supported (only gelu)`);
 }
@@ -45,7 +50,10 @@ function checkCommon(path: string, json: Json, modelType: string): void {
 /** The weights file of a folder (model.safetensors), or an error naming what is missing. */
 export function hfWeightsPath(dir: string): string {
   const path = join(dir, 'model.safetensors');
-  if (!existsSync(path)) throw new Error(`${path}: missing (a Hugging Face model folder needs config.json and model.safetensors; convert pytorch_model.bin to safetensors first)`);
+  if (!existsSync(path))
+    throw new Error(
+      `${path}: missing (a Hugging Face model folder needs config.json and model.safetensors; convert pytorch_model.bin to safetensors first)`,
+    );
   return path;
 }
 
@@ -74,7 +82,8 @@ export function readHfBertConfig(dir: string): Partial<BertConfig> {
   const json = readJson(path);
   checkCommon(path, json, 'bert');
   const positions = json.position_embedding_type ?? 'absolute';
-  if (positions !== 'absolute') throw new Error(`${path}: position_embedding_type ${JSON.stringify(positions)} is not supported (only absolute)`);
+  if (positions !== 'absolute')
+    throw new Error(`${path}: position_embedding_type ${JSON.stringify(positions)} is not supported (only absolute)`);
   return {
     vocabSize: positiveInt(path, json, 'vocab_size'),
     maxPositions: positiveInt(path, json, 'max_position_embeddings'),
@@ -96,13 +105,18 @@ export function readHfBertConfig(dir: string): Partial<BertConfig> {
  */
 export function readHfTokenizerSettings(dir: string): { vocabPath: string; lowercase: boolean } {
   const vocabPath = join(dir, 'vocab.txt');
-  if (!existsSync(vocabPath)) throw new Error(`${vocabPath}: missing (the text encoder's folder needs its vocab.txt, or give --vocab FILE)`);
+  if (!existsSync(vocabPath))
+    throw new Error(`${vocabPath}: missing (the text encoder's folder needs its vocab.txt, or give --vocab FILE)`);
   let lowercase: unknown;
   for (const file of ['tokenizer_config.json', 'config.json']) {
     const path = join(dir, file);
     if (lowercase === undefined && existsSync(path)) lowercase = readJson(path).do_lower_case;
   }
-  if (lowercase !== undefined && typeof lowercase !== 'boolean') throw new Error(`${dir}: do_lower_case must be true or false, got ${JSON.stringify(lowercase)}`);
-  if (lowercase === undefined) lowercase = !readFileSync(vocabPath, 'utf8').split('\n').some((token) => /[A-Z]/.test(token) && !/^\[[A-Z]+\]$/.test(token.trim()));
+  if (lowercase !== undefined && typeof lowercase !== 'boolean')
+    throw new Error(`${dir}: do_lower_case must be true or false, got ${JSON.stringify(lowercase)}`);
+  if (lowercase === undefined)
+    lowercase = !readFileSync(vocabPath, 'utf8')
+      .split('\n')
+      .some((token) => /[A-Z]/.test(token) && !/^\[[A-Z]+\]$/.test(token.trim()));
   return { vocabPath, lowercase: lowercase as boolean };
 }

@@ -34,7 +34,10 @@ const linear = (ours: string, hf: string): [string, Source][] => [
   [`${ours}.bias`, { hf: `${hf}.bias` }],
 ];
 
-function blockSources(layers: number, names: Record<'query' | 'key' | 'value' | 'attnOut' | 'attnNorm' | 'inter' | 'out' | 'mlpNorm', string>): [string, Source][] {
+function blockSources(
+  layers: number,
+  names: Record<'query' | 'key' | 'value' | 'attnOut' | 'attnNorm' | 'inter' | 'out' | 'mlpNorm', string>,
+): [string, Source][] {
   return Array.from({ length: layers }, (_, i) => {
     const hf = (suffix: string) => `encoder.layer.${i}.${suffix}`;
     const ours = (suffix: string) => `encoder.${i}.${suffix}`;
@@ -55,7 +58,13 @@ function vitSources(model: ViTEncoder): Map<string, Source> {
   const c = model.config;
   const tokens = model.positionEmbedding.shape[0]!;
   return new Map([
-    ['patchEmbedding.weight', { hf: 'embeddings.patch_embeddings.projection.weight', hfShape: [c.hidden, c.channels, c.patchSize, c.patchSize] }],
+    [
+      'patchEmbedding.weight',
+      {
+        hf: 'embeddings.patch_embeddings.projection.weight',
+        hfShape: [c.hidden, c.channels, c.patchSize, c.patchSize],
+      },
+    ],
     ['patchEmbedding.bias', { hf: 'embeddings.patch_embeddings.projection.bias' }],
     ['clsToken', { hf: 'embeddings.cls_token', hfShape: [1, 1, c.hidden] }],
     ['positionEmbedding', { hf: 'embeddings.position_embeddings', hfShape: [1, tokens, c.hidden] }],
@@ -107,7 +116,11 @@ function normaliseName(name: string, prefix: 'vit' | 'bert'): string {
   return bare.replace(/LayerNorm\.gamma$/, 'LayerNorm.weight').replace(/LayerNorm\.beta$/, 'LayerNorm.bias');
 }
 
-function normalisedTensors(path: string, tensors: Map<string, ReadTensor>, prefix: 'vit' | 'bert'): Map<string, { original: string; tensor: ReadTensor }> {
+function normalisedTensors(
+  path: string,
+  tensors: Map<string, ReadTensor>,
+  prefix: 'vit' | 'bert',
+): Map<string, { original: string; tensor: ReadTensor }> {
   const out = new Map<string, { original: string; tensor: ReadTensor }>();
   for (const [original, tensor] of tensors) {
     const name = normaliseName(original, prefix);
@@ -126,24 +139,41 @@ function list(names: string[]): string {
 }
 
 function valuesFor(path: string, original: string, tensor: ReadTensor, param: Tensor, source: Source): Float32Array {
-  if (!(tensor.data instanceof Float32Array)) throw new Error(`${path}: tensor '${original}' has dtype ${tensor.dtype}; weights must be F32, F16 or BF16`);
+  if (!(tensor.data instanceof Float32Array))
+    throw new Error(`${path}: tensor '${original}' has dtype ${tensor.dtype}; weights must be F32, F16 or BF16`);
   const want = source.hfShape ?? [...param.shape];
   if (shapeText(tensor.shape) !== shapeText(want)) {
-    throw new Error(`${path}: tensor '${original}' has shape ${shapeText(tensor.shape)} but the model's config needs ${shapeText(want)}`);
+    throw new Error(
+      `${path}: tensor '${original}' has shape ${shapeText(tensor.shape)} but the model's config needs ${shapeText(want)}`,
+    );
   }
   return tensor.data;
 }
 
-async function loadInto(model: Module, sources: Map<string, Source>, prefix: 'vit' | 'bert', path: string): Promise<HfLoadReport> {
+async function loadInto(
+  model: Module,
+  sources: Map<string, Source>,
+  prefix: 'vit' | 'bert',
+  path: string,
+): Promise<HfLoadReport> {
   const { tensors } = await readSafetensors(path);
   const available = normalisedTensors(path, tensors, prefix);
   const params = new Map(model.namedParameters());
-  const missing = [...params.keys()].filter((name) => !available.has(sources.get(name)!.hf) && !OURS_ONLY.includes(name));
+  const missing = [...params.keys()].filter(
+    (name) => !available.has(sources.get(name)!.hf) && !OURS_ONLY.includes(name),
+  );
   if (missing.length) throw new Error(`${path}: missing tensors for ${list(missing.map((n) => sources.get(n)!.hf))}`);
   const wanted = new Set([...sources.values()].map((s) => s.hf));
-  const ignored = [...available.keys()].filter((name) => !wanted.has(name) && IGNORED_PREFIXES[prefix].some((p) => name.startsWith(p)));
-  const unknown = [...available.entries()].filter(([name]) => !wanted.has(name) && !ignored.includes(name)).map(([, t]) => t.original);
-  if (unknown.length) throw new Error(`${path}: unknown tensors ${list(unknown)} (not part of a ${prefix === 'vit' ? 'ViTModel' : 'BertModel'} of this config)`);
+  const ignored = [...available.keys()].filter(
+    (name) => !wanted.has(name) && IGNORED_PREFIXES[prefix].some((p) => name.startsWith(p)),
+  );
+  const unknown = [...available.entries()]
+    .filter(([name]) => !wanted.has(name) && !ignored.includes(name))
+    .map(([, t]) => t.original);
+  if (unknown.length)
+    throw new Error(
+      `${path}: unknown tensors ${list(unknown)} (not part of a ${prefix === 'vit' ? 'ViTModel' : 'BertModel'} of this config)`,
+    );
   // Every tensor is checked before any parameter is overwritten: a bad file leaves the model as it was.
   const uploads: [Tensor, Float32Array, string][] = [];
   const kept: string[] = [];

@@ -42,7 +42,8 @@ export class SeededDropout extends Module {
 export type AttentionFn = (q: Tensor, k: Tensor, v: Tensor, heads: number, keyPadding?: Tensor) => Tensor;
 
 /** The fused flash-attention kernels, reading the projections' layout in place. */
-export const fusedAttention: AttentionFn = (q, k, v, heads, keyPadding) => attention(q, k, v, { layout: 'bshd', heads, keyPadding });
+export const fusedAttention: AttentionFn = (q, k, v, heads, keyPadding) =>
+  attention(q, k, v, { layout: 'bshd', heads, keyPadding });
 
 /**
  * softmax(q·kᵀ/√d)·v from differentiable matmul/softmax/permute: the cross-check of the fused kernels (golden
@@ -80,7 +81,13 @@ export class SelfAttention extends Module {
 
   /** x [batch, seq, hidden]; keyPadding [batch, seq] with 0 at padding. */
   forward(x: Tensor, keyPadding?: Tensor): Tensor {
-    const context = this.attend(this.query.forward(x), this.key.forward(x), this.value.forward(x), this.heads, keyPadding);
+    const context = this.attend(
+      this.query.forward(x),
+      this.key.forward(x),
+      this.value.forward(x),
+      this.heads,
+      keyPadding,
+    );
     return this.output.forward(context);
   }
 }
@@ -131,7 +138,9 @@ export class BlockStack extends Module {
 
   constructor(rt: Runtime, c: TransformerShape, placement: NormPlacement, rng: Rng, stream: DropoutStream) {
     super();
-    this.blocks = Array.from({ length: c.layers }, (_, i) => this.addModule(String(i), new TransformerBlock(rt, c, placement, rng, stream)));
+    this.blocks = Array.from({ length: c.layers }, (_, i) =>
+      this.addModule(String(i), new TransformerBlock(rt, c, placement, rng, stream)),
+    );
   }
 
   forward(x: Tensor, keyPadding?: Tensor): Tensor {
@@ -202,10 +211,12 @@ export abstract class TransformerEncoder extends Module {
    */
   freeze(layers: number): void {
     const count = this.encoder.blocks.length;
-    if (!Number.isInteger(layers) || layers < 0 || layers > count) throw new Error(`freeze: layers must be an integer in [0, ${count}], got ${layers}`);
+    if (!Number.isInteger(layers) || layers < 0 || layers > count)
+      throw new Error(`freeze: layers must be an integer in [0, ${count}], got ${layers}`);
     if (layers === 0) return;
     const prefixes = [...this.embeddingPrefixes, ...Array.from({ length: layers }, (_, i) => `encoder.${i}.`)];
-    for (const [name, p] of this.namedParameters()) if (prefixes.some((prefix) => name.startsWith(prefix))) p.requiresGrad = false;
+    for (const [name, p] of this.namedParameters())
+      if (prefixes.some((prefix) => name.startsWith(prefix))) p.requiresGrad = false;
   }
 
   trainableParameters(): Tensor[] {

@@ -9,7 +9,15 @@ import { uniformParameter } from '../nn/module.js';
 import { Rng } from '../util/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkViTConfig, type ViTConfig } from './config.js';
-import { BlockStack, firstToken, meanToken, prependRow, SeededDropout, TransformerEncoder, type EncoderOutput } from './transformer.js';
+import {
+  BlockStack,
+  firstToken,
+  meanToken,
+  prependRow,
+  SeededDropout,
+  TransformerEncoder,
+  type EncoderOutput,
+} from './transformer.js';
 
 /**
  * images [batch, channels, size, size] → patches [batch, patches, channels·patch·patch], each patch flattened
@@ -48,7 +56,10 @@ export class ViTEncoder extends TransformerEncoder {
     this.patchEmbedding = this.addModule('patchEmbedding', new Linear(rt, patchInputs, c.hidden, rng));
     // Small uniform values; HF draws truncated normals of std 0.02 — a pretrained checkpoint overwrites both.
     this.clsToken = this.addParameter('clsToken', uniformParameter(rt, [1, c.hidden], 0.02, rng));
-    this.positionEmbedding = this.addParameter('positionEmbedding', uniformParameter(rt, [tokens, c.hidden], 0.02, rng));
+    this.positionEmbedding = this.addParameter(
+      'positionEmbedding',
+      uniformParameter(rt, [tokens, c.hidden], 0.02, rng),
+    );
     this.embeddingDropout = this.addModule('embeddingDropout', new SeededDropout(c.dropout, this.dropoutStream));
     this.encoder = this.addModule('encoder', new BlockStack(rt, c, 'pre', rng, this.dropoutStream));
     this.finalNorm = this.addModule('finalNorm', new LayerNorm(rt, c.hidden, c.layerNormEps));
@@ -60,12 +71,16 @@ export class ViTEncoder extends TransformerEncoder {
     const c = this.config;
     const expected = [images.shape[0], c.channels, c.imageSize, c.imageSize];
     if (images.rank !== 4 || images.shape.some((d, i) => d !== expected[i])) {
-      throw new Error(`ViT: images must be [batch, ${c.channels}, ${c.imageSize}, ${c.imageSize}], got [${images.shape.join(', ')}]`);
+      throw new Error(
+        `ViT: images must be [batch, ${c.channels}, ${c.imageSize}, ${c.imageSize}], got [${images.shape.join(', ')}]`,
+      );
     }
     const patches = this.patchEmbedding.forward(patchify(images, c.patchSize));
     const tokens = add(prependRow(this.clsToken, patches), this.positionEmbedding);
     const hidden = this.finalNorm.forward(this.encoder.forward(this.embeddingDropout.forward(tokens)));
-    return { hidden, embedding: this.projection.forward(c.pooling === 'mean' ? meanToken(hidden) : firstToken(hidden)) };
+    return {
+      hidden,
+      embedding: this.projection.forward(c.pooling === 'mean' ? meanToken(hidden) : firstToken(hidden)),
+    };
   }
 }
-

@@ -10,7 +10,13 @@ export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
 
-  constructor(rt: Runtime, readonly inFeatures: number, readonly outFeatures: number, rng: Rng, withBias = true) {
+  constructor(
+    rt: Runtime,
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    rng: Rng,
+    withBias = true,
+  ) {
     super();
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = this.addParameter('weight', uniformParameter(rt, [outFeatures, inFeatures], bound, rng));
@@ -19,7 +25,8 @@ export class Linear extends Module {
 
   /** x [..., in] → [..., out]. */
   forward(x: Tensor): Tensor {
-    if (x.shape.at(-1) !== this.inFeatures) throw new Error(`Linear(${this.inFeatures}→${this.outFeatures}): input [${x.shape.join(', ')}]`);
+    if (x.shape.at(-1) !== this.inFeatures)
+      throw new Error(`Linear(${this.inFeatures}→${this.outFeatures}): input [${x.shape.join(', ')}]`);
     const flat = x.rank === 2 ? x : reshape(x, [-1, this.inFeatures]);
     const y = this.bias ? linearOp(flat, this.weight, this.bias) : matmul(flat, this.weight, { transB: true });
     return x.rank === 2 ? y : reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
@@ -30,7 +37,11 @@ export class LayerNorm extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor;
 
-  constructor(rt: Runtime, dim: number, readonly eps = 1e-5) {
+  constructor(
+    rt: Runtime,
+    dim: number,
+    readonly eps = 1e-5,
+  ) {
     super();
     this.weight = this.addParameter('weight', constantParameter(rt, [dim], 1));
     this.bias = this.addParameter('bias', constantParameter(rt, [dim], 0));
@@ -59,7 +70,10 @@ export class Embedding extends Module {
 export class Dropout extends Module {
   private calls = 0;
 
-  constructor(readonly p: number, readonly seed = 0) {
+  constructor(
+    readonly p: number,
+    readonly seed = 0,
+  ) {
     super();
   }
 

@@ -11,13 +11,15 @@ export class Module {
   private readonly children = new Map<string, Module>();
 
   protected addParameter(name: string, t: Tensor): Tensor {
-    if (this.ownParameters.has(name) || this.children.has(name)) throw new Error(`module already has a member named '${name}'`);
+    if (this.ownParameters.has(name) || this.children.has(name))
+      throw new Error(`module already has a member named '${name}'`);
     this.ownParameters.set(name, requireGrad(t.keep()));
     return t;
   }
 
   protected addModule<M extends Module>(name: string, m: M): M {
-    if (this.ownParameters.has(name) || this.children.has(name)) throw new Error(`module already has a member named '${name}'`);
+    if (this.ownParameters.has(name) || this.children.has(name))
+      throw new Error(`module already has a member named '${name}'`);
     this.children.set(name, m);
     return m;
   }
@@ -70,7 +72,11 @@ export class Module {
 /** Uniform(−bound, bound) values from a seeded generator (PyTorch's default Linear initialisation). */
 export function uniformParameter(rt: Runtime, shape: Shape, bound: number, rng: Rng): Tensor {
   const n = shape.reduce((p, d) => p * d, 1);
-  return tensorFrom(rt, Array.from({ length: n }, () => rng.uniform(-bound, bound)), shape);
+  return tensorFrom(
+    rt,
+    Array.from({ length: n }, () => rng.uniform(-bound, bound)),
+    shape,
+  );
 }
 
 export function constantParameter(rt: Runtime, shape: Shape, value: number): Tensor {

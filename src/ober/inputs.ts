@@ -56,11 +56,17 @@ function fileProblem(path: string): string | undefined {
     stat = statSync(path);
   } catch (err) {
     const code = errorCode(err);
-    return code === 'ENOENT' ? 'dangling symbolic link' : code === 'ELOOP' ? 'symbolic link loop' : `cannot read (${code})`;
+    return code === 'ENOENT'
+      ? 'dangling symbolic link'
+      : code === 'ELOOP'
+        ? 'symbolic link loop'
+        : `cannot read (${code})`;
   }
   if (stat.isDirectory()) return 'a folder (or link to one), not a report file';
-  if (!stat.isFile()) return `not a regular file (${stat.isFIFO() ? 'a FIFO' : stat.isSocket() ? 'a socket' : 'a device'})`;
-  if (stat.size > maxReportFileBytes) return `file of ${stat.size} bytes, over the ${maxReportFileBytes}-byte limit for a report`;
+  if (!stat.isFile())
+    return `not a regular file (${stat.isFIFO() ? 'a FIFO' : stat.isSocket() ? 'a socket' : 'a device'})`;
+  if (stat.size > maxReportFileBytes)
+    return `file of ${stat.size} bytes, over the ${maxReportFileBytes}-byte limit for a report`;
   return undefined;
 }
 
@@ -116,7 +122,8 @@ async function* fromTar(path: string): AsyncGenerator<ReportItem> {
 /** The file's text in chunks (a multi-byte character split across reads is decoded whole). */
 async function* textChunks(path: string): AsyncGenerator<string> {
   try {
-    for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 64 * 1024 })) yield chunk as string;
+    for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 64 * 1024 }))
+      yield chunk as string;
   } catch (err) {
     throw new Error(`${path}: cannot read (${errorCode(err)})`);
   }
@@ -139,7 +146,8 @@ async function* fromCsv(path: string, column: string | undefined): AsyncGenerato
   let idCol = -1;
   const toItem = (fields: string[], line: number): ReportItem => {
     const id = idCol >= 0 && fields[idCol] ? fields[idCol] : `line ${line}`;
-    if (fields.length !== header!.length) return { id, error: `CSV record has ${fields.length} fields, header has ${header!.length}` };
+    if (fields.length !== header!.length)
+      return { id, error: `CSV record has ${fields.length} fields, header has ${header!.length}` };
     return item(id, fields[col]);
   };
   const rowsOf = function* (rows: Array<{ line: number; fields: string[] }>): Generator<ReportItem> {
@@ -152,7 +160,10 @@ async function* fromCsv(path: string, column: string | undefined): AsyncGenerato
       const names = header.map((f) => f.trim().toLowerCase());
       const wanted = column ? [column.toLowerCase()] : reportColumns;
       col = names.findIndex((n) => wanted.includes(n));
-      if (col < 0) throw new Error(`${path}: no report column (${column ? `'${column}'` : reportColumns.join('/')}) in header: ${oneLine(header.join(',').slice(0, 200))}`);
+      if (col < 0)
+        throw new Error(
+          `${path}: no report column (${column ? `'${column}'` : reportColumns.join('/')}) in header: ${oneLine(header.join(',').slice(0, 200))}`,
+        );
       idCol = names.indexOf('id');
     }
   };
@@ -212,7 +223,8 @@ async function* fromJsonl(path: string): AsyncGenerator<ReportItem> {
 
 /** A plain-text report file; one over the file limit is reported without being read. */
 function fromTextFile(path: string, stat: Stats): ReportItem {
-  if (stat.isFile() && stat.size > maxReportFileBytes) return { id: basename(path), error: `report too long (${stat.size} bytes, limit ${maxReportChars} characters)` };
+  if (stat.isFile() && stat.size > maxReportFileBytes)
+    return { id: basename(path), error: `report too long (${stat.size} bytes, limit ${maxReportChars} characters)` };
   return item(basename(path), readWhole(path).toString('utf8'));
 }
 
@@ -230,7 +242,11 @@ export async function* readReports(path: string, column?: string): AsyncGenerato
   if (ext === '.csv') return yield* fromCsv(path, column);
   if (ext === '.jsonl' || ext === '.ndjson') return yield* fromJsonl(path);
   if (ext === '.xml') {
-    if (stat.isFile() && stat.size > maxReportFileBytes) return yield { id: basename(path), error: `file of ${stat.size} bytes, over the ${maxReportFileBytes}-byte limit for a report` };
+    if (stat.isFile() && stat.size > maxReportFileBytes)
+      return yield {
+        id: basename(path),
+        error: `file of ${stat.size} bytes, over the ${maxReportFileBytes}-byte limit for a report`,
+      };
     return yield fromXml(path, readWhole(path).toString('utf8'));
   }
   yield fromTextFile(path, stat);

@@ -79,7 +79,9 @@ function readJson(file: OntologyFile): Record<string, unknown> {
   const url = new URL(`../../ontology/${file}`, import.meta.url);
   const where = embedded ? `embedded ${file}` : url.pathname;
   try {
-    const text = embedded ? embedded[file] : nodeBuiltin<typeof import('node:fs')>('node:fs', 'reading the ontology').readFileSync(url, 'utf8');
+    const text = embedded
+      ? embedded[file]
+      : nodeBuiltin<typeof import('node:fs')>('node:fs', 'reading the ontology').readFileSync(url, 'utf8');
     return JSON.parse(text) as Record<string, unknown>;
   } catch (err) {
     throw new Error(`ontology: cannot read ${where}: ${err instanceof Error ? err.message : String(err)}`);
@@ -87,7 +89,9 @@ function readJson(file: OntologyFile): Record<string, unknown> {
 }
 
 function isStringList(v: unknown): v is string[] {
-  return Array.isArray(v) && v.every((s) => typeof s === 'string' && s === s.toLowerCase() && s.trim() === s && s !== '');
+  return (
+    Array.isArray(v) && v.every((s) => typeof s === 'string' && s === s.toLowerCase() && s.trim() === s && s !== '')
+  );
 }
 
 function check(ok: boolean, what: string): void {
@@ -108,14 +112,28 @@ function validate(o: Ontology): void {
   }
   for (const [value, d] of Object.entries(o.directions)) check(isStringList(d.terms), `direction ${value}: bad terms`);
   for (const [term, values] of Object.entries(o.expansions)) {
-    check(values.every((v) => v in o.directions), `expansion ${term}: unknown direction in ${values.join(', ')}`);
+    check(
+      values.every((v) => v in o.directions),
+      `expansion ${term}: unknown direction in ${values.join(', ')}`,
+    );
   }
-  for (const list of [o.negation.pre, o.negation.post, o.uncertainty.pre, o.uncertainty.post, o.pseudoNegation, o.clauseBoundaries, o.ignoredPhrases]) {
+  for (const list of [
+    o.negation.pre,
+    o.negation.post,
+    o.uncertainty.pre,
+    o.uncertainty.post,
+    o.pseudoNegation,
+    o.clauseBoundaries,
+    o.ignoredPhrases,
+  ]) {
     check(isStringList(list), 'cues.json: cue lists must be lower-case strings');
   }
   for (const a of o.anatomy) check(names.has(a.class), `anatomy rule: unknown class ${a.class}`);
   const e = o.examHeaders;
-  check(typeof e === 'object' && e !== null && [e.chest, e.other, e.fillers].every(isStringList), 'cues.json: examHeaders needs chest, other and fillers word lists');
+  check(
+    typeof e === 'object' && e !== null && [e.chest, e.other, e.fillers].every(isStringList),
+    'cues.json: examHeaders needs chest, other and fillers word lists',
+  );
 }
 
 /** Reads ontology/*.json (relative to this source file), validates it and caches the result. */

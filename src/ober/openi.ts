@@ -63,7 +63,8 @@ export function openISections(xml: string): { label: 'FINDINGS' | 'IMPRESSION'; 
 
 /** Parses one report; throws with a one-line reason when the XML is not an Open-i report. */
 export function parseOpenIXml(xml: string): OpenIReport {
-  if (!/<eCitation[\s>]/.test(xml) || !xml.trimEnd().endsWith('</eCitation>')) throw new Error('not an Open-i report (no complete <eCitation> element)');
+  if (!/<eCitation[\s>]/.test(xml) || !xml.trimEnd().endsWith('</eCitation>'))
+    throw new Error('not an Open-i report (no complete <eCitation> element)');
   const id = /<uId\s+id="([^"]+)"/.exec(xml)?.[1];
   if (!id) throw new Error('Open-i report without <uId id="…">');
   const sections = openISections(xml).map((s) => `${s.label}: ${s.text}`);

@@ -44,7 +44,29 @@ const sentenceEnds = new Set(['.', '!', '?', ';', ':', '\n\n']);
 // A period after these does not end the sentence.
 const abbreviations = new Set(['vs', 'dr', 'e.g', 'i.e', 'approx', 'no']);
 // Words that may stand between a descriptor and the finding it pre-modifies ("small amount of left effusion").
-const modifierFillers = new Set(['and', 'or', 'to', 'the', 'a', 'an', 'of', ',', 'amount', 'amounts', 'lobe', 'lobes', 'zone', 'zones', 'side', 'region', 'area', 'volume', 'in', 'at', 'xxxx']);
+const modifierFillers = new Set([
+  'and',
+  'or',
+  'to',
+  'the',
+  'a',
+  'an',
+  'of',
+  ',',
+  'amount',
+  'amounts',
+  'lobe',
+  'lobes',
+  'zone',
+  'zones',
+  'side',
+  'region',
+  'area',
+  'volume',
+  'in',
+  'at',
+  'xxxx',
+]);
 
 function has(m: PhraseMatch, kind: LexEntry['kind']): boolean {
   return m.entries.some((e) => e.kind === kind);
@@ -66,7 +88,9 @@ function sentences(tokens: Token[], from: number, to: number): Array<[number, nu
     const t = tokens[i];
     if (t.end > to) continue;
     if (start < 0) start = i;
-    const isEnd = sentenceEnds.has(t.text) && !(t.text === '.' && i > 0 && abbreviations.has(tokens[i - 1].text) && tokens[i - 1].end === t.start);
+    const isEnd =
+      sentenceEnds.has(t.text) &&
+      !(t.text === '.' && i > 0 && abbreviations.has(tokens[i - 1].text) && tokens[i - 1].end === t.start);
     if (isEnd) {
       if (i > start) out.push([start, i]);
       start = -1;
@@ -143,7 +167,11 @@ function wordAt(m: PhraseMatch, tokens: Token[]): string | undefined {
 
 function opensStatement(m: PhraseMatch): boolean {
   const adjectives = loadOntology().adjectives;
-  return m.entries.some((e) => e.kind === 'direction' || (e.kind === 'adjective' && e.value !== 'acute' && statementAdjectiveGroups.has(adjectives[e.value].group)));
+  return m.entries.some(
+    (e) =>
+      e.kind === 'direction' ||
+      (e.kind === 'adjective' && e.value !== 'acute' && statementAdjectiveGroups.has(adjectives[e.value].group)),
+  );
 }
 
 /** Index of the first phrase of the list item that holds phrase `to` (just after the previous joiner). */
@@ -159,7 +187,13 @@ function itemStart(words: (string | undefined)[], to: number): number {
  * pneumothorax, small effusion") and no later "or"/"nor" marks the items as one list; and a comma after
  * the item that an "or"/"nor" introduced ends the list ("no pneumothorax or effusion, mild cardiomegaly").
  */
-function preCueReaches(clause: PhraseMatch[], words: (string | undefined)[], finalAfter: number, cue: number, at: number): boolean {
+function preCueReaches(
+  clause: PhraseMatch[],
+  words: (string | undefined)[],
+  finalAfter: number,
+  cue: number,
+  at: number,
+): boolean {
   const finalLater = (k: number) => finalAfter > k;
   let finalItemOpen = false;
   let finalItemDone = false;
@@ -233,7 +267,12 @@ function isModifierFiller(m: PhraseMatch, tokens: Token[]): boolean {
  * stand between them ("small left effusion"); else the nearest finding before it ("opacity in the
  * right base"); else the next finding in the clause.
  */
-function descriptorTarget(clause: PhraseMatch[], at: number, targets: Candidate[], tokens: Token[]): Candidate | undefined {
+function descriptorTarget(
+  clause: PhraseMatch[],
+  at: number,
+  targets: Candidate[],
+  tokens: Token[],
+): Candidate | undefined {
   const after = targets.filter((c) => c.at > at).sort((a, b) => a.at - b.at)[0];
   if (after && clause.slice(at + 1, after.at).every((m) => isModifierFiller(m, tokens))) return after;
   const before = targets.filter((c) => c.at < at).sort((a, b) => b.at - a.at)[0];
@@ -301,7 +340,11 @@ function classAndAncestors(disease: string): string[] {
  * an expert's "normal", incidental findings outside CheXpert (degenerative spine, granulomas…) count.
  */
 function ruleOutNoFinding(): Set<string> {
-  return new Set(loadOntology().classes.filter((c) => c.role !== 'device' && c.name !== 'No Finding').map((c) => c.name));
+  return new Set(
+    loadOntology()
+      .classes.filter((c) => c.role !== 'device' && c.name !== 'No Finding')
+      .map((c) => c.name),
+  );
 }
 
 function labelsFrom(findings: Finding[]): Record<string, Label> {
@@ -314,7 +357,8 @@ function labelsFrom(findings: Finding[]): Record<string, Label> {
 
 function entitiesFrom(findings: Finding[], labels: Record<string, Label>): EntitySet {
   const sets = new Map<string, { adjectives: Set<string>; directions: Set<string> }>();
-  for (const [cls, l] of Object.entries(labels)) if (l === 1) sets.set(cls, { adjectives: new Set(), directions: new Set() });
+  for (const [cls, l] of Object.entries(labels))
+    if (l === 1) sets.set(cls, { adjectives: new Set(), directions: new Set() });
   for (const f of findings) {
     if (f.negated || f.uncertain) continue;
     for (const cls of classAndAncestors(f.disease)) {
@@ -324,7 +368,8 @@ function entitiesFrom(findings: Finding[], labels: Record<string, Label>): Entit
     }
   }
   const entities: EntitySet = {};
-  for (const [cls, s] of sets) entities[cls] = { adjectives: [...s.adjectives].sort(), directions: [...s.directions].sort() };
+  for (const [cls, s] of sets)
+    entities[cls] = { adjectives: [...s.adjectives].sort(), directions: [...s.directions].sort() };
   return entities;
 }
 
@@ -349,7 +394,8 @@ export function recognize(text: string): Recognition {
       if (header) otherExam = header === 'other';
       if (header || otherExam) continue;
       for (const clause of clauses(lexicon.matchAll(tokens, start, end))) {
-        for (let at = 0; at < clause.length; at += maxClausePhrases) findings.push(...clauseFindings(text, tokens, clause.slice(at, at + maxClausePhrases)));
+        for (let at = 0; at < clause.length; at += maxClausePhrases)
+          findings.push(...clauseFindings(text, tokens, clause.slice(at, at + maxClausePhrases)));
       }
     }
   }

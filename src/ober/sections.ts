@@ -3,7 +3,8 @@
 
 /** A header is a capitalised word or phrase at a line start followed by a colon ("FINDINGS:"). */
 const headerPattern = /(^|\n)[ \t]*([A-Za-z][A-Za-z /]{1,40}?)[ \t]*:/g;
-const knownHeaders = /^(findings?|impressions?|indications?|history|clinical history|comparisons?|technique|exam|examination|reason for exam|reason for study|clinical information|procedure|conclusions?|summary|opinion|recommendations?|notification)$/i;
+const knownHeaders =
+  /^(findings?|impressions?|indications?|history|clinical history|comparisons?|technique|exam|examination|reason for exam|reason for study|clinical information|procedure|conclusions?|summary|opinion|recommendations?|notification)$/i;
 const keptHeaders = /^(findings?|impressions?|conclusions?|summary|opinion)$/i;
 
 /** Character ranges [start, end) of the text to read: kept sections, or all text when it has no known header. */

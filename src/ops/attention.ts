@@ -58,11 +58,17 @@ function describe(shape: Shape): string {
 }
 
 /** batch, heads, seq, headDim of one operand in the given layout. */
-function splitShape(shape: Shape, layout: AttentionLayout, heads: number | undefined, name: string): [number, number, number, number] {
+function splitShape(
+  shape: Shape,
+  layout: AttentionLayout,
+  heads: number | undefined,
+  name: string,
+): [number, number, number, number] {
   if (layout === 'bhsd' && shape.length === 4) return shape as unknown as [number, number, number, number];
   if (layout === 'bshd' && shape.length === 4) return [shape[0]!, shape[2]!, shape[1]!, shape[3]!];
   if (layout === 'bshd' && shape.length === 3) {
-    if (!heads || shape[2]! % heads !== 0) throw new Error(`attention: ${name} ${describe(shape)} in layout bshd needs 'heads' dividing ${shape[2]}`);
+    if (!heads || shape[2]! % heads !== 0)
+      throw new Error(`attention: ${name} ${describe(shape)} in layout bshd needs 'heads' dividing ${shape[2]}`);
     return [shape[0]!, heads, shape[1]!, shape[2]! / heads];
   }
   throw new Error(`attention: ${name} ${describe(shape)} does not fit layout ${layout}`);
@@ -74,15 +80,22 @@ function stridesFor(layout: AttentionLayout, heads: number, seq: number, headDim
     : { batch: seq * heads * headDim, head: headDim, row: heads * headDim };
 }
 
-export function attentionGeometry(q: Shape, k: Shape, v: Shape, opts: AttentionOptions<{ shape: Shape }>): AttentionGeometry {
+export function attentionGeometry(
+  q: Shape,
+  k: Shape,
+  v: Shape,
+  opts: AttentionOptions<{ shape: Shape }>,
+): AttentionGeometry {
   const layout = opts.layout ?? 'bhsd';
   const [batch, heads, seqQ, headDim] = splitShape(q, layout, opts.heads, 'q');
   const [kb, kh, seqK, kd] = splitShape(k, layout, opts.heads, 'k');
-  if (kb !== batch || kh !== heads || kd !== headDim) throw new Error(`attention: k ${describe(k)} does not match q ${describe(q)}`);
+  if (kb !== batch || kh !== heads || kd !== headDim)
+    throw new Error(`attention: k ${describe(k)} does not match q ${describe(q)}`);
   if (describe(v) !== describe(k)) throw new Error(`attention: v ${describe(v)} differs from k ${describe(k)}`);
   if (headDim % 4 !== 0) throw new Error(`attention: head dim ${headDim} must be a multiple of 4`);
   const mask = opts.keyPadding?.shape;
-  if (mask && describe(mask) !== describe([batch, seqK])) throw new Error(`attention: keyPadding ${describe(mask)} should be [${batch}, ${seqK}]`);
+  if (mask && describe(mask) !== describe([batch, seqK]))
+    throw new Error(`attention: keyPadding ${describe(mask)} should be [${batch}, ${seqK}]`);
   return {
     batch,
     heads,
@@ -103,7 +116,10 @@ export interface AttentionTiles {
 
 // Workgroup bytes of each kernel: vec4 tiles of ROWS and COLS rows (DQ quads each), vec4 score tiles
 // (COLS × ROWS/4), and per-row scalars — mirrors the var<workgroup> declarations of the shaders.
-const STAGING: Record<AttentionKernel, { rowTiles: number; colTiles: number; scoreTiles: number; scalars(t: AttentionTiles): number }> = {
+const STAGING: Record<
+  AttentionKernel,
+  { rowTiles: number; colTiles: number; scoreTiles: number; scalars(t: AttentionTiles): number }
+> = {
   forward: { rowTiles: 1, colTiles: 2, scoreTiles: 1, scalars: (t) => 4 * 4 * t.WG_Y * t.WG_X },
   backward_dq: { rowTiles: 2, colTiles: 2, scoreTiles: 1, scalars: (t) => 2 * 4 * t.WG_Y },
   backward_dkdv: { rowTiles: 0, colTiles: 2, scoreTiles: 2, scalars: () => 0 },
@@ -167,14 +183,18 @@ function workgroupBytes(kernel: AttentionKernel, tiles: AttentionTiles, headDim:
   const rows = 4 * tiles.WG_Y * blocks;
   const cols = 4 * tiles.WG_X;
   const dq = tiles.WG_X * quadsPerThread(tiles, headDim);
-  return 16 * (s.rowTiles * rows * dq + s.colTiles * cols * dq + s.scoreTiles * cols * tiles.WG_Y * blocks) + 4 * s.scalars(tiles);
+  return (
+    16 * (s.rowTiles * rows * dq + s.colTiles * cols * dq + s.scoreTiles * cols * tiles.WG_Y * blocks) +
+    4 * s.scalars(tiles)
+  );
 }
 
 /** The largest tiling of `kernel` the device's workgroup storage and invocation limits allow. */
 export function attentionTiles(rt: Runtime, kernel: AttentionKernel, headDim: number): AttentionTiles {
   const storage = rt.limits.maxComputeWorkgroupStorageSize ?? 16384;
   const blocks = keyBlocks(rt, kernel);
-  const fits = (t: AttentionTiles) => t.WG_X * t.WG_Y <= rt.maxInvocations && workgroupBytes(kernel, t, headDim, blocks) <= storage;
+  const fits = (t: AttentionTiles) =>
+    t.WG_X * t.WG_Y <= rt.maxInvocations && workgroupBytes(kernel, t, headDim, blocks) <= storage;
   const tiles = tileCandidates(rt).find(fits);
   if (!tiles) throw new Error(`attention: head dim ${headDim} does not fit in ${storage} bytes of workgroup storage`);
   return tiles;
@@ -220,12 +240,15 @@ const STREAM_READS: Record<AttentionKernel, string[]> = {
  * into the buffer, and the select keeps a neighbouring head's rows or stale pool memory (possibly NaN) out.
  */
 function quadReaders(bindings: string[]): string {
-  const column = (name: string, i: number) => `select(vec4<f32>(0.0), ${name}[at + ${i}u * stride], row0 + ${i}u < count)`;
+  const column = (name: string, i: number) =>
+    `select(vec4<f32>(0.0), ${name}[at + ${i}u * stride], row0 + ${i}u < count)`;
   return bindings
-    .map((name) => `fn ${name}_quads(base: u32, stride: u32, row0: u32, count: u32, quad: u32) -> mat4x4<f32> {
+    .map(
+      (name) => `fn ${name}_quads(base: u32, stride: u32, row0: u32, count: u32, quad: u32) -> mat4x4<f32> {
   let at = base + row0 * stride + quad;
   return mat4x4<f32>(${[0, 1, 2, 3].map((i) => column(name, i)).join(', ')});
-}`)
+}`,
+    )
     .join('\n');
 }
 
@@ -245,7 +268,13 @@ const streamDef = kernelDefs((variant: string) => {
   const [kernel, headDim, blocks] = variant.split(',') as [AttentionKernel, string, string];
   return {
     shader: `attention_${kernel}_stream`,
-    template: { COMMON: shaderSource('attention_common'), HEAD_QUADS: String(Number(headDim) / 4), TQ: '1', ROW_BLOCKS: blocks, READERS: quadReaders(STREAM_READS[kernel]) },
+    template: {
+      COMMON: shaderSource('attention_common'),
+      HEAD_QUADS: String(Number(headDim) / 4),
+      TQ: '1',
+      ROW_BLOCKS: blocks,
+      READERS: quadReaders(STREAM_READS[kernel]),
+    },
     repeat: { R: Number(blocks), Q: Number(headDim) / 4 },
   };
 });
@@ -255,15 +284,29 @@ const tiledDef = kernelDefs((variant: string) => {
   const [kernel, headDim, quads, blocks] = variant.split(',') as [AttentionKernel, string, string, string];
   return {
     shader: `attention_${kernel}`,
-    template: { COMMON: shaderSource('attention_common'), HEAD_QUADS: String(Number(headDim) / 4), TQ: quads, KEY_BLOCKS: blocks },
+    template: {
+      COMMON: shaderSource('attention_common'),
+      HEAD_QUADS: String(Number(headDim) / 4),
+      TQ: quads,
+      KEY_BLOCKS: blocks,
+    },
   };
 });
 
-function compileKernel(rt: Runtime, kernel: AttentionKernel, headDim: number, rows: number): { compiled: Kernel; rowsPerGroup: number } {
+function compileKernel(
+  rt: Runtime,
+  kernel: AttentionKernel,
+  headDim: number,
+  rows: number,
+): { compiled: Kernel; rowsPerGroup: number } {
   if (attentionVariant(rt) === 'stream') {
     const blocks = streamRowBlocks(rt, rows);
     const rowsPerGroup = 4 * blocks * STREAM_LANES;
-    const compiled = rt.kernelOf(streamDef(`${kernel},${headDim},${blocks}`), { WG_X: STREAM_LANES, WG_Y: 1, ROWS: rowsPerGroup });
+    const compiled = rt.kernelOf(streamDef(`${kernel},${headDim},${blocks}`), {
+      WG_X: STREAM_LANES,
+      WG_Y: 1,
+      ROWS: rowsPerGroup,
+    });
     return { compiled, rowsPerGroup };
   }
   const tiles = attentionTiles(rt, kernel, headDim);
@@ -277,7 +320,13 @@ function compileKernel(rt: Runtime, kernel: AttentionKernel, headDim: number, ro
   return { compiled, rowsPerGroup };
 }
 
-function launch(rt: Runtime, kernel: AttentionKernel, g: AttentionGeometry, opts: AttentionOptions, buffers: Record<string, Tensor>): void {
+function launch(
+  rt: Runtime,
+  kernel: AttentionKernel,
+  g: AttentionGeometry,
+  opts: AttentionOptions,
+  buffers: Record<string, Tensor>,
+): void {
   const blockRows = kernel === 'backward_dkdv' ? g.seqK : g.seqQ;
   const { compiled, rowsPerGroup } = compileKernel(rt, kernel, g.headDim, blockRows);
   // Strides go to the kernels in quads (every one is a multiple of the head dim, itself a multiple of 4).
@@ -298,15 +347,24 @@ function launch(rt: Runtime, kernel: AttentionKernel, g: AttentionGeometry, opts
   };
   // Without a mask the binding still needs a buffer; the kernel never reads it (has_mask = 0).
   const keyMask = opts.keyPadding ?? buffers.q!;
-  rt.dispatch(compiled, { ...buffers, key_mask: keyMask }, uniforms, [Math.ceil(blockRows / rowsPerGroup), g.batch * g.heads]);
+  rt.dispatch(compiled, { ...buffers, key_mask: keyMask }, uniforms, [
+    Math.ceil(blockRows / rowsPerGroup),
+    g.batch * g.heads,
+  ]);
 }
 
 function checkF32(tensors: Record<string, Tensor>): void {
-  for (const [name, t] of Object.entries(tensors)) if (t.dtype !== 'f32') throw new Error(`attention: ${name} must be f32, got ${t.dtype}`);
+  for (const [name, t] of Object.entries(tensors))
+    if (t.dtype !== 'f32') throw new Error(`attention: ${name} must be f32, got ${t.dtype}`);
 }
 
 /** out (same layout and shape as q) and lse [batch, heads, seqQ], the log-sum-exp of each query row's scores. */
-export function attentionForward(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): { out: Tensor; lse: Tensor } {
+export function attentionForward(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  opts: AttentionOptions = {},
+): { out: Tensor; lse: Tensor } {
   checkF32({ q, k, v });
   const g = attentionGeometry(q.shape, k.shape, v.shape, opts);
   const rt = q.runtime;
@@ -339,9 +397,12 @@ export function attentionBackward(
   checkF32({ q, k, v, out, lse, dOut });
   const g = attentionGeometry(q.shape, k.shape, v.shape, opts);
   if (describe(out.shape) !== describe(q.shape) || describe(dOut.shape) !== describe(q.shape)) {
-    throw new Error(`attention backward: out ${describe(out.shape)} and dOut ${describe(dOut.shape)} must match q ${describe(q.shape)}`);
+    throw new Error(
+      `attention backward: out ${describe(out.shape)} and dOut ${describe(dOut.shape)} must match q ${describe(q.shape)}`,
+    );
   }
-  if (describe(lse.shape) !== describe([g.batch, g.heads, g.seqQ])) throw new Error(`attention backward: lse ${describe(lse.shape)} should be [${g.batch}, ${g.heads}, ${g.seqQ}]`);
+  if (describe(lse.shape) !== describe([g.batch, g.heads, g.seqQ]))
+    throw new Error(`attention backward: lse ${describe(lse.shape)} should be [${g.batch}, ${g.heads}, ${g.seqQ}]`);
   const rt = q.runtime;
   // Rows rounded up to whole query quads: the 'stream' kernels store P and dS as 4×4 blocks.
   const scratch: Shape = [g.batch * g.heads, 4 * Math.ceil(g.seqQ / 4), Math.ceil(g.seqK / 4), 4];
@@ -366,7 +427,12 @@ interface RowVisit {
 }
 
 /** Calls fn for every query row with its float64 probabilities, computed from q and k alone. */
-function forEachRow(q: HostTensor, k: HostTensor, opts: AttentionOptions<HostTensor>, fn: (row: RowVisit) => void): void {
+function forEachRow(
+  q: HostTensor,
+  k: HostTensor,
+  opts: AttentionOptions<HostTensor>,
+  fn: (row: RowVisit) => void,
+): void {
   const g = attentionGeometry(q.shape, k.shape, k.shape, opts);
   const scale = opts.scale ?? 1 / Math.sqrt(g.headDim);
   const mask = opts.keyPadding?.data;
@@ -396,7 +462,12 @@ function forEachRow(q: HostTensor, k: HostTensor, opts: AttentionOptions<HostTen
 }
 
 /** Float64 reference forward: out in q's layout, lse [batch, heads, seqQ]. */
-export function attentionRef(q: HostTensor, k: HostTensor, v: HostTensor, opts: AttentionOptions<HostTensor> = {}): { out: HostTensor; lse: HostTensor } {
+export function attentionRef(
+  q: HostTensor,
+  k: HostTensor,
+  v: HostTensor,
+  opts: AttentionOptions<HostTensor> = {},
+): { out: HostTensor; lse: HostTensor } {
   const g = attentionGeometry(q.shape, k.shape, v.shape, opts);
   const out = new Float64Array(q.data.length);
   const lse: number[] = [];
@@ -406,7 +477,10 @@ export function attentionRef(q: HostTensor, k: HostTensor, v: HostTensor, opts: 
       for (let d = 0; d < g.headDim; d++) out[qAt + d]! += pj * v.data[kvAt(j) + d]!;
     });
   });
-  return { out: { shape: [...q.shape], data: out }, lse: { shape: [g.batch, g.heads, g.seqQ], data: Float64Array.from(lse) } };
+  return {
+    out: { shape: [...q.shape], data: out },
+    lse: { shape: [g.batch, g.heads, g.seqQ], data: Float64Array.from(lse) },
+  };
 }
 
 /** Float64 reference gradients of sum(dOut ∘ attention(q, k, v)). */
@@ -440,5 +514,9 @@ export function attentionBackwardRef(
       }
     });
   });
-  return { dq: { shape: [...q.shape], data: dq }, dk: { shape: [...k.shape], data: dk }, dv: { shape: [...v.shape], data: dv } };
+  return {
+    dq: { shape: [...q.shape], data: dq },
+    dk: { shape: [...k.shape], data: dk },
+    dv: { shape: [...v.shape], data: dv },
+  };
 }

@@ -2,7 +2,13 @@
 // shaders/unary.wgsl or shaders/binary.wgsl) and its float64 CPU reference.
 import { record } from '../tensor/tape.js';
 import { grid1d, kernelDefs, type KernelDef, type Runtime } from '../gpu/runtime.js';
-import { broadcastShapes, broadcastStrides, collapseBroadcast, forEachBroadcast, type HostTensor } from '../tensor/host.js';
+import {
+  broadcastShapes,
+  broadcastStrides,
+  collapseBroadcast,
+  forEachBroadcast,
+  type HostTensor,
+} from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 
 const WG = 64;
@@ -49,7 +55,11 @@ const binaryKernel = kernelDefs((op: BinaryOp) => ({ shader: 'binary', template:
 const unaryBackwardKernels = new Map<string, (deriv: string) => KernelDef>();
 function unaryBackwardKernel(deriv: string, prelude: string): KernelDef {
   let byDeriv = unaryBackwardKernels.get(prelude);
-  if (!byDeriv) unaryBackwardKernels.set(prelude, (byDeriv = kernelDefs((d: string) => ({ shader: 'unary_backward', template: { DERIV: d, PRELUDE: prelude } }))));
+  if (!byDeriv)
+    unaryBackwardKernels.set(
+      prelude,
+      (byDeriv = kernelDefs((d: string) => ({ shader: 'unary_backward', template: { DERIV: d, PRELUDE: prelude } }))),
+    );
   return byDeriv(deriv);
 }
 
@@ -144,7 +154,10 @@ export function unaryOp(op: UnaryOp, x: Tensor, alpha = 0): Tensor {
 export type DifferentiableBinaryOp = 'add' | 'sub' | 'mul' | 'div';
 
 /** Gradients of out = op(a, b) at full (broadcast) shape; autograd sums them back to a's and b's shapes. */
-const BINARY_BACKWARD: Record<DifferentiableBinaryOp, (a: Tensor, b: Tensor, out: Tensor, g: Tensor) => [Tensor, Tensor]> = {
+const BINARY_BACKWARD: Record<
+  DifferentiableBinaryOp,
+  (a: Tensor, b: Tensor, out: Tensor, g: Tensor) => [Tensor, Tensor]
+> = {
   add: (_a, _b, _out, g) => [g, g],
   sub: (_a, _b, _out, g) => [g, unary('neg', g)],
   mul: (a, b, _out, g) => [binary('mul', g, b), binary('mul', g, a)],

@@ -52,11 +52,21 @@ export function embeddingBackward(ids: Tensor, dy: Tensor, vocab: number): Tenso
   const ordering = { positions, vocab, long: Math.ceil(Math.sqrt(positions)) };
   const byPosition = grid1d(positions, WG);
   rt.dispatch(kernel(rt, 'embedding_count'), { ids, counts, slots }, { positions, vocab }, byPosition);
-  rt.dispatch(rt.kernelOf(embeddingDef('embedding_offsets'), { WG: Math.min(SCAN_WG, rt.maxInvocations) }), { counts, offsets }, { vocab }, [1]);
+  rt.dispatch(
+    rt.kernelOf(embeddingDef('embedding_offsets'), { WG: Math.min(SCAN_WG, rt.maxInvocations) }),
+    { counts, offsets },
+    { vocab },
+    [1],
+  );
   rt.dispatch(kernel(rt, 'embedding_bucket'), { ids, offsets, slots, bucket }, { positions, vocab }, byPosition);
   rt.dispatch(kernel(rt, 'embedding_order'), { ids, counts, offsets, bucket, order }, ordering, byPosition);
   rt.dispatch(kernel(rt, 'embedding_order_long'), { ids, counts, offsets, order }, ordering, grid1d(vocab, WG));
-  rt.dispatch(kernel(rt, 'embedding_backward'), { ids, dy, counts, offsets, order, dtable }, { count: positions * dim, dim, vocab }, grid1d(positions * dim, WG));
+  rt.dispatch(
+    kernel(rt, 'embedding_backward'),
+    { ids, dy, counts, offsets, order, dtable },
+    { count: positions * dim, dim, vocab },
+    grid1d(positions * dim, WG),
+  );
   for (const t of [counts, offsets, slots, bucket, order]) t.dispose();
   return dtable;
 }

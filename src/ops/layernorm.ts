@@ -12,7 +12,8 @@ const layerNormBackwardDef = defineKernel({ shader: 'layernorm_backward', templa
 
 export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
   const { rows, n } = rowsOf(x, 'layerNorm');
-  if (gamma.size !== n || beta.size !== n) throw new Error(`layerNorm: gamma/beta of ${gamma.size}/${beta.size} values for rows of ${n}`);
+  if (gamma.size !== n || beta.size !== n)
+    throw new Error(`layerNorm: gamma/beta of ${gamma.size}/${beta.size} values for rows of ${n}`);
   const rt = x.runtime;
   const layout = rowLayout(rt, rows, n);
   const y = new Tensor(rt, x.shape);
@@ -28,7 +29,12 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
     const rowGroups = Math.ceil(rows / (WG / ROW_THREADS));
     const backward = rt.kernelOf(layerNormBackwardDef, layout.constants);
     // Row workgroups first, then one per WG columns of dgamma/dbeta.
-    rt.dispatch(backward, { x_in: x, gamma, mean, rstd, dy, dx, dgamma, dbeta }, { rows, n, row_groups: rowGroups }, grid1d(rowGroups + Math.ceil(n / WG), 1));
+    rt.dispatch(
+      backward,
+      { x_in: x, gamma, mean, rstd, dy, dx, dgamma, dbeta },
+      { rows, n, row_groups: rowGroups },
+      grid1d(rowGroups + Math.ceil(n / WG), 1),
+    );
     return [dx, dgamma, dbeta];
   };
   return record('layerNorm', y, [x, gamma, beta], rule, [mean, rstd]);

@@ -28,7 +28,12 @@ function stridedCopy(x: Tensor, outShape: number[], inStrides: number[]): Tensor
   const rt = x.runtime;
   const out = new Tensor(rt, outShape, x.dtype);
   const kernel = rt.kernelOf(stridedCopyDef, { WG });
-  rt.dispatch(kernel, { x_in: x, out }, { count: out.size, rank: outShape.length, out_shape: pack(outShape), in_strides: pack(inStrides) }, grid1d(out.size, WG));
+  rt.dispatch(
+    kernel,
+    { x_in: x, out },
+    { count: out.size, rank: outShape.length, out_shape: pack(outShape), in_strides: pack(inStrides) },
+    grid1d(out.size, WG),
+  );
   return out;
 }
 
@@ -41,7 +46,11 @@ function checkPerm(shape: Shape, perm: number[]): void {
 export function permute(x: Tensor, perm: number[]): Tensor {
   checkPerm(x.shape, perm);
   const strides = stridesOf(x.shape);
-  return stridedCopy(x, perm.map((p) => x.shape[p]!), perm.map((p) => strides[p]!));
+  return stridedCopy(
+    x,
+    perm.map((p) => x.shape[p]!),
+    perm.map((p) => strides[p]!),
+  );
 }
 
 export function permuteRef(x: HostTensor, perm: number[]): HostTensor {
@@ -52,7 +61,8 @@ export function permuteRef(x: HostTensor, perm: number[]): HostTensor {
   const data = new Float64Array(x.data.length);
   for (let i = 0; i < data.length; i++) {
     let offset = 0;
-    for (let d = 0; d < shape.length; d++) offset += (Math.floor(i / outStrides[d]!) % shape[d]!) * inStrides[perm[d]!]!;
+    for (let d = 0; d < shape.length; d++)
+      offset += (Math.floor(i / outStrides[d]!) % shape[d]!) * inStrides[perm[d]!]!;
     data[i] = x.data[offset]!;
   }
   return { shape, data };
@@ -66,7 +76,8 @@ export function transpose(x: Tensor): Tensor {
 }
 
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
-  if (!sameShape(broadcastShapes(x.shape, shape), shape)) throw new Error(`cannot broadcast [${x.shape.join(', ')}] to [${shape.join(', ')}]`);
+  if (!sameShape(broadcastShapes(x.shape, shape), shape))
+    throw new Error(`cannot broadcast [${x.shape.join(', ')}] to [${shape.join(', ')}]`);
   return stridedCopy(x, [...shape], broadcastStrides(x.shape, shape));
 }
 
@@ -76,7 +87,11 @@ export function gather(x: Tensor, indices: Tensor, axis: number): Tensor {
   const rt = x.runtime;
   const { n, inner, axis: ax } = splitAxis(x.shape, axis);
   const m = indices.size;
-  const out = new Tensor(rt, x.shape.map((d, i) => (i === ax ? m : d)), x.dtype);
+  const out = new Tensor(
+    rt,
+    x.shape.map((d, i) => (i === ax ? m : d)),
+    x.dtype,
+  );
   const kernel = rt.kernelOf(gatherDef, { WG });
   rt.dispatch(kernel, { x_in: x, indices, out }, { count: out.size, n, m, inner }, grid1d(out.size, WG));
   return out;
@@ -89,7 +104,8 @@ export function gatherRef(x: HostTensor, indices: ArrayLike<number>, axis: numbe
   for (let o = 0; o < outer; o++)
     for (let j = 0; j < m; j++) {
       const index = indices[j]!;
-      for (let k = 0; k < inner; k++) data[(o * m + j) * inner + k] = index >= 0 && index < n ? x.data[(o * n + index) * inner + k]! : 0;
+      for (let k = 0; k < inner; k++)
+        data[(o * m + j) * inner + k] = index >= 0 && index < n ? x.data[(o * n + index) * inner + k]! : 0;
     }
   return { shape: x.shape.map((d, i) => (i === ax ? m : d)), data };
 }

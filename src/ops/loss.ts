@@ -14,7 +14,8 @@ const crossEntropyBackwardDef = defineKernel({ shader: 'cross_entropy_backward' 
 
 function checkTargets(logits: Tensor, targets: Tensor, rows: number): void {
   if (targets.dtype !== 'i32') throw new Error(`crossEntropy: targets must be i32 class indices, got ${targets.dtype}`);
-  if (targets.size !== rows) throw new Error(`crossEntropy: ${targets.size} targets for ${rows} rows of logits [${logits.shape.join(', ')}]`);
+  if (targets.size !== rows)
+    throw new Error(`crossEntropy: ${targets.size} targets for ${rows} rows of logits [${logits.shape.join(', ')}]`);
 }
 
 /** Mean over rows of −log softmax(logits)[target]; logits [..., classes], targets i32 [...] in [0, classes). */
@@ -32,7 +33,12 @@ export function crossEntropy(logits: Tensor, targets: Tensor): Tensor {
   const rule = (g: Tensor) => {
     const dx = new Tensor(rt, logits.shape);
     const back = rt.kernelOf(crossEntropyBackwardDef, { WG });
-    rt.dispatch(back, { x_in: logits, lse, targets, g, dx }, { count: dx.size, n, inv_rows: 1 / rows }, grid1d(dx.size, WG));
+    rt.dispatch(
+      back,
+      { x_in: logits, lse, targets, g, dx },
+      { count: dx.size, n, inv_rows: 1 / rows },
+      grid1d(dx.size, WG),
+    );
     return [dx];
   };
   return record('crossEntropy', loss, [logits], rule, [lse]);

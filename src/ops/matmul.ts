@@ -38,7 +38,10 @@ function fetchTemplate(name: 'a' | 'b', vec4: boolean): Record<string, string> {
   const key = name.toUpperCase();
   return vec4
     ? { [`${key}_ELEMENT`]: 'vec4<f32>', [`${key}_FETCH`]: `${name}[at / 4u]` }
-    : { [`${key}_ELEMENT`]: 'f32', [`${key}_FETCH`]: `vec4<f32>(${name}[at], ${name}[at + 1u], ${name}[at + 2u], ${name}[at + 3u])` };
+    : {
+        [`${key}_ELEMENT`]: 'f32',
+        [`${key}_FETCH`]: `vec4<f32>(${name}[at], ${name}[at + 1u], ${name}[at + 2u], ${name}[at + 3u])`,
+      };
 }
 
 /** matmul by 'aAligned,bAligned,ROW_BLOCKS,COL_BLOCKS' (the source-changing choices; the rest are constants). */
@@ -46,7 +49,12 @@ const matmulDef = kernelDefs((variant: string) => {
   const [aAligned, bAligned, rows, cols] = variant.split(',');
   return {
     shader: 'matmul',
-    template: { ...fetchTemplate('a', aAligned === '1'), ...fetchTemplate('b', bAligned === '1'), ROW_BLOCKS: rows!, COL_BLOCKS: cols! },
+    template: {
+      ...fetchTemplate('a', aAligned === '1'),
+      ...fetchTemplate('b', bAligned === '1'),
+      ROW_BLOCKS: rows!,
+      COL_BLOCKS: cols!,
+    },
     repeat: { R: Number(rows), C: Number(cols) },
   };
 });
@@ -63,19 +71,23 @@ interface MatmulDims {
 
 /** Leading dimensions are flattened into one batch; either operand may have batch 1 (broadcast). */
 export function matmulDims(a: Shape, b: Shape, { transA = false, transB = false }: MatmulOptions): MatmulDims {
-  if (a.length < 2 || b.length < 2) throw new Error(`matmul: operands need rank ≥ 2, got [${a.join(', ')}] and [${b.join(', ')}]`);
+  if (a.length < 2 || b.length < 2)
+    throw new Error(`matmul: operands need rank ≥ 2, got [${a.join(', ')}] and [${b.join(', ')}]`);
   const [ar, ac] = a.slice(-2) as [number, number];
   const [br, bc] = b.slice(-2) as [number, number];
   const [m, ka] = transA ? [ac, ar] : [ar, ac];
   const [kb, n] = transB ? [bc, br] : [br, bc];
-  if (ka !== kb) throw new Error(`matmul: inner dimensions differ (${ka} vs ${kb}) for [${a.join(', ')}]·[${b.join(', ')}]`);
+  if (ka !== kb)
+    throw new Error(`matmul: inner dimensions differ (${ka} vs ${kb}) for [${a.join(', ')}]·[${b.join(', ')}]`);
   const lead = (s: Shape) => s.slice(0, -2);
   const batchA = lead(a).reduce((p, d) => p * d, 1);
   const batchB = lead(b).reduce((p, d) => p * d, 1);
-  if (batchA !== batchB && batchA !== 1 && batchB !== 1) throw new Error(`matmul: batch sizes ${batchA} and ${batchB} differ`);
+  if (batchA !== batchB && batchA !== 1 && batchB !== 1)
+    throw new Error(`matmul: batch sizes ${batchA} and ${batchB} differ`);
   // The operand with the real batch gives the leading dimensions; with equal batches (say both 1), the one
   // with more leading dimensions does, so [17, 16]·[1, 16, 64] keeps its batch of one.
-  const outLead = batchA !== batchB ? (batchA > batchB ? lead(a) : lead(b)) : lead(a).length >= lead(b).length ? lead(a) : lead(b);
+  const outLead =
+    batchA !== batchB ? (batchA > batchB ? lead(a) : lead(b)) : lead(a).length >= lead(b).length ? lead(a) : lead(b);
   return { batch: Math.max(batchA, batchB), batchA, batchB, m, n, k: ka, outShape: [...outLead, m, n] };
 }
 
@@ -89,15 +101,31 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor): Tensor {
   const options = { transB: true };
   const d = matmulDims(x.shape, weight.shape, options);
   if (x.rank !== 2 || weight.rank !== 2 || bias.size !== d.n) {
-    throw new Error(`linear: needs x [rows, in], weight [out, in] and bias [out], got [${x.shape.join(', ')}], [${weight.shape.join(', ')}], [${bias.shape.join(', ')}]`);
+    throw new Error(
+      `linear: needs x [rows, in], weight [out, in] and bias [out], got [${x.shape.join(', ')}], [${weight.shape.join(', ')}], [${bias.shape.join(', ')}]`,
+    );
   }
   return recordMatmul(x, weight, options, d, chooseTiles(x, weight, options, d), bias);
 }
 
 /** What autotuning (src/gpu/autotune.ts) tries: 8×8 workgroups with 1–4 blocks each way, and other workgroup shapes. */
 export function matmulTileCandidates(rt: Runtime): MatmulTiles[] {
-  const layouts: [number, number, number, number][] = [[8, 8, 2, 2], [8, 8, 4, 2], [8, 8, 2, 4], [8, 8, 4, 4], [8, 8, 1, 1], [8, 8, 2, 1], [8, 8, 1, 2], [4, 4, 2, 2], [16, 4, 1, 2], [4, 16, 2, 1], [16, 16, 1, 1]];
-  return layouts.filter(([x, y]) => x * y <= rt.maxInvocations).map(([WG_X, WG_Y, ROW_BLOCKS, COL_BLOCKS]) => ({ WG_X, WG_Y, ROW_BLOCKS, COL_BLOCKS }));
+  const layouts: [number, number, number, number][] = [
+    [8, 8, 2, 2],
+    [8, 8, 4, 2],
+    [8, 8, 2, 4],
+    [8, 8, 4, 4],
+    [8, 8, 1, 1],
+    [8, 8, 2, 1],
+    [8, 8, 1, 2],
+    [4, 4, 2, 2],
+    [16, 4, 1, 2],
+    [4, 16, 2, 1],
+    [16, 16, 1, 1],
+  ];
+  return layouts
+    .filter(([x, y]) => x * y <= rt.maxInvocations)
+    .map(([WG_X, WG_Y, ROW_BLOCKS, COL_BLOCKS]) => ({ WG_X, WG_Y, ROW_BLOCKS, COL_BLOCKS }));
 }
 
 /** The default tiles, or with autotuning on, the tuned ones of this product's shape family (sizes rounded up to powers of 2). */
@@ -113,12 +141,22 @@ function chooseTiles(a: Tensor, b: Tensor, options: MatmulOptions, d: MatmulDims
   const [aShape, bShape] = [[...a.shape], [...b.shape]];
   const trial = () => {
     const [x, y] = [zeros(rt, aShape).keep(), zeros(rt, bShape).keep()];
-    return { run: (tiles: MatmulTiles) => recordMatmul(x, y, options, d, tiles).dispose(), dispose: () => [x, y].forEach((t) => t.dispose()) };
+    return {
+      run: (tiles: MatmulTiles) => recordMatmul(x, y, options, d, tiles).dispose(),
+      dispose: () => [x, y].forEach((t) => t.dispose()),
+    };
   };
   return tuner.choose(family, matmulTileCandidates(rt), trial) ?? fallback;
 }
 
-function recordMatmul(a: Tensor, b: Tensor, options: MatmulOptions, d: MatmulDims, tiles: MatmulTiles, bias?: Tensor): Tensor {
+function recordMatmul(
+  a: Tensor,
+  b: Tensor,
+  options: MatmulOptions,
+  d: MatmulDims,
+  tiles: MatmulTiles,
+  bias?: Tensor,
+): Tensor {
   const rt = a.runtime;
   const out = new Tensor(rt, d.outShape);
   if (d.k === 0 && !bias) {
@@ -130,19 +168,27 @@ function recordMatmul(a: Tensor, b: Tensor, options: MatmulOptions, d: MatmulDim
   // The axis each operand is fetched along: its contiguous one.
   const aAligned = (transA ? d.m : d.k) % 4 === 0;
   const bAligned = (transB ? d.k : d.n) % 4 === 0;
-  const kernel = rt.kernelOf(matmulDef(`${aAligned ? 1 : 0},${bAligned ? 1 : 0},${tiles.ROW_BLOCKS},${tiles.COL_BLOCKS}`), {
-    WG_X: tiles.WG_X,
-    WG_Y: tiles.WG_Y,
-    TRANS_A: transA ? 1 : 0,
-    TRANS_B: transB ? 1 : 0,
-    K_ALIGNED: d.k % 4 === 0 ? 1 : 0,
-    BIAS: bias ? 1 : 0,
-  });
-  rt.dispatch(kernel, { a, b, c: out, bias: bias ?? b }, { m: d.m, n: d.n, k: d.k, batch_a: d.batchA, batch_b: d.batchB }, [
-    Math.ceil(d.n / (tiles.WG_X * 4 * tiles.COL_BLOCKS)),
-    Math.ceil(d.m / (tiles.WG_Y * 4 * tiles.ROW_BLOCKS)),
-    d.batch,
-  ]);
+  const kernel = rt.kernelOf(
+    matmulDef(`${aAligned ? 1 : 0},${bAligned ? 1 : 0},${tiles.ROW_BLOCKS},${tiles.COL_BLOCKS}`),
+    {
+      WG_X: tiles.WG_X,
+      WG_Y: tiles.WG_Y,
+      TRANS_A: transA ? 1 : 0,
+      TRANS_B: transB ? 1 : 0,
+      K_ALIGNED: d.k % 4 === 0 ? 1 : 0,
+      BIAS: bias ? 1 : 0,
+    },
+  );
+  rt.dispatch(
+    kernel,
+    { a, b, c: out, bias: bias ?? b },
+    { m: d.m, n: d.n, k: d.k, batch_a: d.batchA, batch_b: d.batchB },
+    [
+      Math.ceil(d.n / (tiles.WG_X * 4 * tiles.COL_BLOCKS)),
+      Math.ceil(d.m / (tiles.WG_Y * 4 * tiles.ROW_BLOCKS)),
+      d.batch,
+    ],
+  );
   return out;
 }
 
@@ -196,7 +242,15 @@ export function matmulOp(a: Tensor, b: Tensor, options: MatmulOptions = {}): Ten
   const { transA = false, transB = false } = options;
   const out = matmul(a, b, options);
   return record('matmul', out, [a, b], (g) => [
-    a.requiresGrad ? (transA ? matmul(b, g, { transA: transB, transB: true }) : matmul(g, b, { transB: !transB })) : null,
-    b.requiresGrad ? (transB ? matmul(g, a, { transA: true, transB: transA }) : matmul(a, g, { transA: !transA })) : null,
+    a.requiresGrad
+      ? transA
+        ? matmul(b, g, { transA: transB, transB: true })
+        : matmul(g, b, { transB: !transB })
+      : null,
+    b.requiresGrad
+      ? transB
+        ? matmul(g, a, { transA: true, transB: transA })
+        : matmul(a, g, { transA: !transA })
+      : null,
   ]);
 }

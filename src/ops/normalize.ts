@@ -12,9 +12,17 @@ import { ROWS, rowLayout, rowsOf, WORKGROUP_REDUCE } from './wgsl-lib.js';
 /** PyTorch's F.normalize default. */
 const EPS = 1e-12;
 
-const rowKernelDef = kernelDefs((shader: 'l2normalize' | 'l2normalize_backward') => ({ shader, template: { WORKGROUP_REDUCE, ROWS } }));
+const rowKernelDef = kernelDefs((shader: 'l2normalize' | 'l2normalize_backward') => ({
+  shader,
+  template: { WORKGROUP_REDUCE, ROWS },
+}));
 
-function rowKernel(shader: 'l2normalize' | 'l2normalize_backward', buffers: Record<string, Tensor>, x: Tensor, eps: number): void {
+function rowKernel(
+  shader: 'l2normalize' | 'l2normalize_backward',
+  buffers: Record<string, Tensor>,
+  x: Tensor,
+  eps: number,
+): void {
   const { rows, n } = rowsOf(x, 'l2normalize');
   const rt = x.runtime;
   const layout = rowLayout(rt, rows, n);

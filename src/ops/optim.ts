@@ -86,7 +86,9 @@ export class AdamW {
     }
     const maxBinding = rt.limits.maxStorageBufferBindingSize ?? 2 ** 27;
     if (arenaSize * 4 > maxBinding) {
-      throw new Error(`AdamW: ${momentSize} parameters take ${arenaSize * 4} bytes in one arena; this device binds at most ${maxBinding} bytes of a buffer`);
+      throw new Error(
+        `AdamW: ${momentSize} parameters take ${arenaSize * 4} bytes in one arena; this device binds at most ${maxBinding} bytes of a buffer`,
+      );
     }
     this.paramArena = new BufferArena(rt, arenaSize * 4, 'parameters');
     this.gradArena = new BufferArena(rt, arenaSize * 4, 'gradients');
@@ -118,7 +120,12 @@ export class AdamW {
     const count = x.size;
     const numPartials = Math.min(WG, Math.ceil(count / WG));
     rt.dispatch(rt.kernelOf(sumsqDef, { WG }), { g: x, partials: this.partials }, { count }, [numPartials]);
-    rt.dispatch(rt.kernelOf(gradNormDef, { WG }), { partials: this.partials, grad_norm: out }, { num_partials: numPartials }, [1]);
+    rt.dispatch(
+      rt.kernelOf(gradNormDef, { WG }),
+      { partials: this.partials, grad_norm: out },
+      { num_partials: numPartials },
+      [1],
+    );
   }
 
   /**
@@ -199,7 +206,12 @@ export interface AdamWRefState {
 }
 
 /** Float64 AdamW step on one flat parameter vector (mutates param and state); returns ‖g‖ before clipping. */
-export function adamwRef(param: Float64Array, grad: Float64Array, state: AdamWRefState, o: Required<AdamWOptions>): number {
+export function adamwRef(
+  param: Float64Array,
+  grad: Float64Array,
+  state: AdamWRefState,
+  o: Required<AdamWOptions>,
+): number {
   const norm = Math.sqrt(grad.reduce((s, g) => s + g * g, 0));
   const clip = o.maxGradNorm > 0 ? Math.min(1, o.maxGradNorm / (norm + 1e-6)) : 1;
   state.steps++;
@@ -209,7 +221,9 @@ export function adamwRef(param: Float64Array, grad: Float64Array, state: AdamWRe
     const g = grad[i]! * clip;
     state.m[i] = o.beta1 * state.m[i]! + (1 - o.beta1) * g;
     state.v[i] = o.beta2 * state.v[i]! + (1 - o.beta2) * g * g;
-    param[i] = param[i]! * (1 - o.lr * o.weightDecay) - ((o.lr / bc1) * state.m[i]!) / (Math.sqrt(state.v[i]!) / Math.sqrt(bc2) + o.eps);
+    param[i] =
+      param[i]! * (1 - o.lr * o.weightDecay) -
+      ((o.lr / bc1) * state.m[i]!) / (Math.sqrt(state.v[i]!) / Math.sqrt(bc2) + o.eps);
   }
   return norm;
 }

@@ -12,7 +12,13 @@ export const REDUCE = {
   mean: { combine: 'a + b', subgroup: 'subgroupAdd', identity: '0.0', ref: (a: number, b: number) => a + b, init: 0 },
   // WGSL cannot express -inf as a constant, so the identity is the lowest finite f32 (the reduction of an
   // empty axis therefore gives -3.4028235e38 on both sides).
-  max: { combine: 'max(a, b)', subgroup: 'subgroupMax', identity: '-3.4028234663852886e38', ref: Math.max, init: -3.4028234663852886e38 },
+  max: {
+    combine: 'max(a, b)',
+    subgroup: 'subgroupMax',
+    identity: '-3.4028234663852886e38',
+    ref: Math.max,
+    init: -3.4028234663852886e38,
+  },
 } as const;
 export type ReduceOp = keyof typeof REDUCE;
 
@@ -42,7 +48,8 @@ const subgroupFold = (fold: string) => `
 /** Template values of the reduce kernel for this device: the subgroup variant where the feature exists. */
 function reduceVariant(op: ReduceOp, subgroups: boolean): Record<string, string> {
   const { combine, identity, subgroup } = REDUCE[op];
-  if (!subgroups) return { ENABLE: '', COMBINE: combine, IDENTITY: identity, SUBGROUP_BUILTINS: '', WORKGROUP_FOLD: TREE_FOLD };
+  if (!subgroups)
+    return { ENABLE: '', COMBINE: combine, IDENTITY: identity, SUBGROUP_BUILTINS: '', WORKGROUP_FOLD: TREE_FOLD };
   return {
     ENABLE: 'enable subgroups;',
     COMBINE: combine,
@@ -59,8 +66,13 @@ function reducedShape(shape: Shape, axis: number, keepDims: boolean): number[] {
 /** Invocations of the serial kernel's workgroups. */
 const SERIAL_WG = 64;
 
-const serialDef = kernelDefs((op: ReduceOp) => ({ shader: 'reduce_serial', template: { COMBINE: REDUCE[op].combine, IDENTITY: REDUCE[op].identity } }));
-const workgroupDefs = [false, true].map((subgroups) => kernelDefs((op: ReduceOp) => ({ shader: 'reduce', template: reduceVariant(op, subgroups) })));
+const serialDef = kernelDefs((op: ReduceOp) => ({
+  shader: 'reduce_serial',
+  template: { COMBINE: REDUCE[op].combine, IDENTITY: REDUCE[op].identity },
+}));
+const workgroupDefs = [false, true].map((subgroups) =>
+  kernelDefs((op: ReduceOp) => ({ shader: 'reduce', template: reduceVariant(op, subgroups) })),
+);
 
 /**
  * 'serial' (reduce_serial.wgsl: an invocation per output) for short axes, and for axes up to a few thousand long

@@ -50,14 +50,23 @@ fn load(row: u32, col: u32) -> Candidate {
   return Candidate(values[row * params.m + col], index);
 }`;
 
-const topkDef = kernelDefs((source: 'matrix' | 'list') => ({ shader: 'topk', template: { SOURCE: source === 'matrix' ? matrixSource : listSource } }));
+const topkDef = kernelDefs((source: 'matrix' | 'list') => ({
+  shader: 'topk',
+  template: { SOURCE: source === 'matrix' ? matrixSource : listSource },
+}));
 
 function nextPow2(x: number): number {
   return 2 ** Math.ceil(Math.log2(Math.max(2, x)));
 }
 
 /** One pass: [rows, m] candidates → [rows, blocks·k] survivors. */
-function topkPass(rt: Runtime, values: Tensor, second: { exclude: Tensor } | { indices: Tensor }, k: number, maxBlock: number): TopkResult {
+function topkPass(
+  rt: Runtime,
+  values: Tensor,
+  second: { exclude: Tensor } | { indices: Tensor },
+  k: number,
+  maxBlock: number,
+): TopkResult {
   const [rows, m] = values.shape as [number, number];
   // A row that fits one block is sorted whole; longer rows are cut into blocks of at least 2k, so each pass
   // at least halves the survivors.
@@ -66,14 +75,20 @@ function topkPass(rt: Runtime, values: Tensor, second: { exclude: Tensor } | { i
   const wg = Math.min(block / 2, 256, rt.maxInvocations);
   const kernel = rt.kernelOf(topkDef('exclude' in second ? 'matrix' : 'list'), { WG: wg, BLOCK: block });
   const out = { values: new Tensor(rt, [rows, blocks * k]), indices: new Tensor(rt, [rows, blocks * k], 'i32') };
-  rt.dispatch(kernel, { values, ...second, out_values: out.values, out_indices: out.indices }, { rows, m, blocks, k }, grid1d(rows * blocks, 1));
+  rt.dispatch(
+    kernel,
+    { values, ...second, out_values: out.values, out_indices: out.indices },
+    { rows, m, blocks, k },
+    grid1d(rows * blocks, 1),
+  );
   return out;
 }
 
 function excludeTensor(rt: Runtime, rows: number, options: TopkOptions): Tensor {
   if (options.excludeColumn) {
     const e = options.excludeColumn;
-    if (e.dtype !== 'i32' || e.size !== rows) throw new Error(`topk: excludeColumn must be i32 [${rows}], got ${e.dtype} [${e.shape.join(', ')}]`);
+    if (e.dtype !== 'i32' || e.size !== rows)
+      throw new Error(`topk: excludeColumn must be i32 [${rows}], got ${e.dtype} [${e.shape.join(', ')}]`);
     if (options.excludeDiagonal) throw new Error('topk: give excludeColumn or excludeDiagonal, not both');
     return e;
   }
@@ -83,22 +98,27 @@ function excludeTensor(rt: Runtime, rows: number, options: TopkOptions): Tensor 
 }
 
 function checkK(k: number, where: string): void {
-  if (!Number.isInteger(k) || k < 1 || k > MAX_TOPK) throw new Error(`${where}: k must be an integer in [1, ${MAX_TOPK}], got ${k}`);
+  if (!Number.isInteger(k) || k < 1 || k > MAX_TOPK)
+    throw new Error(`${where}: k must be an integer in [1, ${MAX_TOPK}], got ${k}`);
 }
 
 /** The k largest entries of each row of a [rows, n] f32 matrix (see the file comment for order and padding). */
 export function topk(scores: Tensor, k: number, options: TopkOptions = {}): TopkResult {
-  if (scores.rank !== 2 || scores.dtype !== 'f32') throw new Error(`topk: scores must be f32 [rows, n], got ${scores.dtype} [${scores.shape.join(', ')}]`);
+  if (scores.rank !== 2 || scores.dtype !== 'f32')
+    throw new Error(`topk: scores must be f32 [rows, n], got ${scores.dtype} [${scores.shape.join(', ')}]`);
   checkK(k, 'topk');
   const maxBlock = options.maxBlock ?? MAX_BLOCK;
   if (!(maxBlock <= MAX_BLOCK && maxBlock >= 2 * k && nextPow2(maxBlock) === maxBlock)) {
-    throw new Error(`topk: maxBlock must be a power of two in [2k, ${MAX_BLOCK}] = [${2 * k}, ${MAX_BLOCK}], got ${maxBlock}`);
+    throw new Error(
+      `topk: maxBlock must be a power of two in [2k, ${MAX_BLOCK}] = [${2 * k}, ${MAX_BLOCK}], got ${maxBlock}`,
+    );
   }
   const rt = scores.runtime;
   const rows = scores.shape[0]!;
   return tidy(() => {
     let current = topkPass(rt, scores, { exclude: excludeTensor(rt, rows, options) }, k, maxBlock);
-    while (current.values.shape[1]! > k) current = topkPass(rt, current.values, { indices: current.indices }, k, maxBlock);
+    while (current.values.shape[1]! > k)
+      current = topkPass(rt, current.values, { indices: current.indices }, k, maxBlock);
     return current;
   });
 }
@@ -145,7 +165,12 @@ export interface RetrieveOptions {
  * The k nearest keys of every query, streamed over query chunks so only a [chunk, n] similarity block lives
  * on the GPU at a time. Returns host arrays [q, k] (indices -1 where fewer than k candidates exist).
  */
-export async function retrieveTopk(queries: Tensor, keys: Tensor, k: number, options: RetrieveOptions = {}): Promise<{ values: Float32Array; indices: Int32Array }> {
+export async function retrieveTopk(
+  queries: Tensor,
+  keys: Tensor,
+  k: number,
+  options: RetrieveOptions = {},
+): Promise<{ values: Float32Array; indices: Int32Array }> {
   checkK(k, 'retrieveTopk');
   const rt = queries.runtime;
   const [q, n] = [queries.shape[0]!, keys.shape[0]!];
@@ -155,7 +180,19 @@ export async function retrieveTopk(queries: Tensor, keys: Tensor, k: number, opt
   for (let start = 0; start < q; start += chunk) {
     const rows = Math.min(chunk, q - start);
     const part = tidy(() => {
-      const slice = q === rows ? queries : gather(queries, tensorFrom(rt, Int32Array.from({ length: rows }, (_, i) => start + i), [rows], 'i32'), 0);
+      const slice =
+        q === rows
+          ? queries
+          : gather(
+              queries,
+              tensorFrom(
+                rt,
+                Int32Array.from({ length: rows }, (_, i) => start + i),
+                [rows],
+                'i32',
+              ),
+              0,
+            );
       return topk(similarity(slice, keys), k, { excludeDiagonal: options.excludeSelf, diagonalOffset: start });
     });
     values.set((await part.values.read()) as Float32Array, start * k);

@@ -22,17 +22,29 @@ const tripletBackwardDef = defineKernel({ shader: 'medtrim_triplet_backward' });
 
 function checkInputs(img: Tensor, txt: Tensor, positives: Tensor, negatives: Tensor): { n: number; dim: number } {
   if (img.rank !== 2 || img.shape.join() !== txt.shape.join()) {
-    throw new Error(`medtrimTripletLoss: image [${img.shape.join(', ')}] and text [${txt.shape.join(', ')}] embeddings must both be [n, dim]`);
+    throw new Error(
+      `medtrimTripletLoss: image [${img.shape.join(', ')}] and text [${txt.shape.join(', ')}] embeddings must both be [n, dim]`,
+    );
   }
   const n = img.shape[0]!;
-  for (const [name, t] of [['positives', positives], ['negatives', negatives]] as const) {
-    if (t.dtype !== 'i32' || t.size !== n) throw new Error(`medtrimTripletLoss: ${name} must be ${n} i32 indices, got ${t.dtype}[${t.shape.join(', ')}]`);
+  for (const [name, t] of [
+    ['positives', positives],
+    ['negatives', negatives],
+  ] as const) {
+    if (t.dtype !== 'i32' || t.size !== n)
+      throw new Error(`medtrimTripletLoss: ${name} must be ${n} i32 indices, got ${t.dtype}[${t.shape.join(', ')}]`);
   }
   return { n, dim: img.shape[1]! };
 }
 
 /** Mean over anchors with a valid triplet of the weighted four-term hinge loss; a scalar tensor. */
-export function medtrimTripletLoss(img: Tensor, txt: Tensor, positives: Tensor, negatives: Tensor, options: TripletOptions = {}): Tensor {
+export function medtrimTripletLoss(
+  img: Tensor,
+  txt: Tensor,
+  positives: Tensor,
+  negatives: Tensor,
+  options: TripletOptions = {},
+): Tensor {
   const { margin = 0.3, eta = 0.5 } = options;
   const { n, dim } = checkInputs(img, txt, positives, negatives);
   const rt = img.runtime;
@@ -46,7 +58,12 @@ export function medtrimTripletLoss(img: Tensor, txt: Tensor, positives: Tensor, 
     const dImg = new Tensor(rt, img.shape);
     const dTxt = new Tensor(rt, txt.shape);
     const backward = rt.kernelOf(tripletBackwardDef, { WG: BACKWARD_WG });
-    rt.dispatch(backward, { img, txt, positives, negatives, open_weight: active, stats, g, d_img: dImg, d_txt: dTxt }, { n, dim }, grid1d(2 * n * dim, BACKWARD_WG));
+    rt.dispatch(
+      backward,
+      { img, txt, positives, negatives, open_weight: active, stats, g, d_img: dImg, d_txt: dTxt },
+      { n, dim },
+      grid1d(2 * n * dim, BACKWARD_WG),
+    );
     return [dImg, dTxt];
   };
   return record('medtrimTripletLoss', loss, [img, txt], rule, [active, stats]);
@@ -65,11 +82,19 @@ export function medtrimTripletLossRef(
   const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, v, k) => s + v * b[k]!, 0);
   const dImg = new Float64Array(n * dim);
   const dTxt = new Float64Array(n * dim);
-  const grads = new Map<HostTensor, Float64Array>([[img, dImg], [txt, dTxt]]);
+  const grads = new Map<HostTensor, Float64Array>([
+    [img, dImg],
+    [txt, dTxt],
+  ]);
   let total = 0;
   let valid = 0;
   // Per valid anchor: [anchor matrix, positive/negative matrix, weight] for ii, tt, it, ti.
-  const terms: [HostTensor, HostTensor, number][] = [[img, img, eta], [txt, txt, eta], [img, txt, 1 - eta], [txt, img, 1 - eta]];
+  const terms: [HostTensor, HostTensor, number][] = [
+    [img, img, eta],
+    [txt, txt, eta],
+    [img, txt, 1 - eta],
+    [txt, img, 1 - eta],
+  ];
   const open: [number, HostTensor, HostTensor, number][] = [];
   for (let i = 0; i < n; i++) {
     const p = positives[i]!;

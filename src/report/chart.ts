@@ -100,18 +100,28 @@ export function chartSvg(chart: Chart): string {
     parts.push(`<line x1="${left}" x2="${right}" y1="${l.y(t)}" y2="${l.y(t)}" stroke="#e4e4e4"/>`);
     parts.push(`<text x="${left - 6}" y="${l.y(t) + 4}" text-anchor="end">${formatTick(t)}</text>`);
   }
-  for (const t of l.xTicks) parts.push(`<text x="${l.x(t)}" y="${bottom + 16}" text-anchor="middle">${formatTick(t)}</text>`);
+  for (const t of l.xTicks)
+    parts.push(`<text x="${l.x(t)}" y="${bottom + 16}" text-anchor="middle">${formatTick(t)}</text>`);
   parts.push(`<path d="M${left},${top} V${bottom} H${right}" fill="none" stroke="black"/>`);
-  parts.push(`<text x="${(left + right) / 2}" y="${l.height - 8}" text-anchor="middle">${escapeHtml(chart.xLabel)}</text>`);
-  parts.push(`<text transform="translate(16,${(top + bottom) / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(chart.yLabel)}</text>`);
+  parts.push(
+    `<text x="${(left + right) / 2}" y="${l.height - 8}" text-anchor="middle">${escapeHtml(chart.xLabel)}</text>`,
+  );
+  parts.push(
+    `<text transform="translate(16,${(top + bottom) / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(chart.yLabel)}</text>`,
+  );
   chart.series.forEach((s, i) => {
-    const d = finitePoints(s).map((p, k) => `${k ? 'L' : 'M'}${l.x(p[0]).toFixed(1)},${l.y(p[1]).toFixed(1)}`).join(' ');
+    const d = finitePoints(s)
+      .map((p, k) => `${k ? 'L' : 'M'}${l.x(p[0]).toFixed(1)},${l.y(p[1]).toFixed(1)}`)
+      .join(' ');
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
     if (d) parts.push(`<path d="${d}" fill="none" stroke="${css(s.color)}" stroke-width="2"${dash}/>`);
     const [only] = finitePoints(s);
-    if (only && finitePoints(s).length === 1) parts.push(`<circle cx="${l.x(only[0])}" cy="${l.y(only[1])}" r="3" fill="${css(s.color)}"/>`);
+    if (only && finitePoints(s).length === 1)
+      parts.push(`<circle cx="${l.x(only[0])}" cy="${l.y(only[1])}" r="3" fill="${css(s.color)}"/>`);
     const ly = top + 14 * i + 6;
-    parts.push(`<line x1="${right + 12}" x2="${right + 36}" y1="${ly}" y2="${ly}" stroke="${css(s.color)}" stroke-width="2"${dash}/>`);
+    parts.push(
+      `<line x1="${right + 12}" x2="${right + 36}" y1="${ly}" y2="${ly}" stroke="${css(s.color)}" stroke-width="2"${dash}/>`,
+    );
     parts.push(`<text x="${right + 42}" y="${ly + 4}">${escapeHtml(s.name)}</text>`);
   });
   parts.push('</svg>');
@@ -137,7 +147,8 @@ export function chartPng(chart: Chart): Uint8Array {
   chart.series.forEach((s, i) => {
     const pts = finitePoints(s);
     const dash = s.dashed ? 6 : 0;
-    for (let k = 1; k < pts.length; k++) canvas.line(l.x(pts[k - 1]![0]), l.y(pts[k - 1]![1]), l.x(pts[k]![0]), l.y(pts[k]![1]), s.color, 2, dash);
+    for (let k = 1; k < pts.length; k++)
+      canvas.line(l.x(pts[k - 1]![0]), l.y(pts[k - 1]![1]), l.x(pts[k]![0]), l.y(pts[k]![1]), s.color, 2, dash);
     if (pts.length === 1) canvas.fillRect(l.x(pts[0]![0]) - 2, l.y(pts[0]![1]) - 2, 5, 5, s.color);
     const ly = top + 14 * i + 6;
     canvas.line(right + 12, ly, right + 36, ly, s.color, 2, dash);

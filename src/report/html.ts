@@ -22,7 +22,8 @@ figure img { width: 128px; height: 128px; image-rendering: pixelated; border: 3p
 pre { background: #f4f4f4; padding: 8px; overflow-x: auto; }`;
 
 export function pngDataUri(image: GrayImage): string {
-  if (image.data.length !== image.width * image.height) throw new Error(`report: image data has ${image.data.length} bytes, expected ${image.width}×${image.height}`);
+  if (image.data.length !== image.width * image.height)
+    throw new Error(`report: image data has ${image.data.length} bytes, expected ${image.width}×${image.height}`);
   const png = encode({ width: image.width, height: image.height, data: image.data, channels: 1, depth: 8 });
   return `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
 }
@@ -30,12 +31,15 @@ export function pngDataUri(image: GrayImage): string {
 /** "Pleural Effusion (small, left); Edema" — the classes with their descriptors. */
 export function truthText(truth: EntitySet): string {
   return Object.entries(truth)
-    .map(([cls, d]) => (d.adjectives.length + d.directions.length ? `${cls} (${[...d.adjectives, ...d.directions].join(', ')})` : cls))
+    .map(([cls, d]) =>
+      d.adjectives.length + d.directions.length ? `${cls} (${[...d.adjectives, ...d.directions].join(', ')})` : cls,
+    )
     .join('; ');
 }
 
 function htmlTable(t: Table): string {
-  const row = (cells: string[], tag: 'th' | 'td') => `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join('')}</tr>`;
+  const row = (cells: string[], tag: 'th' | 'td') =>
+    `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join('')}</tr>`;
   return `<h3>${escapeHtml(t.title)}</h3>\n<table>\n${row(t.header, 'th')}\n${t.rows.map((r) => row(r, 'td')).join('\n')}\n</table>`;
 }
 
@@ -57,14 +61,18 @@ function textToImageHtml(e: TextToImageExample): string {
 
 function imageToTextHtml(e: ImageToTextExample): string {
   const items = e.results.map(
-    (r, i) => `<li${relevantClass(r.relevant)}>#${i + 1} ${escapeHtml(scoreText(r.score, r.relevant))} — <i>${escapeHtml(truthText(r.truth))}</i><br>${escapeHtml(r.report)}</li>`,
+    (r, i) =>
+      `<li${relevantClass(r.relevant)}>#${i + 1} ${escapeHtml(scoreText(r.score, r.relevant))} — <i>${escapeHtml(truthText(r.truth))}</i><br>${escapeHtml(r.report)}</li>`,
   );
   return `<div class="example"><figure><img src="${pngDataUri(e.query.image)}" alt="query image"><figcaption>Query image<br>${escapeHtml(truthText(e.query.truth))}<br>${relevantCount(e.results)}</figcaption></figure>\n<ol>${items.join('\n')}</ol></div>`;
 }
 
 function summaryHtml(data: RunReportData): string {
   const last = data.losses.at(-1);
-  const rates = data.losses.map((p) => p.samplesPerSec).filter((r): r is number => r !== undefined).sort((a, b) => a - b);
+  const rates = data.losses
+    .map((p) => p.samplesPerSec)
+    .filter((r): r is number => r !== undefined)
+    .sort((a, b) => a - b);
   const facts = [
     ['adapter', data.adapter],
     ['steps logged', String(data.losses.length)],
@@ -75,10 +83,19 @@ function summaryHtml(data: RunReportData): string {
 }
 
 export function runReportHtml(data: RunReportData): string {
-  const sections = [`<h1>${escapeHtml(data.title)}</h1>`, summaryHtml(data), '<h2>Training</h2>', chartSvg(lossChart(data))];
+  const sections = [
+    `<h1>${escapeHtml(data.title)}</h1>`,
+    summaryHtml(data),
+    '<h2>Training</h2>',
+    chartSvg(lossChart(data)),
+  ];
   const health = healthChart(data);
   if (health) sections.push(chartSvg(health));
-  sections.push('<h2>Retrieval</h2>', chartSvg(precisionChart(data.retrieval)), ...precisionTables(data.retrieval).map(htmlTable));
+  sections.push(
+    '<h2>Retrieval</h2>',
+    chartSvg(precisionChart(data.retrieval)),
+    ...precisionTables(data.retrieval).map(htmlTable),
+  );
   if (data.perClass) sections.push(htmlTable(perClassTable(data.perClass.direction, data.perClass.classes)));
   if (data.zeroShot) sections.push('<h2>Zero-shot classification</h2>', htmlTable(zeroShotTable(data.zeroShot)));
   const { textToImage = [], imageToText = [] } = data.examples ?? {};

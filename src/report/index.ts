@@ -19,7 +19,11 @@ export interface WrittenReport {
 /** Writes DIR/report.html, DIR/loss.png and DIR/precision.png (DIR is created); returns their paths. */
 export async function writeRunReport(dir: string, data: RunReportData): Promise<WrittenReport> {
   mkdirSync(dir, { recursive: true });
-  const paths = { html: join(dir, 'report.html'), lossPng: join(dir, 'loss.png'), precisionPng: join(dir, 'precision.png') };
+  const paths = {
+    html: join(dir, 'report.html'),
+    lossPng: join(dir, 'loss.png'),
+    precisionPng: join(dir, 'precision.png'),
+  };
   await writeFileAtomic(paths.html, runReportHtml(data));
   await writeFileAtomic(paths.lossPng, chartPng(lossChart(data)));
   await writeFileAtomic(paths.precisionPng, chartPng(precisionChart(data.retrieval)));

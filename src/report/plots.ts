@@ -24,7 +24,9 @@ const HEALTH_SERIES: [string, string][] = [
 export function healthChart(data: RunReportData): Chart | null {
   const series: Series[] = [];
   HEALTH_SERIES.forEach(([key, name], i) => {
-    const points = data.losses.filter((p) => typeof p.health?.[key] === 'number').map((p) => [p.step, p.health![key]!] as [number, number]);
+    const points = data.losses
+      .filter((p) => typeof p.health?.[key] === 'number')
+      .map((p) => [p.step, p.health![key]!] as [number, number]);
     if (points.length) series.push({ name, points, color: PALETTE[i % PALETTE.length]! });
   });
   return series.length ? { title: 'Training health', xLabel: 'step', yLabel: 'share / cosine', series } : null;
@@ -42,5 +44,12 @@ export function precisionChart(results: RetrievalResults): Chart {
       series.push({ name: `${direction} ${granularity}`, points, color: PALETTE[i]!, dashed: granularity === 'fine' });
     }
   });
-  return { title: 'Retrieval precision', xLabel: 'R', yLabel: 'P@R', series, yRange: [0, 1], xTicks: [...rValues].sort((a, b) => a - b) };
+  return {
+    title: 'Retrieval precision',
+    xLabel: 'R',
+    yLabel: 'P@R',
+    series,
+    yRange: [0, 1],
+    xTicks: [...rValues].sort((a, b) => a - b),
+  };
 }

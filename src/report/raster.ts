@@ -27,7 +27,8 @@ export class RgbaCanvas {
 
   fillRect(x: number, y: number, w: number, h: number, color: Rgb): void {
     for (let py = Math.max(0, Math.round(y)); py < Math.min(this.height, Math.round(y + h)); py++) {
-      for (let px = Math.max(0, Math.round(x)); px < Math.min(this.width, Math.round(x + w)); px++) this.setPixel(px, py, color);
+      for (let px = Math.max(0, Math.round(x)); px < Math.min(this.width, Math.round(x + w)); px++)
+        this.setPixel(px, py, color);
     }
   }
 

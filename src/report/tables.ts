@@ -26,14 +26,30 @@ function rValuesOf(results: RetrievalResults): number[] {
  */
 export function precisionTables(results: RetrievalResults): Table[] {
   const rValues = rValuesOf(results);
-  const header = ['direction', ...rValues.map((r) => `P@${r}`), 'mAP', 'chance mAP', 'distinct top-1', 'queries', 'no relevant'];
+  const header = [
+    'direction',
+    ...rValues.map((r) => `P@${r}`),
+    'mAP',
+    'chance mAP',
+    'distinct top-1',
+    'queries',
+    'no relevant',
+  ];
   return (['coarse', 'fine'] as const).map((granularity) => ({
     title: `Retrieval precision, ${granularity} (${granularity === 'coarse' ? 'same disease classes' : 'same classes, directions and severity'})`,
     header,
     rows: DIRECTIONS.filter((d) => results[d]).map((d) => {
       const s: PrecisionSummary = results[d]![granularity];
       const hub = `${results[d]!.distinctTop1}/${results[d]!.queries}`;
-      return [d, ...rValues.map((r) => formatMetric(s.precisionAt[r] ?? NaN)), formatMetric(s.map), formatMetric(s.chance.map), hub, String(s.queries), String(s.queriesWithoutRelevant)];
+      return [
+        d,
+        ...rValues.map((r) => formatMetric(s.precisionAt[r] ?? NaN)),
+        formatMetric(s.map),
+        formatMetric(s.chance.map),
+        hub,
+        String(s.queries),
+        String(s.queriesWithoutRelevant),
+      ];
     }),
   }));
 }
@@ -43,7 +59,13 @@ export function zeroShotTable(z: ZeroShotResults): Table {
     title: `Zero-shot classification (${z.images} images, predicted positive when score > 0)`,
     header: ['class', 'positives', 'AUC', 'accuracy', 'F1'],
     rows: [
-      ...z.classes.map((c) => [c.className, String(c.positives), formatMetric(c.auc), formatMetric(c.accuracy), formatMetric(c.f1)]),
+      ...z.classes.map((c) => [
+        c.className,
+        String(c.positives),
+        formatMetric(c.auc),
+        formatMetric(c.accuracy),
+        formatMetric(c.f1),
+      ]),
       ['macro / mean', '', formatMetric(z.macroAuc), formatMetric(z.meanAccuracy), formatMetric(z.macroF1)],
     ],
   };

@@ -18,7 +18,8 @@ export function broadcastShapes(a: Shape, b: Shape): number[] {
   for (let i = 0; i < rank; i++) {
     const da = a[a.length - rank + i] ?? 1;
     const db = b[b.length - rank + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) throw new Error(`shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
+    if (da !== db && da !== 1 && db !== 1)
+      throw new Error(`shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
     out.push(da === 1 ? db : da);
   }
   return out;
@@ -36,7 +37,11 @@ export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
  * wherever both operands walk them as one (stride of the outer = stride of the inner × its extent, which includes
  * two broadcast dimensions). Same-shape operands become rank 1; a bias add [n, c] + [c] stays rank 2.
  */
-export function collapseBroadcast(outShape: Shape, aStrides: number[], bStrides: number[]): { shape: number[]; a: number[]; b: number[] } {
+export function collapseBroadcast(
+  outShape: Shape,
+  aStrides: number[],
+  bStrides: number[],
+): { shape: number[]; a: number[]; b: number[] } {
   const shape: number[] = [];
   const a: number[] = [];
   const b: number[] = [];
@@ -58,7 +63,12 @@ export function collapseBroadcast(outShape: Shape, aStrides: number[], bStrides:
 }
 
 /** Calls fn(outIndex, aIndex, bIndex) for every element of the broadcast result. */
-export function forEachBroadcast(outShape: Shape, aStrides: number[], bStrides: number[], fn: (i: number, ia: number, ib: number) => void): void {
+export function forEachBroadcast(
+  outShape: Shape,
+  aStrides: number[],
+  bStrides: number[],
+  fn: (i: number, ia: number, ib: number) => void,
+): void {
   const n = sizeOf(outShape);
   const coords = new Array<number>(outShape.length).fill(0);
   for (let i = 0; i < n; i++) {

@@ -43,7 +43,13 @@ export function noGrad<T>(fn: () => T): T {
  * Attaches a backward rule to an op's output when grad mode is on and some input requires a gradient;
  * otherwise the saved intermediates are released at once. Returns `out`.
  */
-export function record(name: string, out: Tensor, inputs: readonly Tensor[], rule: BackwardRule, saved: Tensor[] = []): Tensor {
+export function record(
+  name: string,
+  out: Tensor,
+  inputs: readonly Tensor[],
+  rule: BackwardRule,
+  saved: Tensor[] = [],
+): Tensor {
   if (!gradEnabled || !inputs.some((t) => t.requiresGrad)) {
     for (const t of saved) t.dispose();
     return out;

@@ -6,7 +6,11 @@ import type { BufferView, Runtime } from '../gpu/runtime.js';
 
 export type DType = 'f32' | 'i32' | 'u32';
 export type Shape = readonly number[];
-export type TypedArrayFor<D extends DType> = D extends 'f32' ? Float32Array : D extends 'i32' ? Int32Array : Uint32Array;
+export type TypedArrayFor<D extends DType> = D extends 'f32'
+  ? Float32Array
+  : D extends 'i32'
+    ? Int32Array
+    : Uint32Array;
 
 export function sizeOf(shape: Shape): number {
   let n = 1;
@@ -51,7 +55,11 @@ export class BufferArena {
     readonly byteLength: number,
     label: string,
   ) {
-    this.buffer = runtime.device.createBuffer({ size: Math.max(4, Math.ceil(byteLength / 4) * 4), usage: STORAGE_USAGE, label });
+    this.buffer = runtime.device.createBuffer({
+      size: Math.max(4, Math.ceil(byteLength / 4) * 4),
+      usage: STORAGE_USAGE,
+      label,
+    });
   }
 
   /** A tensor over [byteOffset, byteOffset + 4·size) that the arena's owner manages: its dispose() does nothing. */
@@ -169,7 +177,11 @@ export class Tensor implements BufferView {
 
   async read(): Promise<TypedArrayFor<DType>> {
     const bytes = await this.runtime.read(this);
-    return this.dtype === 'f32' ? new Float32Array(bytes) : this.dtype === 'i32' ? new Int32Array(bytes) : new Uint32Array(bytes);
+    return this.dtype === 'f32'
+      ? new Float32Array(bytes)
+      : this.dtype === 'i32'
+        ? new Int32Array(bytes)
+        : new Uint32Array(bytes);
   }
 
   toString(): string {
@@ -210,7 +222,10 @@ class ArenaSlice extends Tensor {
     shape: Shape,
   ) {
     super(owner.runtime, shape, 'f32', owner.buffer);
-    if (offset + this.byteLength > owner.byteLength) throw new Error(`arena slice [${offset}, ${offset + this.byteLength}) exceeds the arena's ${owner.byteLength} bytes`);
+    if (offset + this.byteLength > owner.byteLength)
+      throw new Error(
+        `arena slice [${offset}, ${offset + this.byteLength}) exceeds the arena's ${owner.byteLength} bytes`,
+      );
   }
   override get buffer(): GPUBuffer {
     if (this.owner.destroyed) throw new Error(`tensor [${this.shape.join(', ')}] used after its arena was released`);
@@ -289,7 +304,8 @@ export async function tidyAsync<T>(fn: () => Promise<T>): Promise<T> {
 export function tensorFrom(runtime: Runtime, data: ArrayLike<number>, shape: Shape, dtype: DType = 'f32'): Tensor {
   const t = new Tensor(runtime, shape, dtype);
   if (data.length !== t.size) throw new Error(`${data.length} values given for shape [${shape.join(', ')}]`);
-  const typed = dtype === 'f32' ? Float32Array.from(data) : dtype === 'i32' ? Int32Array.from(data) : Uint32Array.from(data);
+  const typed =
+    dtype === 'f32' ? Float32Array.from(data) : dtype === 'i32' ? Int32Array.from(data) : Uint32Array.from(data);
   runtime.upload(t, typed, { fresh: true });
   return t;
 }

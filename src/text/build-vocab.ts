@@ -91,10 +91,15 @@ export function buildVocab(texts: Iterable<string>, options: BuildVocabOptions):
   const counts = countWords(texts, cased);
   const tokens = initialTokens(counts);
   if (options.size < tokens.length) {
-    throw new Error(`vocabulary size ${options.size} is too small: the special tokens and the corpus' characters (with ## forms) need ${tokens.length}`);
+    throw new Error(
+      `vocabulary size ${options.size} is too small: the special tokens and the corpus' characters (with ## forms) need ${tokens.length}`,
+    );
   }
   const known = new Set(tokens);
-  const words: Word[] = [...counts].map(([word, count]) => ({ pieces: [...word].map((ch, i) => (i === 0 ? ch : CONTINUATION + ch)), count }));
+  const words: Word[] = [...counts].map(([word, count]) => ({
+    pieces: [...word].map((ch, i) => (i === 0 ? ch : CONTINUATION + ch)),
+    count,
+  }));
   const stats = new PairStats();
   words.forEach((word, i) => stats.update(word, i, 1));
   while (tokens.length < options.size) {

@@ -96,7 +96,9 @@ export class BertTokenizer {
     // split() with a capturing group alternates: plain text, special token, plain text, ...
     text.split(this.specialSplitter).forEach((chunk, i) => {
       if (i % 2 === 1) tokens.push(chunk);
-      else for (const word of basicTokenize(chunk, basic)) tokens.push(...wordpiece(word, this.vocab, this.maxInputCharsPerWord));
+      else
+        for (const word of basicTokenize(chunk, basic))
+          tokens.push(...wordpiece(word, this.vocab, this.maxInputCharsPerWord));
     });
     return tokens;
   }
@@ -109,7 +111,8 @@ export class BertTokenizer {
   convertIdsToTokens(ids: readonly number[]): string[] {
     return ids.map((id) => {
       const token = this.vocab.tokens[id];
-      if (token === undefined) throw new Error(`token id ${id} is outside the vocabulary ${this.vocab.source} (size ${this.vocab.size})`);
+      if (token === undefined)
+        throw new Error(`token id ${id} is outside the vocabulary ${this.vocab.source} (size ${this.vocab.size})`);
       return token;
     });
   }
@@ -134,12 +137,16 @@ export class BertTokenizer {
   /** Encodes texts into [batch, seqLen] Int32Arrays; rows are padded to `maxLength` or to the longest row. */
   encodeBatch(texts: readonly string[], options: EncodeOptions = {}): BatchEncoding {
     const padding = options.padding ?? 'longest';
-    if (padding === false) throw new Error("encodeBatch needs padding 'max_length' or 'longest' to form a rectangular batch");
+    if (padding === false)
+      throw new Error("encodeBatch needs padding 'max_length' or 'longest' to form a rectangular batch");
     const maxLength = options.maxLength ?? this.modelMaxLength;
     const rows = texts.map((text) => this.encode(text, { ...options, maxLength, padding: false }));
     const seqLen = padding === 'max_length' ? maxLength : Math.max(0, ...rows.map((r) => r.inputIds.length));
     const longRow = rows.findIndex((r) => r.inputIds.length > seqLen);
-    if (longRow >= 0) throw new Error(`text ${longRow} has ${rows[longRow]!.inputIds.length} tokens, more than maxLength ${seqLen} (truncation is off)`);
+    if (longRow >= 0)
+      throw new Error(
+        `text ${longRow} has ${rows[longRow]!.inputIds.length} tokens, more than maxLength ${seqLen} (truncation is off)`,
+      );
     const batch: BatchEncoding = {
       inputIds: new Int32Array(texts.length * seqLen).fill(this.vocab.specialId(PAD)),
       attentionMask: new Int32Array(texts.length * seqLen),
@@ -155,7 +162,10 @@ export class BertTokenizer {
   }
 
   /** Text from ids, as HF's decode: pieces joined, "##" glued, spaces before punctuation removed. */
-  decode(ids: readonly number[], options: { skipSpecialTokens?: boolean; cleanUpTokenizationSpaces?: boolean } = {}): string {
+  decode(
+    ids: readonly number[],
+    options: { skipSpecialTokens?: boolean; cleanUpTokenizationSpaces?: boolean } = {},
+  ): string {
     let tokens = this.convertIdsToTokens(ids);
     if (options.skipSpecialTokens) tokens = tokens.filter((t) => !this.specials.has(t));
     const text = tokens.join(' ').replace(/ ##/g, '').trim();

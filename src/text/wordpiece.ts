@@ -4,7 +4,11 @@ import { CONTINUATION, UNK, type Vocab } from './vocab.js';
 
 export const DEFAULT_MAX_INPUT_CHARS_PER_WORD = 100;
 
-export function wordpiece(word: string, vocab: Vocab, maxInputCharsPerWord = DEFAULT_MAX_INPUT_CHARS_PER_WORD): string[] {
+export function wordpiece(
+  word: string,
+  vocab: Vocab,
+  maxInputCharsPerWord = DEFAULT_MAX_INPUT_CHARS_PER_WORD,
+): string[] {
   const chars = [...word];
   if (chars.length > maxInputCharsPerWord) return [UNK];
   const pieces: string[] = [];

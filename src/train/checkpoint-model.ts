@@ -31,12 +31,19 @@ const byName = <T>([a]: [string, T], [b]: [string, T]) => (a < b ? -1 : a > b ? 
  * What the checksum covers: the metadata other than the checksum itself, as the JSON of its [key, value] pairs
  * in key order (unambiguous), then each tensor's name (UTF-8) and bytes, tensors in name order.
  */
-export function checksumParts(tensors: Iterable<[string, ArrayBufferView]>, metadata: Record<string, string>): Uint8Array[] {
+export function checksumParts(
+  tensors: Iterable<[string, ArrayBufferView]>,
+  metadata: Record<string, string>,
+): Uint8Array[] {
   const encoder = new TextEncoder();
-  const meta = Object.entries(metadata).filter(([key]) => key !== 'sha256').sort(byName);
+  const meta = Object.entries(metadata)
+    .filter(([key]) => key !== 'sha256')
+    .sort(byName);
   return [
     encoder.encode(JSON.stringify(meta)),
-    ...[...tensors].sort(byName).flatMap(([name, data]) => [encoder.encode(name), new Uint8Array(data.buffer, data.byteOffset, data.byteLength)]),
+    ...[...tensors]
+      .sort(byName)
+      .flatMap(([name, data]) => [encoder.encode(name), new Uint8Array(data.buffer, data.byteOffset, data.byteLength)]),
   ];
 }
 
@@ -50,30 +57,51 @@ export function nonFiniteProblem(tensors: Iterable<[string, Float32Array]>): str
 }
 
 export function parameterEntries(modules: Record<string, Module>): [string, Tensor][] {
-  return Object.entries(modules).flatMap(([moduleName, m]) => [...m.namedParameters()].map(([name, t]): [string, Tensor] => [`param/${moduleName}.${name}`, t]));
+  return Object.entries(modules).flatMap(([moduleName, m]) =>
+    [...m.namedParameters()].map(([name, t]): [string, Tensor] => [`param/${moduleName}.${name}`, t]),
+  );
 }
 
 /** Every expected tensor is present as F32 with the model's shape; other names are errors unless `optional` says so. */
-export function checkTensors(path: string, tensors: Map<string, ReadTensor>, expected: [string, Tensor][], optional: (name: string) => boolean = () => false): void {
+export function checkTensors(
+  path: string,
+  tensors: Map<string, ReadTensor>,
+  expected: [string, Tensor][],
+  optional: (name: string) => boolean = () => false,
+): void {
   const wanted = new Set(expected.map(([name]) => name));
   const extra = [...tensors.keys()].filter((n) => !wanted.has(n) && !optional(n));
-  if (extra.length) bad(path, `unexpected tensors ${extra.slice(0, 5).join(', ')} (a checkpoint of a different model?)`);
+  if (extra.length)
+    bad(path, `unexpected tensors ${extra.slice(0, 5).join(', ')} (a checkpoint of a different model?)`);
   for (const [name, t] of expected) {
     const found = tensors.get(name);
     if (!found) bad(path, `tensor '${name}' is missing (a checkpoint of a different model?)`);
     if (found.dtype !== 'F32') bad(path, `tensor '${name}' is ${found.dtype}, checkpoints hold F32`);
-    if (found.shape.join(',') !== t.shape.join(',')) bad(path, `tensor '${name}' has shape [${found.shape.join(', ')}], the model has [${t.shape.join(', ')}]`);
+    if (found.shape.join(',') !== t.shape.join(','))
+      bad(path, `tensor '${name}' has shape [${found.shape.join(', ')}], the model has [${t.shape.join(', ')}]`);
   }
 }
 
 /** Checks the format tag, then the SHA-256 over metadata and tensors: run before trusting anything in the file. */
-export async function verifyChecksum(path: string, tensors: Map<string, ReadTensor>, metadata: Record<string, string>, sha256: Sha256): Promise<void> {
+export async function verifyChecksum(
+  path: string,
+  tensors: Map<string, ReadTensor>,
+  metadata: Record<string, string>,
+  sha256: Sha256,
+): Promise<void> {
   if (metadata.format !== CHECKPOINT_FORMAT) {
-    const old = metadata.format === 'medtrim-checkpoint/1' ? ' (an older checkpoint whose checksum does not cover its metadata: retrain)' : '';
+    const old =
+      metadata.format === 'medtrim-checkpoint/1'
+        ? ' (an older checkpoint whose checksum does not cover its metadata: retrain)'
+        : '';
     bad(path, `format is ${JSON.stringify(metadata.format)}, expected '${CHECKPOINT_FORMAT}'${old}`);
   }
-  const parts = checksumParts([...tensors].map(([name, t]) => [name, t.data]), metadata);
-  if ((await sha256(parts)) !== metadata.sha256) bad(path, 'tensor data or metadata does not match its SHA-256 checksum (corrupted or edited file)');
+  const parts = checksumParts(
+    [...tensors].map(([name, t]) => [name, t.data]),
+    metadata,
+  );
+  if ((await sha256(parts)) !== metadata.sha256)
+    bad(path, 'tensor data or metadata does not match its SHA-256 checksum (corrupted or edited file)');
 }
 
 /** Refuses a checkpoint holding NaN or infinite values (a diverged run), naming the first such tensor. */
@@ -93,7 +121,12 @@ export function checkpointStep(path: string, metadata: Record<string, string>): 
  * Loads only the modules' parameters from a checkpoint file's bytes (optimizer state is skipped), after
  * checking format, the SHA-256 of metadata and tensors, names, shapes and finiteness; returns the saved step and config.
  */
-export async function loadModelFromBytes(bytes: Uint8Array, path: string, modules: Record<string, Module>, sha256: Sha256): Promise<{ step: number; config: unknown }> {
+export async function loadModelFromBytes(
+  bytes: Uint8Array,
+  path: string,
+  modules: Record<string, Module>,
+  sha256: Sha256,
+): Promise<{ step: number; config: unknown }> {
   let content: ReturnType<typeof parseSafetensors>;
   try {
     content = parseSafetensors(bytes, path);
@@ -106,7 +139,11 @@ export async function loadModelFromBytes(bytes: Uint8Array, path: string, module
   const config = parseMeta<unknown>(path, metadata, 'config');
   const entries = parameterEntries(modules);
   checkTensors(path, tensors, entries, (name) => name.startsWith('adamw/'));
-  checkFinite(path, tensors, entries.map(([name]) => name));
+  checkFinite(
+    path,
+    tensors,
+    entries.map(([name]) => name),
+  );
   for (const [name, t] of entries) t.runtime.upload(t, tensors.get(name)!.data as Float32Array);
   return { step, config };
 }

@@ -15,7 +15,18 @@ import { DropoutStream } from '../models/transformer.js';
 import type { Module } from '../nn/module.js';
 import type { AdamW } from '../ops/optim.js';
 import { Tensor } from '../tensor/tensor.js';
-import { bad, checkFinite, checkpointStep, checksumParts, checkTensors, CHECKPOINT_FORMAT, nonFiniteProblem, parameterEntries, parseMeta, verifyChecksum } from './checkpoint-model.js';
+import {
+  bad,
+  checkFinite,
+  checkpointStep,
+  checksumParts,
+  checkTensors,
+  CHECKPOINT_FORMAT,
+  nonFiniteProblem,
+  parameterEntries,
+  parseMeta,
+  verifyChecksum,
+} from './checkpoint-model.js';
 
 export { CHECKPOINT_FORMAT };
 
@@ -53,7 +64,8 @@ interface RandomRecord {
 
 function adamwMoments(opt: AdamW): { m: Tensor; v: Tensor } {
   const { m, v } = opt as unknown as { m?: unknown; v?: unknown };
-  if (!(m instanceof Tensor) || !(v instanceof Tensor)) throw new Error('checkpoint: AdamW no longer holds its moments in fields m and v; update src/train/checkpoint.ts');
+  if (!(m instanceof Tensor) || !(v instanceof Tensor))
+    throw new Error('checkpoint: AdamW no longer holds its moments in fields m and v; update src/train/checkpoint.ts');
   return { m, v };
 }
 
@@ -62,7 +74,8 @@ const SFC32_FIELDS = ['a', 'b', 'c', 'd'] as const;
 
 function sfc32(rng: Rng): Sfc32Words {
   const words = rng as unknown as Sfc32Words;
-  if (!SFC32_FIELDS.every((f) => typeof words[f] === 'number')) throw new Error('checkpoint: Rng no longer keeps its state in fields a, b, c, d; update src/train/checkpoint.ts');
+  if (!SFC32_FIELDS.every((f) => typeof words[f] === 'number'))
+    throw new Error('checkpoint: Rng no longer keeps its state in fields a, b, c, d; update src/train/checkpoint.ts');
   return words;
 }
 
@@ -87,7 +100,8 @@ function adamwRecord(opt: AdamW): AdamWRecord {
 
 /** Reads everything back from the GPU and writes the checkpoint atomically. */
 export async function saveCheckpoint(path: string, state: CheckpointState): Promise<void> {
-  if (!Number.isSafeInteger(state.step) || state.step < 0) throw new Error(`saveCheckpoint: step must be a non-negative integer, got ${state.step}`);
+  if (!Number.isSafeInteger(state.step) || state.step < 0)
+    throw new Error(`saveCheckpoint: step must be a non-negative integer, got ${state.step}`);
   const { m, v } = adamwMoments(state.optimizer);
   const entries: [string, Tensor][] = [...parameterEntries(state.modules), ['adamw/m', m], ['adamw/v', v]];
   const data = new Map<string, Float32Array>();
@@ -109,14 +123,19 @@ export async function saveCheckpoint(path: string, state: CheckpointState): Prom
 
 // ---- loading
 
-const sameNames = (a: Iterable<string>, b: Iterable<string>) => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
+const sameNames = (a: Iterable<string>, b: Iterable<string>) =>
+  JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 function checkAdamW(path: string, saved: AdamWRecord, opt: AdamW): void {
   if (!isObject(saved)) bad(path, "metadata 'adamw' is not an object");
   const now = adamwRecord(opt);
-  if (saved.sizes?.join(',') !== now.sizes.join(',')) bad(path, `the optimizer's parameters differ (saved ${saved.sizes?.length} tensors, this optimizer has ${now.sizes.length} — frozen layers changed?)`);
+  if (saved.sizes?.join(',') !== now.sizes.join(','))
+    bad(
+      path,
+      `the optimizer's parameters differ (saved ${saved.sizes?.length} tensors, this optimizer has ${now.sizes.length} — frozen layers changed?)`,
+    );
   for (const key of ['beta1', 'beta2', 'eps', 'weightDecay', 'maxGradNorm'] as const) {
     if (saved[key] !== now[key]) bad(path, `AdamW ${key} was ${saved[key]}, this optimizer has ${now[key]}`);
   }
@@ -126,12 +145,18 @@ function checkAdamW(path: string, saved: AdamWRecord, opt: AdamW): void {
 
 function checkRandom(path: string, saved: Record<string, RandomRecord>, sources: Record<string, RandomSource>): void {
   if (!isObject(saved)) bad(path, "metadata 'random' is not an object");
-  if (!sameNames(Object.keys(saved), Object.keys(sources))) bad(path, `random sources [${Object.keys(saved).join(', ')}] saved, [${Object.keys(sources).join(', ')}] given`);
+  if (!sameNames(Object.keys(saved), Object.keys(sources)))
+    bad(path, `random sources [${Object.keys(saved).join(', ')}] saved, [${Object.keys(sources).join(', ')}] given`);
   for (const [name, source] of Object.entries(sources)) {
     const record = saved[name];
     const expected = randomRecord(source);
     const words = isObject(record) ? record.state : undefined;
-    if (record?.kind !== expected.kind || !Array.isArray(words) || words.length !== expected.state.length || !words.every(Number.isSafeInteger)) {
+    if (
+      record?.kind !== expected.kind ||
+      !Array.isArray(words) ||
+      words.length !== expected.state.length ||
+      !words.every(Number.isSafeInteger)
+    ) {
       bad(path, `random source '${name}' is not a saved ${expected.kind} state`);
     }
   }
@@ -149,16 +174,24 @@ function restoreRandom(saved: Record<string, RandomRecord>, sources: Record<stri
  * Restores modules, optimizer and random sources from a checkpoint; returns the saved step and config.
  * Every check runs before anything is overwritten.
  */
-export async function loadCheckpoint(path: string, target: Omit<CheckpointState, 'step' | 'config'> & { config?: unknown }): Promise<{ step: number; config: unknown }> {
+export async function loadCheckpoint(
+  path: string,
+  target: Omit<CheckpointState, 'step' | 'config'> & { config?: unknown },
+): Promise<{ step: number; config: unknown }> {
   const { tensors, metadata } = await readSafetensors(path).catch((err: Error) => bad(path, err.message));
   await verifyChecksum(path, tensors, metadata, sha256);
   const step = checkpointStep(path, metadata);
   const config = parseMeta<unknown>(path, metadata, 'config');
-  if (target.config !== undefined && JSON.stringify(config) !== JSON.stringify(target.config)) bad(path, `saved config ${JSON.stringify(config)} differs from the given ${JSON.stringify(target.config)}`);
+  if (target.config !== undefined && JSON.stringify(config) !== JSON.stringify(target.config))
+    bad(path, `saved config ${JSON.stringify(config)} differs from the given ${JSON.stringify(target.config)}`);
   const { m, v } = adamwMoments(target.optimizer);
   const entries: [string, Tensor][] = [...parameterEntries(target.modules), ['adamw/m', m], ['adamw/v', v]];
   checkTensors(path, tensors, entries);
-  checkFinite(path, tensors, entries.map(([name]) => name));
+  checkFinite(
+    path,
+    tensors,
+    entries.map(([name]) => name),
+  );
   const adamw = parseMeta<AdamWRecord>(path, metadata, 'adamw');
   checkAdamW(path, adamw, target.optimizer);
   const random = parseMeta<Record<string, RandomRecord>>(path, metadata, 'random');

@@ -104,10 +104,18 @@ export interface TrainConfig {
 }
 
 /** The settings that follow from the preset unless a config or flag sets them. */
-export function presetSettings(preset: PresetName): Pick<TrainConfig, 'imageSize' | 'patchSize' | 'imageDropout' | 'textDropout' | 'imagePooling'> {
+export function presetSettings(
+  preset: PresetName,
+): Pick<TrainConfig, 'imageSize' | 'patchSize' | 'imageDropout' | 'textDropout' | 'imagePooling'> {
   const vit = VIT_PRESETS[preset] ?? VIT_PRESETS.tiny;
   const text = BERT_PRESETS[preset] ?? BERT_PRESETS.tiny;
-  return { imageSize: vit.imageSize, patchSize: vit.patchSize, imageDropout: vit.dropout, textDropout: text.dropout, imagePooling: vit.pooling ?? 'cls' };
+  return {
+    imageSize: vit.imageSize,
+    patchSize: vit.patchSize,
+    imageDropout: vit.dropout,
+    textDropout: text.dropout,
+    imagePooling: vit.pooling ?? 'cls',
+  };
 }
 
 export const DEFAULT_CONFIG: TrainConfig = {
@@ -162,7 +170,8 @@ function isPositiveInt(v: unknown): boolean {
   return typeof v === 'number' && Number.isInteger(v) && v > 0;
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A setting's value as a user would have typed it: JSON, except that non-finite numbers read as themselves, not null. */
 function describeValue(v: unknown): string {
@@ -187,32 +196,51 @@ export function resolveConfig(overrides: Record<string, unknown>, where = 'confi
   };
   if (!isPlainObject(overrides)) fail('the settings', 'a JSON object', overrides);
   const known = new Set(Object.keys(DEFAULT_CONFIG));
-  for (const key of Object.keys(overrides)) if (!known.has(key)) throw new ConfigError(key, 'is not a known setting', where);
+  for (const key of Object.keys(overrides))
+    if (!known.has(key)) throw new ConfigError(key, 'is not a known setting', where);
   const gammaOverrides = overrides.gammas ?? {};
-  if (!isPlainObject(gammaOverrides)) fail('gammas', 'an object of disease, adjective and direction weights', gammaOverrides);
+  if (!isPlainObject(gammaOverrides))
+    fail('gammas', 'an object of disease, adjective and direction weights', gammaOverrides);
   const gammaKeys = Object.keys(DEFAULT_CONFIG.gammas);
-  for (const key of Object.keys(gammaOverrides)) if (!gammaKeys.includes(key)) throw new ConfigError(`gammas.${key}`, `is not a known weight (${gammaKeys.join(', ')})`, where);
+  for (const key of Object.keys(gammaOverrides))
+    if (!gammaKeys.includes(key))
+      throw new ConfigError(`gammas.${key}`, `is not a known weight (${gammaKeys.join(', ')})`, where);
   const preset = (overrides.preset ?? DEFAULT_CONFIG.preset) as PresetName;
-  const c = { ...DEFAULT_CONFIG, ...presetSettings(preset), ...overrides, gammas: { ...DEFAULT_CONFIG.gammas, ...gammaOverrides } } as TrainConfig;
+  const c = {
+    ...DEFAULT_CONFIG,
+    ...presetSettings(preset),
+    ...overrides,
+    gammas: { ...DEFAULT_CONFIG.gammas, ...gammaOverrides },
+  } as TrainConfig;
   const value = (field: string) => (c as unknown as Record<string, unknown>)[field];
   const check = (field: string, ok: boolean, what: string) => ok || fail(field, what, value(field));
   // Every numeric setting (whatever its range) must be a finite number: a NaN or an infinity would train to
   // garbage and serialise as null in config.json.
   for (const [field, fallback] of Object.entries(DEFAULT_CONFIG)) {
-    if (typeof fallback === 'number') check(field, typeof value(field) === 'number' && Number.isFinite(value(field)), 'a finite number');
+    if (typeof fallback === 'number')
+      check(field, typeof value(field) === 'number' && Number.isFinite(value(field)), 'a finite number');
   }
   for (const key of gammaKeys) {
     const g = (c.gammas as unknown as Record<string, unknown>)[key];
     if (!(typeof g === 'number' && Number.isFinite(g) && g >= 0)) fail(`gammas.${key}`, 'a finite number ≥ 0', g);
   }
-  if (gammaKeys.every((key) => (c.gammas as unknown as Record<string, number>)[key] === 0)) fail('gammas', 'not all zero (the MedTrim score would rate every pair 0)', c.gammas);
+  if (gammaKeys.every((key) => (c.gammas as unknown as Record<string, number>)[key] === 0))
+    fail('gammas', 'not all zero (the MedTrim score would rate every pair 0)', c.gammas);
   check('preset', ['tiny', 'small', 'base'].includes(c.preset), 'tiny, small or base');
   check('objective', OBJECTIVES.includes(c.objective), OBJECTIVES.join(', '));
   check('triplets', TRIPLET_MINING.includes(c.triplets), TRIPLET_MINING.join(', '));
   check('pixelNorm', PIXEL_NORMS.includes(c.pixelNorm), PIXEL_NORMS.join(', '));
   check('imagePooling', c.imagePooling === 'cls' || c.imagePooling === 'mean', 'cls or mean');
-  for (const f of ['imageSize', 'patchSize', 'steps', 'batchSize', 'dataCount', 'maxTokens', 'logEvery'] as const) check(f, isPositiveInt(c[f]), 'a positive integer');
-  for (const f of ['warmupSteps', 'checkpointEvery', 'freezeImageLayers', 'freezeTextLayers', 'seed', 'dataSeed'] as const) {
+  for (const f of ['imageSize', 'patchSize', 'steps', 'batchSize', 'dataCount', 'maxTokens', 'logEvery'] as const)
+    check(f, isPositiveInt(c[f]), 'a positive integer');
+  for (const f of [
+    'warmupSteps',
+    'checkpointEvery',
+    'freezeImageLayers',
+    'freezeTextLayers',
+    'seed',
+    'dataSeed',
+  ] as const) {
     check(f, Number.isInteger(c[f]) && c[f] >= 0, 'a non-negative integer');
   }
   for (const f of ['lr', 'margin'] as const) check(f, c[f] > 0, 'positive');
@@ -223,13 +251,34 @@ export function resolveConfig(overrides: Record<string, unknown>, where = 'confi
   check('imageSize', c.imageSize >= 32 && c.imageSize <= 224, "between 32 and 224 (the synthetic renderer's range)");
   check('tauMin', c.tauMin >= 0 && c.tauMin < c.tauMax, `in [0, tauMax=${c.tauMax})`);
   check('batchSize', c.batchSize >= 2, 'at least 2 (mining needs a batch)');
-  for (const f of ['data', 'vocabFile', 'initImage', 'initText'] as const) check(f, c[f] === null || (typeof c[f] === 'string' && c[f] !== ''), 'a path or null');
-  check('reportSections', Array.isArray(c.reportSections) && c.reportSections.length > 0 && c.reportSections.every((s) => typeof s === 'string' && /^[A-Z][A-Z /]*$/.test(s)), 'a non-empty list of upper-case section names');
-  for (const f of ['skipBadImages', 'augment', 'imageCache', 'lowercase'] as const) check(f, typeof c[f] === 'boolean', 'true or false');
+  for (const f of ['data', 'vocabFile', 'initImage', 'initText'] as const)
+    check(f, c[f] === null || (typeof c[f] === 'string' && c[f] !== ''), 'a path or null');
+  check(
+    'reportSections',
+    Array.isArray(c.reportSections) &&
+      c.reportSections.length > 0 &&
+      c.reportSections.every((s) => typeof s === 'string' && /^[A-Z][A-Z /]*$/.test(s)),
+    'a non-empty list of upper-case section names',
+  );
+  for (const f of ['skipBadImages', 'augment', 'imageCache', 'lowercase'] as const)
+    check(f, typeof c[f] === 'boolean', 'true or false');
   check('imageFit', ['pad', 'crop'].includes(c.imageFit), 'pad or crop');
-  check('dataWorkers', Number.isInteger(c.dataWorkers) && c.dataWorkers >= 0 && c.dataWorkers <= 64, 'an integer from 0 to 64');
-  check('prefetchBatches', Number.isInteger(c.prefetchBatches) && c.prefetchBatches >= 0 && c.prefetchBatches <= 16, 'an integer from 0 to 16');
-  for (const f of ['imageEncoder', 'textEncoder'] as const) check(f, c[f] === null || (typeof c[f] === 'object' && !Array.isArray(c[f])), 'an object of encoder settings or null');
+  check(
+    'dataWorkers',
+    Number.isInteger(c.dataWorkers) && c.dataWorkers >= 0 && c.dataWorkers <= 64,
+    'an integer from 0 to 64',
+  );
+  check(
+    'prefetchBatches',
+    Number.isInteger(c.prefetchBatches) && c.prefetchBatches >= 0 && c.prefetchBatches <= 16,
+    'an integer from 0 to 16',
+  );
+  for (const f of ['imageEncoder', 'textEncoder'] as const)
+    check(
+      f,
+      c[f] === null || (typeof c[f] === 'object' && !Array.isArray(c[f])),
+      'an object of encoder settings or null',
+    );
   return c;
 }
 

@@ -6,7 +6,14 @@
 // OBER's reading of the report for real data, which has no other labels.
 import { noGrad } from '../autograd/index.js';
 import { classPrompts, promptScores, zeroShotMetrics, type ZeroShotResults } from '../eval/classification.js';
-import { evaluateRetrieval, perClassPrecision, type ClassPrecision, type Ranking, type RetrievalDirection, type RetrievalResults } from '../eval/retrieval.js';
+import {
+  evaluateRetrieval,
+  perClassPrecision,
+  type ClassPrecision,
+  type Ranking,
+  type RetrievalDirection,
+  type RetrievalResults,
+} from '../eval/retrieval.js';
 import type { SampleInfo, SplitName } from '../data/paired.js';
 import { toUint8 } from '../data/synthetic/dataset.js';
 import type { Runtime } from '../gpu/runtime.js';
@@ -40,7 +47,12 @@ async function readRows(t: Tensor): Promise<Float32Array> {
 }
 
 /** Embeddings of the given texts (eval mode, no graph), in batches. */
-export async function embedTexts(rt: Runtime, model: DualEncoder, data: TrainingData, texts: string[]): Promise<Float32Array> {
+export async function embedTexts(
+  rt: Runtime,
+  model: DualEncoder,
+  data: TrainingData,
+  texts: string[],
+): Promise<Float32Array> {
   model.eval();
   const out = new Float32Array(texts.length * model.bert.embedDim);
   for (let start = 0; start < texts.length; start += EMBED_BATCH) {
@@ -53,7 +65,12 @@ export async function embedTexts(rt: Runtime, model: DualEncoder, data: Training
 }
 
 /** Embeddings of every sample's image and report (the pixels read from the data set a batch at a time). */
-export async function embedSamples(rt: Runtime, model: DualEncoder, data: TrainingData, samples: readonly SampleInfo[]): Promise<Embeddings> {
+export async function embedSamples(
+  rt: Runtime,
+  model: DualEncoder,
+  data: TrainingData,
+  samples: readonly SampleInfo[],
+): Promise<Embeddings> {
   model.eval();
   const dim = model.vit.embedDim;
   const images = new Float32Array(samples.length * dim);
@@ -63,12 +80,21 @@ export async function embedSamples(rt: Runtime, model: DualEncoder, data: Traini
     images.set(await readRows(rows), start * dim);
     rows.dispose();
   }
-  const texts = await embedTexts(rt, model, data, samples.map((s) => s.report));
+  const texts = await embedTexts(
+    rt,
+    model,
+    data,
+    samples.map((s) => s.report),
+  );
   return { images, texts, dim };
 }
 
 /** Top-k rankings in the four directions (same-modality retrieval leaves the query out). */
-export async function rankAll(rt: Runtime, e: Embeddings, k = TOP_K): Promise<Record<RetrievalDirection, Ranking & { scores: Float32Array }>> {
+export async function rankAll(
+  rt: Runtime,
+  e: Embeddings,
+  k = TOP_K,
+): Promise<Record<RetrievalDirection, Ranking & { scores: Float32Array }>> {
   const n = e.images.length / e.dim;
   const img = tensorFrom(rt, e.images, [n, e.dim]).keep();
   const txt = tensorFrom(rt, e.texts, [n, e.dim]).keep();
@@ -98,42 +124,90 @@ function classesIn(truth: readonly EntitySet[]): string[] {
   return [...seen].sort();
 }
 
-async function zeroShot(rt: Runtime, model: DualEncoder, data: TrainingData, e: Embeddings, truth: EntitySet[]): Promise<ZeroShotResults> {
+async function zeroShot(
+  rt: Runtime,
+  model: DualEncoder,
+  data: TrainingData,
+  e: Embeddings,
+  truth: EntitySet[],
+): Promise<ZeroShotResults> {
   const classes = classesIn(truth);
   const prompts = classes.map(classPrompts);
-  const positives = await embedTexts(rt, model, data, prompts.map((p) => p.positive));
-  const negatives = await embedTexts(rt, model, data, prompts.map((p) => p.negative));
+  const positives = await embedTexts(
+    rt,
+    model,
+    data,
+    prompts.map((p) => p.positive),
+  );
+  const negatives = await embedTexts(
+    rt,
+    model,
+    data,
+    prompts.map((p) => p.negative),
+  );
   return zeroShotMetrics(classes, promptScores(e.images, positives, negatives, e.dim), truth);
 }
 
 type Row = SampleInfo & { truth: EntitySet };
 
-function examples(data: TrainingData, samples: Row[], rankings: Record<RetrievalDirection, Ranking & { scores: Float32Array }>, count = 6, shown = 5): EvalResult['examples'] {
-  const sameDiseases = (a: EntitySet, b: EntitySet) => Object.keys(a).sort().join('|') === Object.keys(b).sort().join('|');
+function examples(
+  data: TrainingData,
+  samples: Row[],
+  rankings: Record<RetrievalDirection, Ranking & { scores: Float32Array }>,
+  count = 6,
+  shown = 5,
+): EvalResult['examples'] {
+  const sameDiseases = (a: EntitySet, b: EntitySet) =>
+    Object.keys(a).sort().join('|') === Object.keys(b).sort().join('|');
   const gray = (s: Row) => {
     const { image, size } = data.dataset.sample(s.index);
     return { width: size, height: size, data: toUint8(image) };
   };
   // Spread the example queries over the split rather than taking the first few.
-  const queries = Array.from({ length: Math.min(count, samples.length) }, (_, i) => Math.floor((i * samples.length) / count));
+  const queries = Array.from({ length: Math.min(count, samples.length) }, (_, i) =>
+    Math.floor((i * samples.length) / count),
+  );
   const hits = (r: Ranking & { scores: Float32Array }, q: number) =>
-    Array.from({ length: Math.min(shown, r.k) }, (_, j) => ({ index: r.indices[q * r.k + j]!, score: r.scores[q * r.k + j]! })).filter((h) => h.index >= 0);
+    Array.from({ length: Math.min(shown, r.k) }, (_, j) => ({
+      index: r.indices[q * r.k + j]!,
+      score: r.scores[q * r.k + j]!,
+    })).filter((h) => h.index >= 0);
   return {
     textToImage: queries.map((q) => ({
       query: { report: samples[q]!.report, truth: samples[q]!.truth },
-      results: hits(rankings['text→image'], q).map((h) => ({ image: gray(samples[h.index]!), truth: samples[h.index]!.truth, score: h.score, relevant: sameDiseases(samples[q]!.truth, samples[h.index]!.truth) })),
+      results: hits(rankings['text→image'], q).map((h) => ({
+        image: gray(samples[h.index]!),
+        truth: samples[h.index]!.truth,
+        score: h.score,
+        relevant: sameDiseases(samples[q]!.truth, samples[h.index]!.truth),
+      })),
     })),
     imageToText: queries.map((q) => ({
       query: { image: gray(samples[q]!), truth: samples[q]!.truth },
-      results: hits(rankings['image→text'], q).map((h) => ({ report: samples[h.index]!.report, truth: samples[h.index]!.truth, score: h.score, relevant: sameDiseases(samples[q]!.truth, samples[h.index]!.truth) })),
+      results: hits(rankings['image→text'], q).map((h) => ({
+        report: samples[h.index]!.report,
+        truth: samples[h.index]!.truth,
+        score: h.score,
+        relevant: sameDiseases(samples[q]!.truth, samples[h.index]!.truth),
+      })),
     })),
   };
 }
 
 /** Evaluates on `split` (at most `limit` samples, the first of the split). */
-export async function evaluate(rt: Runtime, model: DualEncoder, data: TrainingData, split: SplitName = 'test', limit = Infinity): Promise<EvalResult> {
-  const samples = data.dataset.split(split).slice(0, limit).map((i) => ({ ...data.dataset.info(i), truth: data.dataset.truth(i) }));
-  if (samples.length < 2) throw new Error(`the ${split} split has ${samples.length} samples; evaluation needs at least 2`);
+export async function evaluate(
+  rt: Runtime,
+  model: DualEncoder,
+  data: TrainingData,
+  split: SplitName = 'test',
+  limit = Infinity,
+): Promise<EvalResult> {
+  const samples = data.dataset
+    .split(split)
+    .slice(0, limit)
+    .map((i) => ({ ...data.dataset.info(i), truth: data.dataset.truth(i) }));
+  if (samples.length < 2)
+    throw new Error(`the ${split} split has ${samples.length} samples; evaluation needs at least 2`);
   const e = await embedSamples(rt, model, data, samples);
   const rankings = await rankAll(rt, e);
   const truth = samples.map((s) => s.truth);

@@ -46,14 +46,30 @@ function meanPairwiseCosine(x: Float32Array, n: number, dim: number): number {
 }
 
 /** The health figures of one batch; the triplets are those the configured mining forms. */
-export function trainingHealth(b: HealthBatch, c: Pick<TrainConfig, 'margin' | 'eta' | 'tauMin' | 'tauMax' | 'triplets' | 'objective'>): TrainingHealth {
+export function trainingHealth(
+  b: HealthBatch,
+  c: Pick<TrainConfig, 'margin' | 'eta' | 'tauMin' | 'tauMax' | 'triplets' | 'objective'>,
+): TrainingHealth {
   const { n, dim, img, txt, scores } = b;
-  const health: TrainingHealth = { imageCosine: meanPairwiseCosine(img, n, dim), textCosine: meanPairwiseCosine(txt, n, dim) };
+  const health: TrainingHealth = {
+    imageCosine: meanPairwiseCosine(img, n, dim),
+    textCosine: meanPairwiseCosine(txt, n, dim),
+  };
   if (!scores) return health;
   const eta = c.objective === 'cross-modal' ? 0 : c.eta;
   const terms: [Float32Array, Float32Array][] = [
-    ...(eta > 0 ? ([[img, img], [txt, txt]] as [Float32Array, Float32Array][]) : []),
-    ...(eta < 1 ? ([[img, txt], [txt, img]] as [Float32Array, Float32Array][]) : []),
+    ...(eta > 0
+      ? ([
+          [img, img],
+          [txt, txt],
+        ] as [Float32Array, Float32Array][])
+      : []),
+    ...(eta < 1
+      ? ([
+          [img, txt],
+          [txt, img],
+        ] as [Float32Array, Float32Array][])
+      : []),
   ];
   let triplets = 0;
   let inBand = 0;

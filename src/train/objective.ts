@@ -3,7 +3,21 @@
 // the GPU and runs the fused triplet kernel (src/ops/triplet.ts); `all` and `semihard` are composed from
 // differentiable ops over every (anchor, positive, negative) of the batch, with validity masks computed
 // without gradients. `allTripletLossRef` is their float64 reference.
-import { add, crossEntropy, div, exp, matmul, mul, noGrad, permute, relu, reshape, scale, sub, sum } from '../autograd/index.js';
+import {
+  add,
+  crossEntropy,
+  div,
+  exp,
+  matmul,
+  mul,
+  noGrad,
+  permute,
+  relu,
+  reshape,
+  scale,
+  sub,
+  sum,
+} from '../autograd/index.js';
 import { encodeBatch } from '../mining/encode.js';
 import type { EntitySet } from '../ober/entities.js';
 import { mineTripletsGpu, scoreMatrixGpu, uploadEntities } from '../mining/score-gpu.js';
@@ -39,7 +53,11 @@ function tripletTerms<T>(img: T, txt: T, eta: number): [T, T, number][] {
 function scoreOrderMask(scores: Tensor, tauMax: number): Tensor {
   const rt = scores.runtime;
   const n = scores.shape[0]!;
-  const notSelf = tensorFrom(rt, Array.from({ length: n * n }, (_, k) => (Math.floor(k / n) === k % n ? 0 : 1)), [n, n]);
+  const notSelf = tensorFrom(
+    rt,
+    Array.from({ length: n * n }, (_, k) => (Math.floor(k / n) === k % n ? 0 : 1)),
+    [n, n],
+  );
   const negativeOk = mul(binary('greater', tensorFrom(rt, [tauMax], [1, 1]), scores), notSelf);
   const ordered = binary('greater', reshape(scores, [n, n, 1]), reshape(scores, [n, 1, n]));
   return mul(mul(ordered, reshape(notSelf, [n, n, 1])), reshape(negativeOk, [n, 1, n]));
@@ -50,7 +68,12 @@ function scoreOrderMask(scores: Tensor, tauMax: number): Tensor {
  * with s the cosine similarity (d = 1 − s on unit rows). `semihard` keeps only the triplets whose negative
  * is farther than the positive but within the margin (s(a,p) − α < s(a,q) < s(a,p)), chosen at this step.
  */
-export function allTripletLoss(img: Tensor, txt: Tensor, scores: Tensor, o: { margin: number; eta: number; tauMax: number; semihard: boolean }): Tensor {
+export function allTripletLoss(
+  img: Tensor,
+  txt: Tensor,
+  scores: Tensor,
+  o: { margin: number; eta: number; tauMax: number; semihard: boolean },
+): Tensor {
   const n = img.shape[0]!;
   const valid = noGrad(() => scoreOrderMask(scores, o.tauMax));
   let loss: Tensor | null = null;
@@ -113,12 +136,23 @@ export function allTripletLossRef(
 }
 
 /** The objective's loss for one batch of normalised embeddings; records the backward graph. */
-export function objectiveLoss(config: TrainConfig, img: Tensor, txt: Tensor, entities: EntitySet[], logitScale: Tensor): ObjectiveOutput {
+export function objectiveLoss(
+  config: TrainConfig,
+  img: Tensor,
+  txt: Tensor,
+  entities: EntitySet[],
+  logitScale: Tensor,
+): ObjectiveOutput {
   const rt = img.runtime;
   if (config.objective === 'infonce') {
     const n = img.shape[0]!;
     const logits = mul(matmul(img, txt, { transB: true }), exp(logitScale));
-    const targets = tensorFrom(rt, Array.from({ length: n }, (_, i) => i), [n], 'i32');
+    const targets = tensorFrom(
+      rt,
+      Array.from({ length: n }, (_, i) => i),
+      [n],
+      'i32',
+    );
     return { loss: scale(add(crossEntropy(logits, targets), crossEntropy(permute(logits, [1, 0]), targets)), 0.5) };
   }
   const { gammas, eta } = effectiveLossSettings(config);
@@ -127,9 +161,18 @@ export function objectiveLoss(config: TrainConfig, img: Tensor, txt: Tensor, ent
     return scoreMatrixGpu(rt, batch, batch, gammas);
   });
   if (config.triplets !== 'paper') {
-    const loss = allTripletLoss(img, txt, scores, { margin: config.margin, eta, tauMax: config.tauMax, semihard: config.triplets === 'semihard' });
+    const loss = allTripletLoss(img, txt, scores, {
+      margin: config.margin,
+      eta,
+      tauMax: config.tauMax,
+      semihard: config.triplets === 'semihard',
+    });
     return { loss, scores };
   }
   const mined = noGrad(() => mineTripletsGpu(rt, scores, { tauMin: config.tauMin, tauMax: config.tauMax }));
-  return { loss: medtrimTripletLoss(img, txt, mined.positives, mined.negatives, { margin: config.margin, eta }), scores, ...mined };
+  return {
+    loss: medtrimTripletLoss(img, txt, mined.positives, mined.negatives, { margin: config.margin, eta }),
+    scores,
+    ...mined,
+  };
 }

@@ -21,7 +21,11 @@ export interface RunInputs {
 /** The built-in data set of a run whose config names no other (config.data null). */
 export function builtInDataset(config: TrainConfig): PairedDataset {
   if (config.data !== null) throw new Error(`the run reads ${config.data}, which only Node can open`);
-  return createSyntheticDataset({ seed: config.dataSeed, size: modelConfigs(config, 1).vit.imageSize, count: config.dataCount });
+  return createSyntheticDataset({
+    seed: config.dataSeed,
+    size: modelConfigs(config, 1).vit.imageSize,
+    count: config.dataCount,
+  });
 }
 
 export const RUN_FILES = {
@@ -38,10 +42,23 @@ export function runVocab(config: TrainConfig, dataset: PairedDataset = builtInDa
 }
 
 /** The run's data (by default the built-in set, regenerated from dataSeed/dataCount) and its freshly initialised model. */
-export function assembleRun(rt: Runtime, config: TrainConfig, vocab: Vocab, inputs: RunInputs = { dataset: builtInDataset(config) }): { data: TrainingData; model: DualEncoder } {
+export function assembleRun(
+  rt: Runtime,
+  config: TrainConfig,
+  vocab: Vocab,
+  inputs: RunInputs = { dataset: builtInDataset(config) },
+): { data: TrainingData; model: DualEncoder } {
   const { vit, bert } = modelConfigs(config, vocab.tokens.length);
-  if (inputs.dataset.size !== vit.imageSize) throw new Error(`the data set's images are ${inputs.dataset.size} px but the image encoder takes ${vit.imageSize} px`);
+  if (inputs.dataset.size !== vit.imageSize)
+    throw new Error(
+      `the data set's images are ${inputs.dataset.size} px but the image encoder takes ${vit.imageSize} px`,
+    );
   const tokenizer = new BertTokenizer(vocab, { lowercase: config.lowercase });
-  const data = new TrainingData(inputs.dataset, tokenizer, config.maxTokens, config.seed, { entityOf: inputs.entityOf, augment: config.augment, prefetchBatches: config.prefetchBatches, pixelNorm: config.pixelNorm });
+  const data = new TrainingData(inputs.dataset, tokenizer, config.maxTokens, config.seed, {
+    entityOf: inputs.entityOf,
+    augment: config.augment,
+    prefetchBatches: config.prefetchBatches,
+    pixelNorm: config.pixelNorm,
+  });
   return { data, model: new DualEncoder(rt, vit, bert, config.seed) };
 }

@@ -42,7 +42,9 @@ function readJson(path: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `not valid JSON (${(err as Error).message})`}`);
+    throw new Error(
+      `${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `not valid JSON (${(err as Error).message})`}`,
+    );
   }
 }
 
@@ -60,7 +62,10 @@ function withPretrainedShapes(config: TrainConfig): TrainConfig {
     const tokenizer = readHfTokenizerSettings(c.initText);
     if (!c.vocabFile) c.vocabFile = tokenizer.vocabPath;
     c.lowercase = tokenizer.lowercase;
-    if (c.maxTokens > c.textEncoder.maxPositions!) throw new Error(`${c.initText}/config.json: max_position_embeddings ${c.textEncoder.maxPositions} is below maxTokens ${c.maxTokens}`);
+    if (c.maxTokens > c.textEncoder.maxPositions!)
+      throw new Error(
+        `${c.initText}/config.json: max_position_embeddings ${c.textEncoder.maxPositions} is below maxTokens ${c.maxTokens}`,
+      );
   }
   for (const f of ['data', 'vocabFile', 'initImage', 'initText'] as const) if (c[f]) c[f] = resolve(c[f]);
   return c;
@@ -111,7 +116,12 @@ export function removeStaleTemps(dir: string): string[] {
  * A new run in `dir` (which must not hold one already): its data opened and split, its vocabulary learnt
  * or read (vocabFile), and its encoders started from Hugging Face folders when initImage / initText name them.
  */
-export async function createRun(rt: Runtime, dir: string, overrides: Record<string, unknown>, options: RunOptions = {}): Promise<LoadedRun> {
+export async function createRun(
+  rt: Runtime,
+  dir: string,
+  overrides: Record<string, unknown>,
+  options: RunOptions = {},
+): Promise<LoadedRun> {
   if (existsSync(join(dir, RUN_FILES.checkpoint)) || existsSync(join(dir, RUN_FILES.log))) {
     throw new Error(`${dir} already holds a run (use --resume to continue it, or another --out)`);
   }
@@ -124,7 +134,9 @@ export async function createRun(rt: Runtime, dir: string, overrides: Record<stri
   const vocab = config.vocabFile ? loadVocab(config.vocabFile).vocab : runVocab(config, inputs.dataset);
   const wantVocab = config.textEncoder?.vocabSize;
   if (wantVocab !== undefined && wantVocab !== vocab.tokens.length) {
-    throw new Error(`${config.vocabFile ?? 'the learnt vocabulary'}: ${vocab.tokens.length} tokens, but ${config.initText}/config.json has vocab_size ${wantVocab}`);
+    throw new Error(
+      `${config.vocabFile ?? 'the learnt vocabulary'}: ${vocab.tokens.length} tokens, but ${config.initText}/config.json has vocab_size ${wantVocab}`,
+    );
   }
   const run = build(rt, dir, config, vocab, inputs);
   const say = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
@@ -136,19 +148,28 @@ export async function createRun(rt: Runtime, dir: string, overrides: Record<stri
 }
 
 /** Opens an existing run; with `restore`, its latest checkpoint (model, optimizer, step, dropout state). */
-export async function openRun(rt: Runtime, dir: string, { restore = true, ...options }: RunOptions & { restore?: boolean } = {}): Promise<LoadedRun> {
-  const config = resolveConfig(readJson(join(dir, RUN_FILES.config)) as Record<string, unknown>, join(dir, RUN_FILES.config));
+export async function openRun(
+  rt: Runtime,
+  dir: string,
+  { restore = true, ...options }: RunOptions & { restore?: boolean } = {},
+): Promise<LoadedRun> {
+  const config = resolveConfig(
+    readJson(join(dir, RUN_FILES.config)) as Record<string, unknown>,
+    join(dir, RUN_FILES.config),
+  );
   removeStaleTemps(dir);
   const inputs = await openRunData(config, dir, { create: false, dataPath: options.dataPath, warn: options.log });
   const run = build(rt, dir, config, loadVocab(join(dir, RUN_FILES.vocab)).vocab, inputs);
   const checkpoint = join(dir, RUN_FILES.checkpoint);
   if (restore) {
-    if (!existsSync(checkpoint)) throw new Error(`${checkpoint}: missing (the run has not reached its first checkpoint)`);
+    if (!existsSync(checkpoint))
+      throw new Error(`${checkpoint}: missing (the run has not reached its first checkpoint)`);
     // The saved config is compared once both are resolved, so a run saved before a setting existed (and so
     // trained with its default) still opens.
     const { step, config: saved } = await loadCheckpoint(checkpoint, { ...checkpointState(run), config: undefined });
     const resolved = JSON.stringify(resolveConfig(saved as Record<string, unknown>, checkpoint));
-    if (resolved !== JSON.stringify(run.config)) throw new Error(`checkpoint ${checkpoint}: saved config ${resolved} differs from ${join(dir, RUN_FILES.config)}`);
+    if (resolved !== JSON.stringify(run.config))
+      throw new Error(`checkpoint ${checkpoint}: saved config ${resolved} differs from ${join(dir, RUN_FILES.config)}`);
     run.trainer.step = step;
   }
   return run;
@@ -177,7 +198,8 @@ export function readLog(dir: string, upTo = Infinity): StepLog[] {
     if (!line.trim()) return;
     const entry = parseLogLine(line);
     if (entry) entries.push(entry);
-    else if (i === lines.length - 1) console.warn(`${path}: dropping the torn last line ${i + 1} (an interrupted write)`);
+    else if (i === lines.length - 1)
+      console.warn(`${path}: dropping the torn last line ${i + 1} (an interrupted write)`);
     else throw new Error(`${path}: line ${i + 1} is not a log entry`);
   });
   return entries.filter((entry) => entry.step <= upTo);
@@ -201,7 +223,9 @@ export async function train(run: LoadedRun, onLog?: (log: StepLog & { dataWaitSh
     await run.trainer.run({
       onLog: (log) => {
         const now = performance.now();
-        const dataWaitShare = Number(((dataset.dataWaitMs - waitedBefore) / Math.max(1e-9, now - windowStart)).toFixed(4));
+        const dataWaitShare = Number(
+          ((dataset.dataWaitMs - waitedBefore) / Math.max(1e-9, now - windowStart)).toFixed(4),
+        );
         [windowStart, waitedBefore] = [now, dataset.dataWaitMs];
         appendFileSync(logPath, JSON.stringify({ ...log, dataWaitShare }) + '\n');
         onLog?.({ ...log, dataWaitShare });
@@ -213,7 +237,10 @@ export async function train(run: LoadedRun, onLog?: (log: StepLog & { dataWaitSh
     });
   } catch (err) {
     if (!(err instanceof DivergenceError)) throw err;
-    const kept = lastCheckpoint === null ? 'no checkpoint was written' : `${checkpointPath} keeps the last good step, ${lastCheckpoint}`;
+    const kept =
+      lastCheckpoint === null
+        ? 'no checkpoint was written'
+        : `${checkpointPath} keeps the last good step, ${lastCheckpoint}`;
     throw new Error(`${err.message}; ${kept}`, { cause: err });
   }
 }
@@ -222,7 +249,10 @@ export async function train(run: LoadedRun, onLog?: (log: StepLog & { dataWaitSh
 export async function evaluateRun(rt: Runtime, run: LoadedRun, adapter: string, limit?: number): Promise<EvalResult> {
   const result = await evaluate(rt, run.model, run.data, 'test', limit);
   const { examples, ...metrics } = result;
-  await writeFileAtomic(join(run.dir, RUN_FILES.eval), JSON.stringify({ step: run.trainer.step, ...metrics }, null, 2) + '\n');
+  await writeFileAtomic(
+    join(run.dir, RUN_FILES.eval),
+    JSON.stringify({ step: run.trainer.step, ...metrics }, null, 2) + '\n',
+  );
   const report: RunReportData = {
     title: `MedTrim run ${run.dir} (${run.config.objective}, ${run.config.preset}, step ${run.trainer.step})`,
     adapter,

@@ -31,7 +31,12 @@ export class DualEncoder extends Module {
   readonly text: BertEncoder;
   readonly logitScale: Tensor;
 
-  constructor(rt: Runtime, readonly vit: ViTConfig, readonly bert: BertConfig, seed: number) {
+  constructor(
+    rt: Runtime,
+    readonly vit: ViTConfig,
+    readonly bert: BertConfig,
+    seed: number,
+  ) {
     super();
     this.image = this.addModule('image', new ViTEncoder(rt, vit, seed));
     this.text = this.addModule('text', new BertEncoder(rt, bert, seed + 1));
@@ -112,9 +117,12 @@ export class TrainingData {
   batchIndices(step: number, batchSize: number): BatchIndices {
     const ahead = this.options.prefetchBatches ?? 0;
     if (ahead > 0 && this.dataset.prefetch) {
-      for (let s = step + 1; s <= step + ahead; s++) this.dataset.prefetch(this.indicesAt(s, batchSize), this.sampleOptions(s, batchSize));
+      for (let s = step + 1; s <= step + ahead; s++)
+        this.dataset.prefetch(this.indicesAt(s, batchSize), this.sampleOptions(s, batchSize));
     }
-    return Object.assign(this.indicesAt(step, batchSize), { epoch: Math.floor((step * batchSize) / this.trainIndices.length) });
+    return Object.assign(this.indicesAt(step, batchSize), {
+      epoch: Math.floor((step * batchSize) / this.trainIndices.length),
+    });
   }
 
   private indicesAt(step: number, batchSize: number): number[] {
@@ -168,8 +176,14 @@ export class TrainingData {
     const size = this.dataset.size;
     const pixels = new Float32Array(samples.length * size * size);
     samples.forEach((s, k) => pixels.set(s.image, k * size * size));
-    const normalised = this.options.pixelNorm === 'dataset' ? standardisePixels(pixels, this.pixelStats()) : normalisePixels(pixels);
-    return tensorFrom(rt, channels === 1 ? normalised : repeatChannels(normalised, size, channels), [samples.length, channels, size, size]);
+    const normalised =
+      this.options.pixelNorm === 'dataset' ? standardisePixels(pixels, this.pixelStats()) : normalisePixels(pixels);
+    return tensorFrom(rt, channels === 1 ? normalised : repeatChannels(normalised, size, channels), [
+      samples.length,
+      channels,
+      size,
+      size,
+    ]);
   }
 
   /** Token ids of the texts, padded to the longest (at most maxTokens), on the GPU. */
@@ -178,23 +192,41 @@ export class TrainingData {
   }
 
   /** Pixels, token ids and entity sets of the given samples (augmented for a training batch), on the GPU. */
-  upload(rt: Runtime, indices: BatchIndices, channels: number): { images: Tensor; text: TextBatch; entities: EntitySet[] } {
-    const samples = this.dataset.samples(indices, this.options.augment && indices.epoch !== undefined ? { augmentEpoch: indices.epoch } : {});
-    return { images: this.uploadImages(rt, samples, channels), text: this.uploadTexts(rt, samples.map((s) => s.report)), entities: samples.map((s) => this.entities(s.index, s.report)) };
+  upload(
+    rt: Runtime,
+    indices: BatchIndices,
+    channels: number,
+  ): { images: Tensor; text: TextBatch; entities: EntitySet[] } {
+    const samples = this.dataset.samples(
+      indices,
+      this.options.augment && indices.epoch !== undefined ? { augmentEpoch: indices.epoch } : {},
+    );
+    return {
+      images: this.uploadImages(rt, samples, channels),
+      text: this.uploadTexts(
+        rt,
+        samples.map((s) => s.report),
+      ),
+      entities: samples.map((s) => this.entities(s.index, s.report)),
+    };
   }
 }
 
 function repeatChannels(gray: Float32Array, size: number, channels: number): Float32Array {
   const plane = size * size;
   const out = new Float32Array((gray.length / plane) * channels * plane);
-  for (let b = 0; b < gray.length / plane; b++) for (let c = 0; c < channels; c++) out.set(gray.subarray(b * plane, (b + 1) * plane), (b * channels + c) * plane);
+  for (let b = 0; b < gray.length / plane; b++)
+    for (let c = 0; c < channels; c++) out.set(gray.subarray(b * plane, (b + 1) * plane), (b * channels + c) * plane);
   return out;
 }
 
 /** A WordPiece vocabulary learnt from the training reports (deterministic for a given data set). */
 export function domainVocab(dataset: PairedDataset, size: number, reports = 2000): Vocab {
   const indices = dataset.split('train').slice(0, reports);
-  return buildVocab(indices.map((i) => dataset.info(i).report), { size });
+  return buildVocab(
+    indices.map((i) => dataset.info(i).report),
+    { size },
+  );
 }
 
 /**
@@ -206,7 +238,14 @@ export function modelConfigs(config: TrainConfig, vocabSize: number): { vit: ViT
   const bertBase = { ...preset, dropout: config.textDropout, ...config.textEncoder };
   const maxPositions = config.textEncoder?.maxPositions ?? Math.max(config.maxTokens, bertBase.maxPositions);
   // A pretrained encoder's own shapes (config.imageEncoder/textEncoder, from its config.json) win over the run's.
-  const vit = { ...VIT_PRESETS[config.preset], imageSize: config.imageSize, patchSize: config.patchSize, dropout: config.imageDropout, pooling: config.imagePooling, ...config.imageEncoder };
+  const vit = {
+    ...VIT_PRESETS[config.preset],
+    imageSize: config.imageSize,
+    patchSize: config.patchSize,
+    dropout: config.imageDropout,
+    pooling: config.imagePooling,
+    ...config.imageEncoder,
+  };
   return { vit, bert: { ...bertBase, vocabSize, maxPositions } };
 }
 
@@ -241,7 +280,11 @@ export class Trainer {
     // Only InfoNCE learns the temperature; frozen layers and an unused temperature get no optimizer state.
     model.logitScale.requiresGrad = config.objective === 'infonce';
     const trainable = model.parameters().filter((p) => p.requiresGrad);
-    this.optimizer = new AdamW(trainable, { lr: config.lr, weightDecay: config.weightDecay, maxGradNorm: config.maxGradNorm });
+    this.optimizer = new AdamW(trainable, {
+      lr: config.lr,
+      weightDecay: config.weightDecay,
+      maxGradNorm: config.maxGradNorm,
+    });
   }
 
   /**
@@ -258,7 +301,15 @@ export class Trainer {
       const out = objectiveLoss(c, img, txt, batch.entities, this.model.logitScale);
       backward(out.loss);
       const keep = <T extends Tensor | undefined>(t: T): T => (t ? (t.keep() as T) : t);
-      const kept = withHealth ? { img: keep(img), txt: keep(txt), scores: keep(out.scores), positives: keep(out.positives), negatives: keep(out.negatives) } : null;
+      const kept = withHealth
+        ? {
+            img: keep(img),
+            txt: keep(txt),
+            scores: keep(out.scores),
+            positives: keep(out.positives),
+            negatives: keep(out.negatives),
+          }
+        : null;
       return { loss: out.loss.keep(), kept };
     });
     this.optimizer.lr = learningRate(c, this.step);
@@ -295,7 +346,9 @@ export class Trainer {
    * Trains until config.steps (or `until`), calling onLog every logEvery steps with the loss read back, and
    * onCheckpoint every checkpointEvery steps.
    */
-  async run(hooks: { onLog?: (log: StepLog) => void; onCheckpoint?: (step: number) => Promise<void>; until?: number } = {}): Promise<void> {
+  async run(
+    hooks: { onLog?: (log: StepLog) => void; onCheckpoint?: (step: number) => Promise<void>; until?: number } = {},
+  ): Promise<void> {
     const c = this.config;
     const until = Math.min(hooks.until ?? c.steps, c.steps);
     let windowStart = performance.now();
@@ -309,12 +362,22 @@ export class Trainer {
         await checkDivergence(this.optimizer, value, this.step);
         const health = kept ? await this.readHealth(kept) : undefined;
         const now = performance.now();
-        hooks.onLog?.({ step: this.step, loss: value, lr: learningRate(c, this.step - 1), samplesPerSec: (windowSteps * c.batchSize * 1000) / (now - windowStart), health });
+        hooks.onLog?.({
+          step: this.step,
+          loss: value,
+          lr: learningRate(c, this.step - 1),
+          samplesPerSec: (windowSteps * c.batchSize * 1000) / (now - windowStart),
+          health,
+        });
         windowStart = now;
         windowSteps = 0;
       }
       loss.dispose();
-      if (hooks.onCheckpoint && ((c.checkpointEvery > 0 && this.step % c.checkpointEvery === 0) || this.step === c.steps)) await hooks.onCheckpoint(this.step);
+      if (
+        hooks.onCheckpoint &&
+        ((c.checkpointEvery > 0 && this.step % c.checkpointEvery === 0) || this.step === c.steps)
+      )
+        await hooks.onCheckpoint(this.step);
     }
   }
 }

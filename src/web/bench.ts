@@ -27,7 +27,13 @@ async function benchOne(api: MedtrimPageApi, c: BenchCase, runs: number): Promis
       await api.rt.sync();
     };
     const [timing] = await timeInterleaved([once], { warmup: 1, runs });
-    return { name: c.name, unit: c.unit, medianMs: timing!.seconds * 1e3, rate: c.work / timing!.seconds / 1e9, runsMs: timing!.runs.map((s) => s * 1e3) };
+    return {
+      name: c.name,
+      unit: c.unit,
+      medianMs: timing!.seconds * 1e3,
+      rate: c.work / timing!.seconds / 1e9,
+      runsMs: timing!.runs.map((s) => s * 1e3),
+    };
   } finally {
     prepared.dispose();
   }
@@ -47,7 +53,8 @@ async function main(): Promise<void> {
   const api = await bootEngine();
   const adapter = adapterLine(api.adapter);
   element('bench-adapter').textContent = adapter;
-  element('bench-method').textContent = `median of ${settings.runs} runs after one warm-up, each timed until the queue drains`;
+  element('bench-method').textContent =
+    `median of ${settings.runs} runs after one warm-up, each timed until the queue drains`;
   const cases = benchCases(settings);
   const rows: BenchRow[] = [];
   showRows(rows, cases.length);

@@ -42,7 +42,13 @@ function showAdapter(api: MedtrimPageApi): void {
     ['architecture', a.architecture || '—'],
     ['description', a.description || '—'],
     ['fallback adapter', a.isFallbackAdapter ? 'yes' : 'no'],
-    ['engine features', Object.entries(api.features).filter(([, on]) => on).map(([f]) => f).join(', ') || 'none'],
+    [
+      'engine features',
+      Object.entries(api.features)
+        .filter(([, on]) => on)
+        .map(([f]) => f)
+        .join(', ') || 'none',
+    ],
     ['adapter features', api.adapterFeatures.join(', ')],
     ['max invocations / workgroup', String(api.limits.maxComputeInvocationsPerWorkgroup)],
     ['max storage buffer binding', `${((api.limits.maxStorageBufferBindingSize ?? 0) / 2 ** 20).toFixed(0)} MiB`],
@@ -58,7 +64,13 @@ async function selfCheck(api: MedtrimPageApi): Promise<SelfCheckRow[]> {
     const gpu = await api.exclusive(() => runCaseOnGpu(api.rt, c, inputs));
     const milliseconds = performance.now() - started;
     const ref = runCaseReference(c, inputs).data;
-    rows.push({ name: c.name, values: gpu.length, maxAbsError: maxAbsDifference(gpu, ref), passed: withinTolerance(gpu, ref), milliseconds });
+    rows.push({
+      name: c.name,
+      values: gpu.length,
+      maxAbsError: maxAbsDifference(gpu, ref),
+      passed: withinTolerance(gpu, ref),
+      milliseconds,
+    });
   }
   return rows;
 }
@@ -68,10 +80,18 @@ function showSelfCheck(rows: SelfCheckRow[]): void {
   fillTable(
     element<HTMLTableElement>('self-check-table'),
     ['kernels', 'values', 'max |GPU − float64|', 'ms (first run compiles)', 'result'],
-    rows.map((r) => [r.name, String(r.values), r.maxAbsError.toExponential(2), r.milliseconds.toFixed(1), r.passed ? 'pass' : 'FAIL']),
+    rows.map((r) => [
+      r.name,
+      String(r.values),
+      r.maxAbsError.toExponential(2),
+      r.milliseconds.toFixed(1),
+      r.passed ? 'pass' : 'FAIL',
+    ]),
   );
   const status = element('self-check-status');
-  status.textContent = passed ? `all ${rows.length} checks within ${RTOL.toExponential(0)} of float64` : 'some kernels disagree with their float64 reference';
+  status.textContent = passed
+    ? `all ${rows.length} checks within ${RTOL.toExponential(0)} of float64`
+    : 'some kernels disagree with their float64 reference';
   status.dataset.status = passed ? 'pass' : 'fail';
   window.medtrimSelfCheck = { rows, passed, shownAtMs: performance.now() };
 }

@@ -32,13 +32,19 @@ export async function launchChromium(): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'medtrim-chromium-'));
   let context: BrowserContext;
   try {
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_FLAGS,
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: CHROMIUM_FLAGS,
       // Chromium wants a private runtime directory; the fresh 0700 profile is one.
       env: { ...process.env, XDG_RUNTIME_DIR: profile },
-      viewport: { width: 1100, height: 800 } });
+      viewport: { width: 1100, height: 800 },
+    });
   } catch (err) {
     rmSync(profile, { recursive: true, force: true });
-    throw new Error(`cannot start ${CHROMIUM_PATH}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    throw new Error(
+      `cannot start ${CHROMIUM_PATH}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+    );
   }
   const errors: string[] = [];
   const watch = (page: Page) => {

@@ -67,7 +67,9 @@ describe('medtrim demo', () => {
   it('rejects a bad --open-browser value with a one-line error', () => {
     const r = spawnSync(process.execPath, ['bin/medtrim.js', 'demo', '--open-browser', 'maybe'], { encoding: 'utf8' });
     expect(r.status).toBe(2); // bad usage
-    expect(r.stderr.trim()).toBe("medtrim demo: --open-browser must be yes or no, got 'maybe' (see medtrim demo --help)");
+    expect(r.stderr.trim()).toBe(
+      "medtrim demo: --open-browser must be yes or no, got 'maybe' (see medtrim demo --help)",
+    );
   });
 
   it('tells whether a run is served in /site/site.json', async () => {
@@ -78,13 +80,21 @@ describe('medtrim demo', () => {
   });
 
   it('rejects a --run directory that holds no run, naming the missing files', () => {
-    const r = spawnSync(process.execPath, ['bin/medtrim.js', 'demo', '--open-browser', 'no', '--port', '0', '--run', tmpdir()], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      ['bin/medtrim.js', 'demo', '--open-browser', 'no', '--port', '0', '--run', tmpdir()],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe(`medtrim demo: --run ${tmpdir()}: config.json, vocab.txt, checkpoint.safetensors missing (not a run written by medtrim train, or no checkpoint yet)`);
+    expect(r.stderr.trim()).toBe(
+      `medtrim demo: --run ${tmpdir()}: config.json, vocab.txt, checkpoint.safetensors missing (not a run written by medtrim train, or no checkpoint yet)`,
+    );
   });
 
   it('says when the port is taken', () => {
-    const r = spawnSync(process.execPath, ['bin/medtrim.js', 'demo', '--port', String(port), '--open-browser', 'no'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['bin/medtrim.js', 'demo', '--port', String(port), '--open-browser', 'no'], {
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`));
   });

@@ -36,7 +36,15 @@ beforeAll(async () => {
   const data = writeManifest(48, { size: 40, row: (r, i) => ({ ...r, split: i % 4 === 0 ? 'test' : 'train' }) });
   nodeGpu = await acquireGpu();
   const rt = new Runtime(nodeGpu);
-  const created = await createRun(rt, runDir, { data: data.manifest, preset: 'tiny', steps: 3, batchSize: 8, warmupSteps: 1, checkpointEvery: 0, dataWorkers: 0 });
+  const created = await createRun(rt, runDir, {
+    data: data.manifest,
+    preset: 'tiny',
+    steps: 3,
+    batchSize: 8,
+    warmupSteps: 1,
+    checkpointEvery: 0,
+    dataWorkers: 0,
+  });
   await train(created);
   const run = await openRun(rt, runDir);
   run.model.eval();
@@ -45,7 +53,11 @@ beforeAll(async () => {
   [site, browser] = await Promise.all([startDemoSite({ runDir }), launchChromium()]);
   page = await browser.newPage();
   await page.goto(site.url);
-  await page.waitForFunction(() => window.medtrimError || ['ready', 'failed', 'no-run'].includes(window.medtrimDemo?.phase ?? ''), undefined, { timeout: 120_000 });
+  await page.waitForFunction(
+    () => window.medtrimError || ['ready', 'failed', 'no-run'].includes(window.medtrimDemo?.phase ?? ''),
+    undefined,
+    { timeout: 120_000 },
+  );
 });
 
 afterAll(async () => {
@@ -57,22 +69,36 @@ afterAll(async () => {
 
 describe('demo page with a run trained on files', () => {
   it("loads the run and embeds the served test images as Node embeds the run's test split", async () => {
-    expect(await page.evaluate(() => [window.medtrimError, window.medtrimDemo!.phase, window.medtrimDemo!.error])).toEqual([undefined, 'ready', undefined]);
+    expect(
+      await page.evaluate(() => [window.medtrimError, window.medtrimDemo!.phase, window.medtrimDemo!.error]),
+    ).toEqual([undefined, 'ready', undefined]);
     const positions = await page.evaluate(() => window.medtrimDemo!.testIndices());
     expect(positions).toEqual(samples.map((_, i) => i));
     const images = await page.evaluate((p) => window.medtrimDemo!.embedImages(p), positions);
     const { dim } = nodeEmbeddings;
     let worst = 0;
-    images.forEach((row, i) => row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - nodeEmbeddings.images[i * dim + j]!)))));
+    images.forEach((row, i) =>
+      row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - nodeEmbeddings.images[i * dim + j]!)))),
+    );
     console.log(`real-data demo: max |page − node| image embeddings ${worst.toExponential(2)}`);
     expect(worst).toBeLessThanOrEqual(1e-4);
   });
 
   it('a typed report returns the same test images as medtrim search', async () => {
-    const hits = await page.evaluate(([q, k]) => window.medtrimDemo!.search(q as string, k as number), [QUERY, K] as const);
-    const cli = spawnSync(process.execPath, ['bin/medtrim.js', 'search', '--run', runDir, '--text', QUERY, '--k', String(K), '--backend', 'swiftshader'], { encoding: 'utf8' });
+    const hits = await page.evaluate(([q, k]) => window.medtrimDemo!.search(q as string, k as number), [
+      QUERY,
+      K,
+    ] as const);
+    const cli = spawnSync(
+      process.execPath,
+      ['bin/medtrim.js', 'search', '--run', runDir, '--text', QUERY, '--k', String(K), '--backend', 'swiftshader'],
+      { encoding: 'utf8' },
+    );
     expect(cli.status, cli.stderr).toBe(0);
-    const cliHits = cli.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; score: number });
+    const cliHits = cli.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; score: number });
     expect(hits.map((h) => h.id)).toEqual(cliHits.map((h) => h.id));
     hits.forEach((h, i) => expect(h.score).toBeCloseTo(cliHits[i]!.score, 4));
   });

@@ -23,7 +23,15 @@ import type { StaticServer } from '../../src/web/node/static-server.js';
 import { launchChromium, type Browser } from './chromium.js';
 
 const ARTIFACTS = resolve('test-artifacts');
-const RUN_SETTINGS = { preset: 'tiny', dataCount: 160, steps: 3, batchSize: 8, logEvery: 1, checkpointEvery: 0, warmupSteps: 1 };
+const RUN_SETTINGS = {
+  preset: 'tiny',
+  dataCount: 160,
+  steps: 3,
+  batchSize: 8,
+  logEvery: 1,
+  checkpointEvery: 0,
+  warmupSteps: 1,
+};
 const QUERY = 'Moderate right pleural effusion. Patchy opacity in the left lower lobe.';
 const K = 5;
 
@@ -41,13 +49,26 @@ let cliSearch: Promise<{ id: string; score: number }[]>;
 
 /** `medtrim search --text` as a user runs it (its own process, same SwiftShader adapter). */
 function searchWithCli(dir: string, text: string, k: number): Promise<{ id: string; score: number }[]> {
-  const child = spawn(process.execPath, ['bin/medtrim.js', 'search', '--run', dir, '--text', text, '--k', String(k), '--backend', 'swiftshader'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['bin/medtrim.js', 'search', '--run', dir, '--text', text, '--k', String(k), '--backend', 'swiftshader'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));
   return new Promise((resolveHits, reject) =>
-    child.on('exit', (code) => (code === 0 ? resolveHits(out.trim().split('\n').map((l) => JSON.parse(l) as { id: string; score: number })) : reject(new Error(`medtrim search exited with ${code}: ${err}`)))),
+    child.on('exit', (code) =>
+      code === 0
+        ? resolveHits(
+            out
+              .trim()
+              .split('\n')
+              .map((l) => JSON.parse(l) as { id: string; score: number }),
+          )
+        : reject(new Error(`medtrim search exited with ${code}: ${err}`)),
+    ),
   );
 }
 
@@ -65,13 +86,18 @@ function corruptCopy(dir: string): string {
 async function openDemo(url: string): Promise<Page> {
   const page = await browser.newPage();
   await page.goto(url);
-  await page.waitForFunction(() => window.medtrimError || ['ready', 'failed', 'no-run'].includes(window.medtrimDemo?.phase ?? ''), undefined, { timeout: 120_000 });
+  await page.waitForFunction(
+    () => window.medtrimError || ['ready', 'failed', 'no-run'].includes(window.medtrimDemo?.phase ?? ''),
+    undefined,
+    { timeout: 120_000 },
+  );
   const error = await page.evaluate(() => window.medtrimError);
   if (error) throw new Error(`${url}: engine start-up failed in the page: ${error}`);
   return page;
 }
 
-const maxAbs = (a: number[][], b: number[][]) => Math.max(...a.flatMap((row, i) => row.map((v, j) => Math.abs(v - b[i]![j]!))));
+const maxAbs = (a: number[][], b: number[][]) =>
+  Math.max(...a.flatMap((row, i) => row.map((v, j) => Math.abs(v - b[i]![j]!))));
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
 beforeAll(async () => {
@@ -87,7 +113,11 @@ beforeAll(async () => {
   run.model.eval();
   samples = run.data.dataset.split('test').map((i) => run.data.dataset.sample(i));
   nodeEmbeddings = await embedSamples(rt, run.model, run.data, samples);
-  [site, corruptSite, browser] = await Promise.all([startDemoSite({ runDir }), startDemoSite({ runDir: corruptDir }), launchChromium()]);
+  [site, corruptSite, browser] = await Promise.all([
+    startDemoSite({ runDir }),
+    startDemoSite({ runDir: corruptDir }),
+    launchChromium(),
+  ]);
 });
 
 afterAll(async () => {
@@ -105,9 +135,16 @@ describe('demo page with a served run', () => {
   });
 
   it('loads the checkpoint and says which step it holds', async () => {
-    expect(await page.evaluate(() => [window.medtrimDemo!.phase, window.medtrimDemo!.error])).toEqual(['ready', undefined]);
+    expect(await page.evaluate(() => [window.medtrimDemo!.phase, window.medtrimDemo!.error])).toEqual([
+      'ready',
+      undefined,
+    ]);
     const model = await page.evaluate(() => window.medtrimDemo!.model());
-    expect(model!.origin).toMatchObject({ kind: 'checkpoint', url: '/run/checkpoint.safetensors', step: RUN_SETTINGS.steps });
+    expect(model!.origin).toMatchObject({
+      kind: 'checkpoint',
+      url: '/run/checkpoint.safetensors',
+      step: RUN_SETTINGS.steps,
+    });
     expect(model!.config).toEqual(JSON.parse(readFileSync(join(runDir, RUN_FILES.config), 'utf8')));
     const info = await page.locator('#model-info').innerText();
     expect(info).toMatch(/SHA-256 verified/);
@@ -117,16 +154,22 @@ describe('demo page with a served run', () => {
 
   it('embeds test images and reports exactly as Node does (max |page − node| = 0)', async () => {
     const picked = [0, Math.floor(samples.length / 2), samples.length - 1].map((p) => samples[p]!.index);
-    const rowsOf = (flat: Float32Array, dim: number) => picked.map((index) => {
-      const at = samples.findIndex((s) => s.index === index);
-      return Array.from(flat.subarray(at * dim, (at + 1) * dim));
-    });
-    const [images, texts] = await page.evaluate((indices) => Promise.all([window.medtrimDemo!.embedImages(indices), window.medtrimDemo!.embedTexts(indices)]), picked);
+    const rowsOf = (flat: Float32Array, dim: number) =>
+      picked.map((index) => {
+        const at = samples.findIndex((s) => s.index === index);
+        return Array.from(flat.subarray(at * dim, (at + 1) * dim));
+      });
+    const [images, texts] = await page.evaluate(
+      (indices) => Promise.all([window.medtrimDemo!.embedImages(indices), window.medtrimDemo!.embedTexts(indices)]),
+      picked,
+    );
     const { dim } = nodeEmbeddings;
     expect(images[0]).toHaveLength(dim);
     const imageError = maxAbs(images, rowsOf(nodeEmbeddings.images, dim));
     const textError = maxAbs(texts, rowsOf(nodeEmbeddings.texts, dim));
-    console.log(`embeddings: max |page − node| images ${imageError.toExponential(2)}, reports ${textError.toExponential(2)}`);
+    console.log(
+      `embeddings: max |page − node| images ${imageError.toExponential(2)}, reports ${textError.toExponential(2)}`,
+    );
     expect(imageError).toBe(0);
     expect(textError).toBe(0);
     // Distinct samples embed differently (a constant output would pass the comparison above).
@@ -138,7 +181,12 @@ describe('demo page with a served run', () => {
     await page.locator('#search-k').fill(String(K));
     await page.locator('#search-button').click();
     await page.locator('#search-status[data-status="done"]').waitFor({ timeout: 60_000 });
-    const shown = await page.locator('#image-results figure').evaluateAll((figures) => figures.map((f) => ({ index: Number((f as HTMLElement).dataset.index), caption: f.querySelector('figcaption')!.textContent! })));
+    const shown = await page.locator('#image-results figure').evaluateAll((figures) =>
+      figures.map((f) => ({
+        index: Number((f as HTMLElement).dataset.index),
+        caption: f.querySelector('figcaption')!.textContent!,
+      })),
+    );
     const cli = await cliSearch;
     expect(cli).toHaveLength(K);
     expect(shown.map((s) => samples.find((x) => x.index === s.index)!.id)).toEqual(cli.map((h) => h.id));
@@ -170,16 +218,32 @@ describe('demo page with a served run', () => {
       const item = items.nth(i);
       expect(JSON.parse((await item.getAttribute('data-entities'))!)).toEqual(ober.entities);
       expect(await item.locator('pre.report').innerText()).toBe(report);
-      const marks: Record<string, string>[] = await item.locator('mark').evaluateAll((ms) => ms.map((m) => ({ ...(m as HTMLElement).dataset, text: m.textContent ?? '' }) as Record<string, string>));
+      const marks: Record<string, string>[] = await item
+        .locator('mark')
+        .evaluateAll((ms) =>
+          ms.map((m) => ({ ...(m as HTMLElement).dataset, text: m.textContent ?? '' }) as Record<string, string>),
+        );
       const classMarks = marks.filter((m) => m.kind === 'class');
       expect(classMarks.map((m) => [Number(m.start), Number(m.end), m.disease, m.state])).toEqual(
-        ober.findings.map((f) => [f.span[0], f.span[1], f.disease, f.negated ? 'negated' : f.uncertain ? 'uncertain' : 'positive']),
+        ober.findings.map((f) => [
+          f.span[0],
+          f.span[1],
+          f.disease,
+          f.negated ? 'negated' : f.uncertain ? 'uncertain' : 'positive',
+        ]),
       );
       for (const m of marks) expect(m.text).toBe(report.slice(Number(m.start), Number(m.end)));
       // Every descriptor OBER bound to a positive finding is marked, with that finding's class.
       for (const f of ober.findings.filter((x) => !x.negated && !x.uncertain)) {
-        for (const [kind, values] of [['adjective', f.adjectives], ['direction', f.directions]] as const) {
-          for (const v of values) expect(marks.some((m) => m.kind === kind && m.disease === f.disease && m.values.split('|').includes(v)), `${kind} ${v} of ${f.disease} in ${JSON.stringify(report)}`).toBe(true);
+        for (const [kind, values] of [
+          ['adjective', f.adjectives],
+          ['direction', f.directions],
+        ] as const) {
+          for (const v of values)
+            expect(
+              marks.some((m) => m.kind === kind && m.disease === f.disease && m.values.split('|').includes(v)),
+              `${kind} ${v} of ${f.disease} in ${JSON.stringify(report)}`,
+            ).toBe(true);
         }
       }
     }
@@ -198,9 +262,13 @@ describe('demo page with a corrupt checkpoint', () => {
     expect(await page.evaluate(() => window.medtrimDemo!.phase)).toBe('failed');
     const status = page.locator('#model-status');
     expect(await status.getAttribute('data-status')).toBe('fail');
-    expect(await status.innerText()).toMatch(/^checkpoint \/run\/checkpoint\.safetensors: tensor data or metadata does not match its SHA-256 checksum \(corrupted or edited file\)/);
+    expect(await status.innerText()).toMatch(
+      /^checkpoint \/run\/checkpoint\.safetensors: tensor data or metadata does not match its SHA-256 checksum \(corrupted or edited file\)/,
+    );
     expect(await page.locator('#search-button').isDisabled()).toBe(true);
-    await expect(page.evaluate(() => window.medtrimDemo!.search('effusion', 3))).rejects.toThrow(/no model to search with \(checkpoint \/run\/checkpoint\.safetensors/);
+    await expect(page.evaluate(() => window.medtrimDemo!.search('effusion', 3))).rejects.toThrow(
+      /no model to search with \(checkpoint \/run\/checkpoint\.safetensors/,
+    );
   });
 
   // Same settings, same seed: deterministic, so Node on the same SwiftShader computes the same losses.
@@ -212,7 +280,9 @@ describe('demo page with a corrupt checkpoint', () => {
     const losses = await page.evaluate((settings) => window.medtrimDemo!.train(settings), TRAINING);
     expect(losses).toHaveLength(steps);
     const [first, last] = firstAndLast(losses);
-    console.log(`in-page training: mean loss of steps 1-6 ${first.toFixed(4)}, of steps ${steps - 5}-${steps} ${last.toFixed(4)}`);
+    console.log(
+      `in-page training: mean loss of steps 1-6 ${first.toFixed(4)}, of steps ${steps - 5}-${steps} ${last.toFixed(4)}`,
+    );
     // Measured: 0.626 → 0.543 (−13%); a drop under 10% means the page trains worse than it did.
     expect(last).toBeLessThan(first * 0.9);
     const nodeLosses: number[] = [];
@@ -232,7 +302,9 @@ describe('demo page with a corrupt checkpoint', () => {
   it('the control: with a learning rate of 1e-9 the same training leaves the loss where it starts', async () => {
     const losses = await page.evaluate((settings) => window.medtrimDemo!.train(settings), { ...TRAINING, lr: 1e-9 });
     const [first, last] = firstAndLast(losses);
-    console.log(`in-page training at lr 1e-9: mean loss of steps 1-6 ${first.toFixed(4)}, of the last 6 ${last.toFixed(4)}`);
+    console.log(
+      `in-page training at lr 1e-9: mean loss of steps 1-6 ${first.toFixed(4)}, of the last 6 ${last.toFixed(4)}`,
+    );
     // Measured: 0.626 → 0.623 (−0.5%): what moves is the batches, not the model.
     expect(Math.abs(last - first)).toBeLessThan(first * 0.01);
   });

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { markReport, type EntityMark } from '../../src/web/lib/entity-marks.js';
 
-const summary = (marks: EntityMark[]) => marks.map((m) => [m.kind, m.start, m.end, m.disease, m.values.join('|'), m.state]);
+const summary = (marks: EntityMark[]) =>
+  marks.map((m) => [m.kind, m.start, m.end, m.disease, m.values.join('|'), m.state]);
 
 describe('markReport', () => {
   it('marks the class, its adjective and direction, and a negated finding', () => {
@@ -31,7 +32,9 @@ describe('markReport', () => {
 
   it('binds a descriptor only within its sentence, also to a negated finding', () => {
     // The second "Left" (29) names a direction the effusion holds, but in another sentence: not marked.
-    expect(summary(markReport('Small left pleural effusion. Left hip arthroplasty.').marks).map((m) => [m[0], m[1]])).toEqual([
+    expect(
+      summary(markReport('Small left pleural effusion. Left hip arthroplasty.').marks).map((m) => [m[0], m[1]]),
+    ).toEqual([
       ['adjective', 0],
       ['direction', 6],
       ['class', 11],

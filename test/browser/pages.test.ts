@@ -7,7 +7,13 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireGpu, type GpuContext } from '../../src/gpu/device.js';
 import { Runtime } from '../../src/gpu/runtime.js';
-import { caseInputs, KERNEL_CASES, maxAbsDifference, runCaseOnGpu, runCaseReference } from '../../src/web/lib/kernel-cases.js';
+import {
+  caseInputs,
+  KERNEL_CASES,
+  maxAbsDifference,
+  runCaseOnGpu,
+  runCaseReference,
+} from '../../src/web/lib/kernel-cases.js';
 import { startDemoSite } from '../../src/web/node/demo-site.js';
 import type { StaticServer } from '../../src/web/node/static-server.js';
 import { expectClose } from '../helpers/gpu.js';
@@ -77,21 +83,28 @@ describe('demo page (web/index.html)', () => {
     await screenshot('index');
   });
 
-  it.each(KERNEL_CASES.map((c) => [c.name, c] as const))('%s: page equals Node within 1e-5, both equal float64', async (_, c) => {
-    const inputs = caseInputs(c, PARITY_SEED);
-    const inPage = await page.evaluate(([name, xs]) => window.medtrim!.runCase(name, xs), [c.name, inputs] as const);
-    const inNode = await runCaseOnGpu(nodeRuntime, c, inputs);
-    const reference = runCaseReference(c, inputs);
-    expect(inPage.length).toBe(reference.data.length);
-    const pageVsNode = maxAbsDifference(inPage, inNode);
-    console.log(`${c.name}: max |page − node| = ${pageVsNode.toExponential(2)}, max |page − float64| = ${maxAbsDifference(inPage, reference.data).toExponential(2)}`);
-    expect(pageVsNode).toBeLessThanOrEqual(1e-5);
-    expectClose(inPage, reference, 1e-5, 1e-5);
-    expectClose(inNode, reference, 1e-5, 1e-5);
-  });
+  it.each(KERNEL_CASES.map((c) => [c.name, c] as const))(
+    '%s: page equals Node within 1e-5, both equal float64',
+    async (_, c) => {
+      const inputs = caseInputs(c, PARITY_SEED);
+      const inPage = await page.evaluate(([name, xs]) => window.medtrim!.runCase(name, xs), [c.name, inputs] as const);
+      const inNode = await runCaseOnGpu(nodeRuntime, c, inputs);
+      const reference = runCaseReference(c, inputs);
+      expect(inPage.length).toBe(reference.data.length);
+      const pageVsNode = maxAbsDifference(inPage, inNode);
+      console.log(
+        `${c.name}: max |page − node| = ${pageVsNode.toExponential(2)}, max |page − float64| = ${maxAbsDifference(inPage, reference.data).toExponential(2)}`,
+      );
+      expect(pageVsNode).toBeLessThanOrEqual(1e-5);
+      expectClose(inPage, reference, 1e-5, 1e-5);
+      expectClose(inNode, reference, 1e-5, 1e-5);
+    },
+  );
 
   it('rejects an unknown kernel case with a clear error', async () => {
-    await expect(page.evaluate(() => window.medtrim!.runCase('no such case', []))).rejects.toThrow(/no kernel case 'no such case'/);
+    await expect(page.evaluate(() => window.medtrim!.runCase('no such case', []))).rejects.toThrow(
+      /no kernel case 'no such case'/,
+    );
   });
 });
 
@@ -120,6 +133,8 @@ describe('bench page (web/bench.html)', () => {
   it('shows a bad query parameter as an error on the page', async () => {
     await page.goto(site.url + 'bench.html?sizes=abc');
     await page.locator('#fatal:not([hidden])').waitFor({ timeout: 30_000 });
-    expect(await page.locator('#fatal').innerText()).toMatch(/sizes must be positive integers separated by commas, got 'abc'/);
+    expect(await page.locator('#fatal').innerText()).toMatch(
+      /sizes must be positive integers separated by commas, got 'abc'/,
+    );
   });
 });

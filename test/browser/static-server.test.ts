@@ -107,13 +107,18 @@ describe('static server', () => {
     expect(res.body).not.toContain(SECRET);
   });
 
-  it.each(['/link-out.txt', '/dir-out/secret.txt', '/secret.txt'])('does not follow %s outside the directory (404)', async (target) => {
-    const res = await rawRequest(server.port, 'GET', target);
-    expect(res.status).toBe(404);
-    expect(res.body).not.toContain(SECRET);
-  });
+  it.each(['/link-out.txt', '/dir-out/secret.txt', '/secret.txt'])(
+    'does not follow %s outside the directory (404)',
+    async (target) => {
+      const res = await rawRequest(server.port, 'GET', target);
+      expect(res.status).toBe(404);
+      expect(res.body).not.toContain(SECRET);
+    },
+  );
 
   it('fails to start on a directory that does not exist, naming it', async () => {
-    await expect(startStaticServer([{ prefix: '/', dir: join(base, 'nope') }])).rejects.toThrow(/cannot serve .*nope: no such directory/);
+    await expect(startStaticServer([{ prefix: '/', dir: join(base, 'nope') }])).rejects.toThrow(
+      /cannot serve .*nope: no such directory/,
+    );
   });
 });

@@ -24,7 +24,9 @@ interface Golden {
   dv: number[];
 }
 
-const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/attention.json', import.meta.url), 'utf8')) as Golden;
+const golden = JSON.parse(
+  readFileSync(new URL('../fixtures/golden/attention.json', import.meta.url), 'utf8'),
+) as Golden;
 const shape = [golden.batch, golden.seq, golden.heads * golden.headDim];
 const opts = { layout: 'bshd' as const, heads: golden.heads, scale: golden.scale };
 const padding = host(golden.keyPadding.flat(), [golden.batch, golden.seq]);

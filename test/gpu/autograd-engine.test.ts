@@ -32,7 +32,7 @@ describe('autograd engine', () => {
     x.dispose();
   });
 
-  it("a second backward through a freed graph is an error; saved intermediates are released by backward", async () => {
+  it('a second backward through a freed graph is an error; saved intermediates are released by backward', async () => {
     const rt = await gpuRuntime();
     const x = ag.requireGrad(tensorFrom(rt, [1, 2, 3, 4, 5, 6], [2, 3]));
     const gamma = tensorFrom(rt, [1, 1, 1], [3]);

@@ -24,7 +24,10 @@ import { gpuRuntime } from '../helpers/gpu.js';
 const SIZES = [1, 3, 17, 65];
 // Row kernels give short rows an invocation each and long rows a workgroup (src/ops/wgsl-lib.ts rowLayout):
 // these cover both, and a last workgroup of short rows that is only partly filled.
-const ROW_SHAPES: [number, number][] = [[3, SERIAL_ROW_MAX + 44], [130, 5]];
+const ROW_SHAPES: [number, number][] = [
+  [3, SERIAL_ROW_MAX + 44],
+  [130, 5],
+];
 
 describe('row ops', () => {
   it('softmax and log-softmax', async () => {
@@ -38,9 +41,16 @@ describe('row ops', () => {
         });
       }
     }
-    for (const shape of ROW_SHAPES) await checkGrad({ shapes: [shape], gpu: ([x]) => ag.logSoftmax(x!), ref: ([x]) => softmaxRef(x!, true) });
+    for (const shape of ROW_SHAPES)
+      await checkGrad({ shapes: [shape], gpu: ([x]) => ag.logSoftmax(x!), ref: ([x]) => softmaxRef(x!, true) });
     // Large logits: the max subtraction keeps exp finite.
-    await checkGrad({ shapes: [[2, 17]], range: [80, 120], gpu: ([x]) => ag.softmax(x!), ref: ([x]) => softmaxRef(x!), gradAtol: 1e-3 });
+    await checkGrad({
+      shapes: [[2, 17]],
+      range: [80, 120],
+      gpu: ([x]) => ag.softmax(x!),
+      ref: ([x]) => softmaxRef(x!),
+      gradAtol: 1e-3,
+    });
   });
 
   it('cross-entropy with integer targets, mean over rows', async () => {
@@ -72,16 +82,38 @@ describe('row ops', () => {
     for (const n of SIZES) {
       await checkGrad({ shapes: [[3, n]], gpu: ([x]) => ag.l2normalize(x!), ref: ([x]) => l2normalizeRef(x!) });
     }
-    for (const shape of ROW_SHAPES) await checkGrad({ shapes: [shape], gpu: ([x]) => ag.l2normalize(x!), ref: ([x]) => l2normalizeRef(x!) });
-    await checkGrad({ shapes: [[5, 17], [3, 17]], gpu: ([a, b]) => ag.cosineSimilarity(a!, b!), ref: ([a, b]) => cosineSimilarityRef(a!, b!) });
-    await checkGrad({ shapes: [[1, 3], [65, 3]], gpu: ([a, b]) => ag.cosineDistance(a!, b!), ref: ([a, b]) => cosineDistanceRef(a!, b!) });
+    for (const shape of ROW_SHAPES)
+      await checkGrad({ shapes: [shape], gpu: ([x]) => ag.l2normalize(x!), ref: ([x]) => l2normalizeRef(x!) });
+    await checkGrad({
+      shapes: [
+        [5, 17],
+        [3, 17],
+      ],
+      gpu: ([a, b]) => ag.cosineSimilarity(a!, b!),
+      ref: ([a, b]) => cosineSimilarityRef(a!, b!),
+    });
+    await checkGrad({
+      shapes: [
+        [1, 3],
+        [65, 3],
+      ],
+      gpu: ([a, b]) => ag.cosineDistance(a!, b!),
+      ref: ([a, b]) => cosineDistanceRef(a!, b!),
+    });
   });
 });
 
 describe('activations', () => {
   for (const form of Object.keys(GELU) as GeluForm[]) {
     it(`GELU (${form})`, async () => {
-      for (const n of SIZES) await checkGrad({ shapes: [[n, 3]], range: [-5, 5], gpu: ([x]) => ag.gelu(x!, form), ref: ([x]) => geluRef(x!, form), atol: 1e-6 });
+      for (const n of SIZES)
+        await checkGrad({
+          shapes: [[n, 3]],
+          range: [-5, 5],
+          gpu: ([x]) => ag.gelu(x!, form),
+          ref: ([x]) => geluRef(x!, form),
+          atol: 1e-6,
+        });
     });
   }
 
@@ -99,11 +131,25 @@ describe('activations', () => {
   });
 
   const UNARY_CASES: [UnaryOp, [number, number]][] = [
-    ['relu', [-2, 2]], ['tanh', [-3, 3]], ['sigmoid', [-3, 3]], ['exp', [-2, 2]], ['log', [0.5, 3]], ['sqrt', [0.5, 3]],
-    ['rsqrt', [0.5, 3]], ['square', [-2, 2]], ['reciprocal', [0.5, 3]], ['neg', [-2, 2]], ['abs', [-2, 2]],
-    ['scale', [-2, 2]], ['addScalar', [-2, 2]], ['powScalar', [0.5, 3]], ['sin', [-2, 2]], ['cos', [-2, 2]],
+    ['relu', [-2, 2]],
+    ['tanh', [-3, 3]],
+    ['sigmoid', [-3, 3]],
+    ['exp', [-2, 2]],
+    ['log', [0.5, 3]],
+    ['sqrt', [0.5, 3]],
+    ['rsqrt', [0.5, 3]],
+    ['square', [-2, 2]],
+    ['reciprocal', [0.5, 3]],
+    ['neg', [-2, 2]],
+    ['abs', [-2, 2]],
+    ['scale', [-2, 2]],
+    ['addScalar', [-2, 2]],
+    ['powScalar', [0.5, 3]],
+    ['sin', [-2, 2]],
+    ['cos', [-2, 2]],
   ];
-  it('every elementwise op has a backward rule', () => expect(UNARY_CASES.map(([op]) => op).sort()).toEqual(Object.keys(UNARY_DERIVATIVE).sort()));
+  it('every elementwise op has a backward rule', () =>
+    expect(UNARY_CASES.map(([op]) => op).sort()).toEqual(Object.keys(UNARY_DERIVATIVE).sort()));
   for (const [op, range] of UNARY_CASES) {
     it(`unary ${op}`, async () => {
       for (const n of [1, 17, 65]) {
@@ -126,7 +172,18 @@ describe('core ops', () => {
   it('binary ops with broadcasting (gradients summed back to each input shape)', async () => {
     const ops = { add: ag.add, sub: ag.sub, mul: ag.mul, div: ag.div } as const;
     for (const [name, op] of Object.entries(ops)) {
-      for (const [sa, sb] of [[[17, 3], [17, 3]], [[65, 3], [3]], [[3, 1, 17], [1, 5, 1]], [[1], [17]]]) {
+      for (const [sa, sb] of [
+        [
+          [17, 3],
+          [17, 3],
+        ],
+        [[65, 3], [3]],
+        [
+          [3, 1, 17],
+          [1, 5, 1],
+        ],
+        [[1], [17]],
+      ]) {
         await checkGrad({
           shapes: [sa!, sb!],
           range: name === 'div' ? [0.5, 2] : [-2, 2],
@@ -139,8 +196,17 @@ describe('core ops', () => {
   });
 
   it('matmul: transposes and broadcast batches', async () => {
-    for (const [m, k, n] of [[1, 3, 17], [17, 65, 3], [3, 1, 1]]) {
-      for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    for (const [m, k, n] of [
+      [1, 3, 17],
+      [17, 65, 3],
+      [3, 1, 1],
+    ]) {
+      for (const [transA, transB] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ] as const) {
         await checkGrad({
           shapes: [transA ? [k!, m!] : [m!, k!], transB ? [n!, k!] : [k!, n!]],
           gpu: ([a, b]) => ag.matmul(a!, b!, { transA, transB }),
@@ -149,12 +215,32 @@ describe('core ops', () => {
         });
       }
     }
-    await checkGrad({ shapes: [[2, 3, 5], [5, 17]], gpu: ([a, b]) => ag.matmul(a!, b!), ref: ([a, b]) => matmulRef(a!, b!), atol: 1e-4 });
-    await checkGrad({ shapes: [[3, 5], [2, 17, 5]], gpu: ([a, b]) => ag.matmul(a!, b!, { transB: true }), ref: ([a, b]) => matmulRef(a!, b!, { transB: true }), atol: 1e-4 });
+    await checkGrad({
+      shapes: [
+        [2, 3, 5],
+        [5, 17],
+      ],
+      gpu: ([a, b]) => ag.matmul(a!, b!),
+      ref: ([a, b]) => matmulRef(a!, b!),
+      atol: 1e-4,
+    });
+    await checkGrad({
+      shapes: [
+        [3, 5],
+        [2, 17, 5],
+      ],
+      gpu: ([a, b]) => ag.matmul(a!, b!, { transB: true }),
+      ref: ([a, b]) => matmulRef(a!, b!, { transB: true }),
+      atol: 1e-4,
+    });
   });
 
   it('linear (matmul with the bias fused into its store) and its gradients', async () => {
-    for (const [m, k, n] of [[1, 3, 17], [17, 65, 3], [9, 8, 12]]) {
+    for (const [m, k, n] of [
+      [1, 3, 17],
+      [17, 65, 3],
+      [9, 8, 12],
+    ]) {
       await checkGrad({
         shapes: [[m!, k!], [n!, k!], [n!]],
         gpu: ([x, w, b]) => linearOp(x!, w!, b!),
@@ -167,7 +253,8 @@ describe('core ops', () => {
   it('linear stores exactly what matmul then a bias add store', async () => {
     const rt = await gpuRuntime();
     const [m, k, n] = [37, 20, 67];
-    const values = (count: number, seed: number) => Array.from({ length: count }, (_, i) => Math.sin(seed * 7919 + i * 104729) * 3);
+    const values = (count: number, seed: number) =>
+      Array.from({ length: count }, (_, i) => Math.sin(seed * 7919 + i * 104729) * 3);
     const x = tensorFrom(rt, values(m * k, 1), [m, k]);
     const w = tensorFrom(rt, values(n * k, 2), [n, k]);
     const b = tensorFrom(rt, values(n, 3), [n]);
@@ -179,19 +266,39 @@ describe('core ops', () => {
   it('sum and mean along each axis', async () => {
     for (const axis of [0, 1, 2]) {
       for (const keep of [false, true]) {
-        await checkGrad({ shapes: [[3, 17, 2]], gpu: ([x]) => ag.sum(x!, axis, keep), ref: ([x]) => reduceRef('sum', x!, axis, keep), atol: 1e-5 });
-        await checkGrad({ shapes: [[3, 1, 65]], gpu: ([x]) => ag.mean(x!, axis, keep), ref: ([x]) => reduceRef('mean', x!, axis, keep) });
+        await checkGrad({
+          shapes: [[3, 17, 2]],
+          gpu: ([x]) => ag.sum(x!, axis, keep),
+          ref: ([x]) => reduceRef('sum', x!, axis, keep),
+          atol: 1e-5,
+        });
+        await checkGrad({
+          shapes: [[3, 1, 65]],
+          gpu: ([x]) => ag.mean(x!, axis, keep),
+          ref: ([x]) => reduceRef('mean', x!, axis, keep),
+        });
       }
     }
   });
 
   it('permute, reshape, broadcastTo', async () => {
-    await checkGrad({ shapes: [[3, 17, 2]], gpu: ([x]) => ag.permute(x!, [2, 0, 1]), ref: ([x]) => permuteRef(x!, [2, 0, 1]) });
-    await checkGrad({ shapes: [[3, 17]], gpu: ([x]) => ag.reshape(x!, [17, 3]), ref: ([x]) => ({ shape: [17, 3], data: x!.data }) });
+    await checkGrad({
+      shapes: [[3, 17, 2]],
+      gpu: ([x]) => ag.permute(x!, [2, 0, 1]),
+      ref: ([x]) => permuteRef(x!, [2, 0, 1]),
+    });
+    await checkGrad({
+      shapes: [[3, 17]],
+      gpu: ([x]) => ag.reshape(x!, [17, 3]),
+      ref: ([x]) => ({ shape: [17, 3], data: x!.data }),
+    });
     await checkGrad({
       shapes: [[3, 1]],
       gpu: ([x]) => ag.broadcastTo(x!, [2, 3, 17]),
-      ref: ([x]) => ({ shape: [2, 3, 17], data: Float64Array.from({ length: 102 }, (_, i) => x!.data[Math.floor(i / 17) % 3]!) }),
+      ref: ([x]) => ({
+        shape: [2, 3, 17],
+        data: Float64Array.from({ length: 102 }, (_, i) => x!.data[Math.floor(i / 17) % 3]!),
+      }),
     });
   });
 
@@ -207,7 +314,11 @@ describe('core ops', () => {
 
   it('dropout: the kernel mask matches the reference hash bit for bit, and backward reuses it', async () => {
     for (const p of [0.1, 0.5]) {
-      await checkGrad({ shapes: [[17, 65]], gpu: ([x]) => ag.dropout(x!, p, 1234), ref: ([x]) => dropoutRef(x!, p, 1234) });
+      await checkGrad({
+        shapes: [[17, 65]],
+        gpu: ([x]) => ag.dropout(x!, p, 1234),
+        ref: ([x]) => dropoutRef(x!, p, 1234),
+      });
     }
     const ones = { shape: [100000], data: new Float64Array(100000).fill(1) };
     const kept = dropoutRef(ones, 0.3, 7).data.filter((v) => v !== 0).length / 100000;

@@ -6,7 +6,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { disableAutotune, enableAutotune, nodeTuneStore, type Autotuner, type TuneCache } from '../../src/gpu/autotune.js';
+import {
+  disableAutotune,
+  enableAutotune,
+  nodeTuneStore,
+  type Autotuner,
+  type TuneCache,
+} from '../../src/gpu/autotune.js';
 import type { Runtime } from '../../src/gpu/runtime.js';
 import { matmul, matmulRef, matmulTileCandidates, matmulTiles, type MatmulOptions } from '../../src/ops/matmul.js';
 import { tensorFrom } from '../../src/tensor/tensor.js';
@@ -96,7 +102,10 @@ describe('matmul autotuning', () => {
     const saved = await tunedCache();
     const family = Object.keys(saved.entries)[0]!;
     for (const config of matmulTileCandidates(rt)) {
-      writeFileSync(cacheFile(), JSON.stringify({ ...saved, entries: { [family]: { ...saved.entries[family], config } } }));
+      writeFileSync(
+        cacheFile(),
+        JSON.stringify({ ...saved, entries: { [family]: { ...saved.entries[family], config } } }),
+      );
       const t = await tuner();
       await checkedProduct();
       expect(t.used.get(family)).toEqual(config);

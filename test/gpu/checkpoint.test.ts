@@ -18,7 +18,18 @@ import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
 import { checksumParts } from '../../src/train/checkpoint-model.js';
 import { gpuRuntime } from '../helpers/gpu.js';
 
-const CONFIG: ViTConfig = { imageSize: 16, patchSize: 8, channels: 1, hidden: 16, layers: 1, heads: 2, mlp: 32, layerNormEps: 1e-12, dropout: 0.2, embedDim: 4 };
+const CONFIG: ViTConfig = {
+  imageSize: 16,
+  patchSize: 8,
+  channels: 1,
+  hidden: 16,
+  layers: 1,
+  heads: 2,
+  mlp: 32,
+  layerNormEps: 1e-12,
+  dropout: 0.2,
+  embedDim: 4,
+};
 const BATCH = 4;
 const DATASET = 12;
 const PIXELS = CONFIG.imageSize * CONFIG.imageSize;
@@ -37,17 +48,37 @@ interface Run {
 
 function newRun(rt: Runtime, seed: number): Run {
   const model = new ViTEncoder(rt, CONFIG, seed);
-  return { model, optimizer: new AdamW(model.trainableParameters(), { lr: 3e-3, maxGradNorm: 1 }), order: new Rng(seed, 1) };
+  return {
+    model,
+    optimizer: new AdamW(model.trainableParameters(), { lr: 3e-3, maxGradNorm: 1 }),
+    order: new Rng(seed, 1),
+  };
 }
 
-const stateOf = (run: Run) => ({ modules: { image: run.model }, optimizer: run.optimizer, random: { order: run.order, dropout: run.model.dropoutStream } });
+const stateOf = (run: Run) => ({
+  modules: { image: run.model },
+  optimizer: run.optimizer,
+  random: { order: run.order, dropout: run.model.dropoutStream },
+});
 
 /** One AdamW step on a batch drawn by the run's Rng; returns the loss. */
 function trainStep(rt: Runtime, run: Run): Promise<number> {
   return tidyAsync(async () => {
     const picks = Array.from({ length: BATCH }, () => run.order.int(DATASET));
-    const batch = tensorFrom(rt, picks.flatMap((i) => images.slice(i * PIXELS, (i + 1) * PIXELS)), [BATCH, 1, CONFIG.imageSize, CONFIG.imageSize]);
-    const loss = crossEntropy(run.model.forward(batch).embedding, tensorFrom(rt, picks.map((i) => labels[i]!), [BATCH], 'i32'));
+    const batch = tensorFrom(
+      rt,
+      picks.flatMap((i) => images.slice(i * PIXELS, (i + 1) * PIXELS)),
+      [BATCH, 1, CONFIG.imageSize, CONFIG.imageSize],
+    );
+    const loss = crossEntropy(
+      run.model.forward(batch).embedding,
+      tensorFrom(
+        rt,
+        picks.map((i) => labels[i]!),
+        [BATCH],
+        'i32',
+      ),
+    );
     run.optimizer.zeroGrad();
     backward(loss);
     run.optimizer.step();
@@ -116,9 +147,13 @@ describe('checkpoint: save, stop, resume', () => {
     flipped[flipped.length - 10]! ^= 0x40;
     const corrupted = join(dir, 'corrupted.safetensors');
     await writeFile(corrupted, flipped);
-    await expect(loadCheckpoint(corrupted, stateOf(run))).rejects.toThrow(/corrupted\.safetensors: tensor data or metadata does not match its SHA-256/);
+    await expect(loadCheckpoint(corrupted, stateOf(run))).rejects.toThrow(
+      /corrupted\.safetensors: tensor data or metadata does not match its SHA-256/,
+    );
 
-    await expect(loadCheckpoint(path, { ...stateOf(run), config: { ...CONFIG, hidden: 32 } })).rejects.toThrow(/saved config .* differs/);
+    await expect(loadCheckpoint(path, { ...stateOf(run), config: { ...CONFIG, hidden: 32 } })).rejects.toThrow(
+      /saved config .* differs/,
+    );
     const wider = newRun(rt, 5);
     const widerModel = new ViTEncoder(rt, { ...CONFIG, mlp: 64 }, 5);
     await expect(loadCheckpoint(path, { ...stateOf(wider), modules: { image: widerModel } })).rejects.toThrow(
@@ -126,13 +161,17 @@ describe('checkpoint: save, stop, resume', () => {
     );
     widerModel.dispose();
     dispose(wider);
-    await expect(loadCheckpoint(path, { ...stateOf(run), random: { order: run.order } })).rejects.toThrow(/random sources \[.*\] saved, \[order\] given/);
+    await expect(loadCheckpoint(path, { ...stateOf(run), random: { order: run.order } })).rejects.toThrow(
+      /random sources \[.*\] saved, \[order\] given/,
+    );
     expect(await run.model.positionEmbedding.read()).toEqual(before);
 
     // A save that fails (here: a parameter already disposed) leaves the previous checkpoint byte for byte.
     const broken = newRun(rt, 6);
     broken.model.projection.weight.dispose();
-    await expect(saveCheckpoint(path, { step: 2, config: CONFIG, ...stateOf(broken) })).rejects.toThrow(/used after dispose/);
+    await expect(saveCheckpoint(path, { step: 2, config: CONFIG, ...stateOf(broken) })).rejects.toThrow(
+      /used after dispose/,
+    );
     expect(Buffer.compare(await readFile(path), bytes)).toBe(0);
     expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     dispose(broken);
@@ -159,7 +198,9 @@ describe('checkpoint: save, stop, resume', () => {
       const edited = join(dir, 'edited.safetensors');
       await writeFile(edited, Buffer.from(text.replace(pattern, edit), 'latin1'));
       expect((await readFile(edited)).length).toBe(bytes.length);
-      await expect(loadCheckpoint(edited, stateOf(run)), what).rejects.toThrow(/edited\.safetensors: tensor data or metadata does not match its SHA-256 checksum/);
+      await expect(loadCheckpoint(edited, stateOf(run)), what).rejects.toThrow(
+        /edited\.safetensors: tensor data or metadata does not match its SHA-256 checksum/,
+      );
     }
     const { step } = await loadCheckpoint(path, stateOf(run));
     expect(step).toBe(2);
@@ -195,9 +236,17 @@ describe('checkpoint: save, stop, resume', () => {
     const hash = createHash('sha256');
     for (const part of checksumParts(data, rest)) hash.update(part);
     const diverged = join(dir, 'diverged.safetensors');
-    await writeSafetensors(diverged, Object.fromEntries([...tensors].map(([name, t]) => [name, { dtype: 'F32' as const, shape: t.shape, data: data.get(name)! }])), { ...rest, sha256: hash.digest('hex') });
+    await writeSafetensors(
+      diverged,
+      Object.fromEntries(
+        [...tensors].map(([name, t]) => [name, { dtype: 'F32' as const, shape: t.shape, data: data.get(name)! }]),
+      ),
+      { ...rest, sha256: hash.digest('hex') },
+    );
     const before = await run.model.positionEmbedding.read();
-    await expect(loadCheckpoint(diverged, stateOf(run))).rejects.toThrow(/diverged\.safetensors: tensor 'adamw\/v' holds Infinity at index 0 \(the run diverged\); retrain with a lower --lr$/);
+    await expect(loadCheckpoint(diverged, stateOf(run))).rejects.toThrow(
+      /diverged\.safetensors: tensor 'adamw\/v' holds Infinity at index 0 \(the run diverged\); retrain with a lower --lr$/,
+    );
     expect(await run.model.positionEmbedding.read()).toEqual(before);
     dispose(run);
   });

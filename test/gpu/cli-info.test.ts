@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 
 describe('medtrim info --json', () => {
   it('prints the adapter it chose and exits by itself', () => {
-    const stdout = execFileSync(process.execPath, ['bin/medtrim.js', 'info', '--json'], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const stdout = execFileSync(process.execPath, ['bin/medtrim.js', 'info', '--json'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const report = JSON.parse(stdout);
     expect(report.adapter.backend).toBe(process.env.MEDTRIM_BACKEND);
     expect(report.adapter.description).toMatch(/SwiftShader|Mesa/);
@@ -14,7 +18,10 @@ describe('medtrim info --json', () => {
   it('fails with a one-line error for an unknown backend', () => {
     let stderr = '';
     try {
-      execFileSync(process.execPath, ['bin/medtrim.js', 'info', '--backend', 'metalx'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync(process.execPath, ['bin/medtrim.js', 'info', '--backend', 'metalx'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (err) {
       stderr = (err as { stderr: string }).stderr;
       expect((err as { status: number }).status).toBe(1);

@@ -45,10 +45,19 @@ describe('commands on a trained run', () => {
   });
 
   it('embed prints unit-length embeddings; search --image ranks test reports by their cosine with the image', () => {
-    const hits = ok('search', '--run', run, '--image', image, '--k', '2').map((l) => JSON.parse(l) as { rank: number; id: string; score: number; report: string });
+    const hits = ok('search', '--run', run, '--image', image, '--k', '2').map(
+      (l) => JSON.parse(l) as { rank: number; id: string; score: number; report: string },
+    );
     expect(hits.map((h) => h.rank)).toEqual([1, 2]); // the test split of 60 samples holds 2
     expect(hits[0]!.score).toBeGreaterThanOrEqual(hits[1]!.score);
-    const texts = ok('embed', '--run', run, '--text', 'small left pleural effusion', ...hits.flatMap((h) => ['--text', h.report])).map((l) => JSON.parse(l) as number[]);
+    const texts = ok(
+      'embed',
+      '--run',
+      run,
+      '--text',
+      'small left pleural effusion',
+      ...hits.flatMap((h) => ['--text', h.report]),
+    ).map((l) => JSON.parse(l) as number[]);
     const images = ok('embed', '--run', run, '--image', image).map((l) => JSON.parse(l) as number[]);
     expect(texts).toHaveLength(3);
     expect(images).toHaveLength(1);

@@ -1,6 +1,15 @@
 // Every engine-core kernel against its float64 reference, on awkward shapes, on the adapter under test.
 import { describe, expect, it } from 'vitest';
-import { BINARY, binary, binaryRef, UNARY, unary, unaryRef, type BinaryOp, type UnaryOp } from '../../src/ops/elementwise.js';
+import {
+  BINARY,
+  binary,
+  binaryRef,
+  UNARY,
+  unary,
+  unaryRef,
+  type BinaryOp,
+  type UnaryOp,
+} from '../../src/ops/elementwise.js';
 import { broadcastTo, gather, gatherRef, permute, permuteRef, transpose } from '../../src/ops/layout.js';
 import { matmul, matmulDims, matmulRef } from '../../src/ops/matmul.js';
 import { splitAxis } from '../../src/ops/layout.js';
@@ -35,12 +44,24 @@ describe('binary ops with broadcasting', () => {
   const shapePairs: [number[], number[]][] = [
     [[17], [17]],
     [[65, 3], [3]],
-    [[3, 1, 17], [1, 65, 1]],
+    [
+      [3, 1, 17],
+      [1, 65, 1],
+    ],
     [[1], [129]],
-    [[2, 3, 1, 5], [3, 17, 1]],
+    [
+      [2, 3, 1, 5],
+      [3, 17, 1],
+    ],
     // Collapse to rank 1 and to rank 2 (a bias over merged rows) before launch.
-    [[4, 5, 6], [4, 5, 6]],
-    [[4, 1, 5, 6], [5, 6]],
+    [
+      [4, 5, 6],
+      [4, 5, 6],
+    ],
+    [
+      [4, 1, 5, 6],
+      [5, 6],
+    ],
   ];
   for (const op of Object.keys(BINARY) as BinaryOp[]) {
     it(op, async () => {
@@ -81,13 +102,29 @@ describe('reductions along an axis', () => {
           });
         }
       }
-      await checkOp({ shapes: [[5, 1000]], gpu: ([x]) => reduce(op, x!, -1, true), ref: ([x]) => reduceRef(op, x!, -1, true), atol: 1e-4 });
+      await checkOp({
+        shapes: [[5, 1000]],
+        gpu: ([x]) => reduce(op, x!, -1, true),
+        ref: ([x]) => reduceRef(op, x!, -1, true),
+        atol: 1e-4,
+      });
       // Both kernels, at the shapes of a train step: a position-embedding gradient summed over the batch and a
       // bias gradient summed over rows (serial), long rows (workgroup).
-      for (const [shape, axis, strategy] of [[[4, 3072], 0, 'serial'], [[300, 65], 0, 'serial'], [[2, 129, 17], 1, 'workgroup'], [[7, 5000], 1, 'workgroup']] as const) {
+      for (const [shape, axis, strategy] of [
+        [[4, 3072], 0, 'serial'],
+        [[300, 65], 0, 'serial'],
+        [[2, 129, 17], 1, 'workgroup'],
+        [[7, 5000], 1, 'workgroup'],
+      ] as const) {
         const { n, inner } = splitAxis(shape, axis);
         expect(reduceStrategy(n, inner), `[${shape.join(', ')}] axis ${axis}`).toBe(strategy);
-        await checkOp({ shapes: [[...shape]], gpu: ([x]) => reduce(op, x!, axis), ref: ([x]) => reduceRef(op, x!, axis), rtol: 1e-5, atol: 1e-4 });
+        await checkOp({
+          shapes: [[...shape]],
+          gpu: ([x]) => reduce(op, x!, axis),
+          ref: ([x]) => reduceRef(op, x!, axis),
+          rtol: 1e-5,
+          atol: 1e-4,
+        });
       }
     });
   }
@@ -95,18 +132,31 @@ describe('reductions along an axis', () => {
 
 describe('permute, transpose, broadcastTo, gather', () => {
   it('permute', async () => {
-    for (const perm of [[1, 0, 2], [2, 0, 1], [0, 2, 1], [2, 1, 0]]) {
+    for (const perm of [
+      [1, 0, 2],
+      [2, 0, 1],
+      [0, 2, 1],
+      [2, 1, 0],
+    ]) {
       await checkOp({ shapes: [[3, 17, 5]], gpu: ([x]) => permute(x!, perm), ref: ([x]) => permuteRef(x!, perm) });
     }
     await checkOp({ shapes: [[65, 129]], gpu: ([x]) => transpose(x!), ref: ([x]) => permuteRef(x!, [1, 0]) });
-    await checkOp({ shapes: [[2, 1, 3, 1, 2]], gpu: ([x]) => permute(x!, [4, 3, 2, 1, 0]), ref: ([x]) => permuteRef(x!, [4, 3, 2, 1, 0]) });
+    await checkOp({
+      shapes: [[2, 1, 3, 1, 2]],
+      gpu: ([x]) => permute(x!, [4, 3, 2, 1, 0]),
+      ref: ([x]) => permuteRef(x!, [4, 3, 2, 1, 0]),
+    });
   });
 
   it('broadcastTo', async () => {
     await checkOp({
       shapes: [[3, 1]],
       gpu: ([x]) => broadcastTo(x!, [2, 3, 17]),
-      ref: ([x]) => permuteRef({ shape: [2, 3, 17], data: Float64Array.from({ length: 102 }, (_, i) => x!.data[Math.floor(i / 17) % 3]!) }, [0, 1, 2]),
+      ref: ([x]) =>
+        permuteRef(
+          { shape: [2, 3, 17], data: Float64Array.from({ length: 102 }, (_, i) => x!.data[Math.floor(i / 17) % 3]!) },
+          [0, 1, 2],
+        ),
     });
   });
 
@@ -129,12 +179,25 @@ describe('matmul', () => {
     for (const m of AWKWARD)
       for (const n of [1, 17, 129])
         for (const k of [1, 3, 65]) {
-          await checkOp({ shapes: [[m, k], [k, n]], gpu: ([a, b]) => matmul(a!, b!), ref: ([a, b]) => matmulRef(a!, b!), rtol: 1e-4, atol: 1e-4 });
+          await checkOp({
+            shapes: [
+              [m, k],
+              [k, n],
+            ],
+            gpu: ([a, b]) => matmul(a!, b!),
+            ref: ([a, b]) => matmulRef(a!, b!),
+            rtol: 1e-4,
+            atol: 1e-4,
+          });
         }
   });
 
   it('transposed operands', async () => {
-    for (const [transA, transB] of [[true, false], [false, true], [true, true]] as const) {
+    for (const [transA, transB] of [
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
       const opts = { transA, transB };
       const [m, n, k] = [65, 17, 129];
       await checkOp({
@@ -148,18 +211,67 @@ describe('matmul', () => {
   });
 
   it('batched, with a broadcast operand', async () => {
-    await checkOp({ shapes: [[3, 17, 65], [3, 65, 3]], gpu: ([a, b]) => matmul(a!, b!), ref: ([a, b]) => matmulRef(a!, b!), rtol: 1e-4, atol: 1e-4 });
-    await checkOp({ shapes: [[2, 3, 17, 5], [5, 1]], gpu: ([a, b]) => matmul(a!, b!), ref: ([a, b]) => matmulRef(a!, b!), rtol: 1e-4, atol: 1e-4 });
-    await checkOp({ shapes: [[17, 65], [4, 17, 65]], gpu: ([a, b]) => matmul(a!, b!, { transB: true }), ref: ([a, b]) => matmulRef(a!, b!, { transB: true }), rtol: 1e-4, atol: 1e-4 });
+    await checkOp({
+      shapes: [
+        [3, 17, 65],
+        [3, 65, 3],
+      ],
+      gpu: ([a, b]) => matmul(a!, b!),
+      ref: ([a, b]) => matmulRef(a!, b!),
+      rtol: 1e-4,
+      atol: 1e-4,
+    });
+    await checkOp({
+      shapes: [
+        [2, 3, 17, 5],
+        [5, 1],
+      ],
+      gpu: ([a, b]) => matmul(a!, b!),
+      ref: ([a, b]) => matmulRef(a!, b!),
+      rtol: 1e-4,
+      atol: 1e-4,
+    });
+    await checkOp({
+      shapes: [
+        [17, 65],
+        [4, 17, 65],
+      ],
+      gpu: ([a, b]) => matmul(a!, b!, { transB: true }),
+      ref: ([a, b]) => matmulRef(a!, b!, { transB: true }),
+      rtol: 1e-4,
+      atol: 1e-4,
+    });
     // A batch of one keeps its dimension on either side.
     expect(matmulDims([5, 3], [1, 3, 4], {}).outShape).toEqual([1, 5, 4]);
     expect(matmulDims([2, 1, 5, 3], [3, 4], {}).outShape).toEqual([2, 1, 5, 4]);
-    await checkOp({ shapes: [[5, 3], [1, 3, 4]], gpu: ([a, b]) => matmul(a!, b!), ref: ([a, b]) => matmulRef(a!, b!), rtol: 1e-4, atol: 1e-4 });
-    await checkOp({ shapes: [[1, 5, 3], [3, 4]], gpu: ([a, b]) => matmul(a!, b!), ref: ([a, b]) => matmulRef(a!, b!), rtol: 1e-4, atol: 1e-4 });
+    await checkOp({
+      shapes: [
+        [5, 3],
+        [1, 3, 4],
+      ],
+      gpu: ([a, b]) => matmul(a!, b!),
+      ref: ([a, b]) => matmulRef(a!, b!),
+      rtol: 1e-4,
+      atol: 1e-4,
+    });
+    await checkOp({
+      shapes: [
+        [1, 5, 3],
+        [3, 4],
+      ],
+      gpu: ([a, b]) => matmul(a!, b!),
+      ref: ([a, b]) => matmulRef(a!, b!),
+      rtol: 1e-4,
+      atol: 1e-4,
+    });
   });
 
   it('rejects mismatched inner dimensions', async () => {
     const rt = await gpuRuntime();
-    tidy(() => expect(() => matmul(tensorFrom(rt, [1, 2, 3, 4, 5, 6], [2, 3]), tensorFrom(rt, [1, 2, 3, 4], [2, 2]))).toThrow(/inner dimensions/));
+    tidy(() =>
+      expect(() => matmul(tensorFrom(rt, [1, 2, 3, 4, 5, 6], [2, 3]), tensorFrom(rt, [1, 2, 3, 4], [2, 2]))).toThrow(
+        /inner dimensions/,
+      ),
+    );
   });
 });

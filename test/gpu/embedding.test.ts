@@ -9,7 +9,13 @@ import { tensorFrom, tidyAsync } from '../../src/tensor/tensor.js';
 import { expectClose, gpuRuntime, randomData } from '../helpers/gpu.js';
 
 /** Row v of the table gradient: dy's rows at positions with id v, summed in ascending position order. */
-function scatterAddRef(ids: readonly number[], dy: Float64Array, vocab: number, dim: number, round: (x: number) => number): Float64Array {
+function scatterAddRef(
+  ids: readonly number[],
+  dy: Float64Array,
+  vocab: number,
+  dim: number,
+  round: (x: number) => number,
+): Float64Array {
   const out = new Float64Array(vocab * dim);
   ids.forEach((id, p) => {
     if (id < 0 || id >= vocab) return;
@@ -30,7 +36,11 @@ function makeIds(pattern: Pattern, n: number, vocab: number, seed: number): numb
 async function gradientBits(ids: number[], dy: Float64Array, vocab: number, dim: number): Promise<Float32Array> {
   const rt = await gpuRuntime();
   return tidyAsync(async () => {
-    const grad = embeddingBackward(tensorFrom(rt, ids, [ids.length], 'i32'), tensorFrom(rt, dy, [ids.length, dim]), vocab);
+    const grad = embeddingBackward(
+      tensorFrom(rt, ids, [ids.length], 'i32'),
+      tensorFrom(rt, dy, [ids.length, dim]),
+      vocab,
+    );
     return (await grad.read()) as Float32Array;
   });
 }
@@ -48,7 +58,12 @@ describe('embedding backward', () => {
           const dy = Float64Array.from(randomData(n * dim, n + k, -1, 1), Math.fround);
           const got = await gradientBits(ids, dy, vocab, dim);
           const what = `vocab ${vocab}, ${n} positions, ${pattern}`;
-          expectClose(got, scatterAddRef(ids, dy, vocab, dim, (x) => x), 1e-5, 1e-5 * Math.sqrt(n));
+          expectClose(
+            got,
+            scatterAddRef(ids, dy, vocab, dim, (x) => x),
+            1e-5,
+            1e-5 * Math.sqrt(n),
+          );
           expect(Array.from(got), what).toEqual(Array.from(scatterAddRef(ids, dy, vocab, dim, Math.fround)));
         }
       }
@@ -66,7 +81,11 @@ describe('embedding backward', () => {
     expect(new Uint32Array(second.buffer)).toEqual(new Uint32Array(first.buffer));
     const used = new Set(ids);
     for (let v = 0; v < vocab; v++) {
-      if (!used.has(v)) expect(first.subarray(v * dim, (v + 1) * dim).every((x) => x === 0), `row ${v}`).toBe(true);
+      if (!used.has(v))
+        expect(
+          first.subarray(v * dim, (v + 1) * dim).every((x) => x === 0),
+          `row ${v}`,
+        ).toBe(true);
     }
     expect(Array.from(first)).toEqual(Array.from(scatterAddRef(ids, dy, vocab, dim, Math.fround)));
   });

@@ -43,7 +43,11 @@ describe('PyTorch golden files', () => {
   it('layer norm: y, dx, dgamma, dbeta', async () => {
     const g = golden('layernorm');
     await tidyAsync(async () => {
-      const [x, gamma, beta] = await Promise.all([leaf(g.x, g.shape), leaf(g.gamma, [g.shape[1]]), leaf(g.beta, [g.shape[1]])]);
+      const [x, gamma, beta] = await Promise.all([
+        leaf(g.x, g.shape),
+        leaf(g.gamma, [g.shape[1]]),
+        leaf(g.beta, [g.shape[1]]),
+      ]);
       const y = ag.layerNorm(x, gamma, beta, g.eps);
       await expectMatches('y', y, g.y);
       ag.backward(y, tensorFrom(x.runtime, g.cotangent, g.shape));
@@ -102,22 +106,36 @@ describe('PyTorch golden files', () => {
     'output.bias': 'fc2.bias',
   };
 
-  for (const [label, attend] of [['fused', fusedAttention], ['composed', composedAttention]] as const) {
+  for (const [label, attend] of [
+    ['fused', fusedAttention],
+    ['composed', composedAttention],
+  ] as const) {
     it(`pre-LN transformer block, ${label} attention: output and every parameter's gradient`, async () => {
       const rt = await gpuRuntime();
       const g = golden('transformer_block');
-      const shape = { hidden: g.dim, layers: 1, heads: g.heads, mlp: 4 * g.dim, layerNormEps: 1e-5, dropout: 0, embedDim: g.dim };
+      const shape = {
+        hidden: g.dim,
+        layers: 1,
+        heads: g.heads,
+        mlp: 4 * g.dim,
+        layerNormEps: 1e-5,
+        dropout: 0,
+        embedDim: g.dim,
+      };
       const block = new TransformerBlock(rt, shape, 'pre', new Rng(0), new DropoutStream(0), attend);
       const names = [...block.namedParameters()].map(([n]) => GOLDEN_NAMES[n] ?? n);
       expect(names.sort()).toEqual(Object.keys(g.params).sort());
-      block.loadParameters(Object.fromEntries(Object.entries(GOLDEN_NAMES).map(([ours, theirs]) => [ours, g.params[theirs]])));
+      block.loadParameters(
+        Object.fromEntries(Object.entries(GOLDEN_NAMES).map(([ours, theirs]) => [ours, g.params[theirs]])),
+      );
       await tidyAsync(async () => {
         const x = await leaf(g.x, g.shape);
         const y = block.forward(x);
         await expectMatches('y', y, g.y);
         ag.backward(y, tensorFrom(rt, g.cotangent, g.shape));
         await expectMatches('dx', x.grad, g.dx);
-        for (const [name, p] of block.namedParameters()) await expectMatches(`d ${name}`, p.grad, g.grads[GOLDEN_NAMES[name]!]);
+        for (const [name, p] of block.namedParameters())
+          await expectMatches(`d ${name}`, p.grad, g.grads[GOLDEN_NAMES[name]!]);
         x.grad?.dispose();
       });
       block.dispose();
@@ -134,7 +152,8 @@ describe('PyTorch golden files', () => {
         params.forEach((p: Tensor, i: number) => (p.grad = tensorFrom(rt, g.grads[step][i], p.shape)));
         opt.step();
         opt.zeroGrad();
-        for (let i = 0; i < params.length; i++) await expectMatches(`step ${step + 1} param ${i}`, params[i], g[variant].after[step][i]);
+        for (let i = 0; i < params.length; i++)
+          await expectMatches(`step ${step + 1} param ${i}`, params[i], g[variant].after[step][i]);
       }
       opt.dispose();
       for (const p of params) p.dispose();

@@ -30,7 +30,18 @@ function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 function settings(manifest: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { data: manifest, initImage: VIT_DIR, initText: BERT_DIR, maxTokens: 32, steps: 2, batchSize: 4, warmupSteps: 1, dataWorkers: 0, checkpointEvery: 0, ...extra };
+  return {
+    data: manifest,
+    initImage: VIT_DIR,
+    initText: BERT_DIR,
+    maxTokens: 32,
+    steps: 2,
+    batchSize: 4,
+    warmupSteps: 1,
+    dataWorkers: 0,
+    checkpointEvery: 0,
+    ...extra,
+  };
 }
 
 describe('--init-image / --init-text from Hugging Face folders', () => {
@@ -41,7 +52,15 @@ describe('--init-image / --init-text from Hugging Face folders', () => {
     const dir = mkdtempSync(join(tmpdir(), 'medtrim-hf-'));
     const notes: string[] = [];
     const run = await createRun(rt, dir, settings(data.manifest), { log: (l) => notes.push(l) });
-    expect(run.model.vit).toMatchObject({ imageSize: 16, patchSize: 8, channels: 3, hidden: 32, layers: 2, heads: 2, mlp: 64 });
+    expect(run.model.vit).toMatchObject({
+      imageSize: 16,
+      patchSize: 8,
+      channels: 3,
+      hidden: 32,
+      layers: 2,
+      heads: 2,
+      mlp: 64,
+    });
     expect(run.model.bert).toMatchObject({ vocabSize: 36, maxPositions: 32, hidden: 32, layers: 2 });
     expect(run.data.dataset.size).toBe(16);
     expect(notes).toEqual([
@@ -50,7 +69,13 @@ describe('--init-image / --init-text from Hugging Face folders', () => {
     ]);
     // The folder's tokenizer is cased (tokenizer_config.json: do_lower_case false) and its vocabulary is the run's.
     expect(run.data.tokenizer.lowercase).toBe(false);
-    expect(run.data.tokenizer.tokenize('Pleural Effusion, cardiomegaly')).toEqual(['Pleural', 'Effusion', ',', 'cardio', '##megaly']);
+    expect(run.data.tokenizer.tokenize('Pleural Effusion, cardiomegaly')).toEqual([
+      'Pleural',
+      'Effusion',
+      ',',
+      'cardio',
+      '##megaly',
+    ]);
 
     const io = (await readSafetensors(fixture('forward.safetensors'))).tensors;
     const get = (name: string) => io.get(name)!;
@@ -61,7 +86,12 @@ describe('--init-image / --init-text from Hugging Face folders', () => {
       expect(relativeError(await image.hidden.read(), get('vit_hidden').data)).toBeLessThan(1e-4);
       const ids = get('input_ids');
       const mask = get('attention_mask');
-      const text = noGrad(() => run.model.text.forward({ inputIds: tensorFrom(rt, ids.data, ids.shape, 'i32'), attentionMask: tensorFrom(rt, mask.data, mask.shape, 'i32') }));
+      const text = noGrad(() =>
+        run.model.text.forward({
+          inputIds: tensorFrom(rt, ids.data, ids.shape, 'i32'),
+          attentionMask: tensorFrom(rt, mask.data, mask.shape, 'i32'),
+        }),
+      );
       expect(relativeError(await text.hidden.read(), get('bert_hidden').data)).toBeLessThan(1e-4);
       expect(relativeError(await text.pooled.read(), get('bert_pooled').data)).toBeLessThan(1e-4);
     });
@@ -71,14 +101,20 @@ describe('--init-image / --init-text from Hugging Face folders', () => {
   it('keeps the frozen layers at the pretrained values while training the rest', async () => {
     const rt = await gpuRuntime();
     const dir = mkdtempSync(join(tmpdir(), 'medtrim-hf-'));
-    const run = await createRun(rt, dir, settings(data.manifest, { freezeImageLayers: 1, freezeTextLayers: 2 }), { log: () => {} });
+    const run = await createRun(rt, dir, settings(data.manifest, { freezeImageLayers: 1, freezeTextLayers: 2 }), {
+      log: () => {},
+    });
     const named = () => new Map([...run.model.namedParameters()]);
-    const before = new Map(await Promise.all([...named()].map(async ([n, p]) => [n, Float32Array.from(await p.read())] as const)));
+    const before = new Map(
+      await Promise.all([...named()].map(async ([n, p]) => [n, Float32Array.from(await p.read())] as const)),
+    );
     await train(run);
     const changed = new Set<string>();
     for (const [n, p] of named()) if (relativeError(await p.read(), before.get(n)!) > 0) changed.add(n);
     for (const n of before.keys()) {
-      const frozen = /^image\.(patchEmbedding|clsToken|positionEmbedding|encoder\.0\.)/.test(n) || /^text\.(wordEmbedding|positionEmbedding|tokenTypeEmbedding|embeddingNorm|encoder\.)/.test(n);
+      const frozen =
+        /^image\.(patchEmbedding|clsToken|positionEmbedding|encoder\.0\.)/.test(n) ||
+        /^text\.(wordEmbedding|positionEmbedding|tokenTypeEmbedding|embeddingNorm|encoder\.)/.test(n);
       if (frozen) expect(changed.has(n), `${n} is frozen`).toBe(false);
     }
     expect(changed.has('image.encoder.1.attention.query.weight')).toBe(true);
@@ -90,11 +126,22 @@ describe('--init-image / --init-text from Hugging Face folders', () => {
   it('--vocab FILE: the run tokenizes with the given vocab.txt instead of learning one from the reports', async () => {
     const rt = await gpuRuntime();
     const dir = mkdtempSync(join(tmpdir(), 'medtrim-vocab-'));
-    const run = await createRun(rt, dir, { vocabFile: join(BERT_DIR, 'vocab.txt'), lowercase: false, dataCount: 40, steps: 1, batchSize: 4 });
+    const run = await createRun(rt, dir, {
+      vocabFile: join(BERT_DIR, 'vocab.txt'),
+      lowercase: false,
+      dataCount: 40,
+      steps: 1,
+      batchSize: 4,
+    });
     const given = readFileSync(join(BERT_DIR, 'vocab.txt'), 'utf8');
     expect(readFileSync(join(dir, 'vocab.txt'), 'utf8')).toBe(given);
     expect(run.model.bert.vocabSize).toBe(given.trim().split('\n').length);
-    expect(run.data.tokenizer.tokenize('Small left pleural Effusion')).toEqual(['[UNK]', 'left', 'pleural', 'Effusion']);
+    expect(run.data.tokenizer.tokenize('Small left pleural Effusion')).toEqual([
+      '[UNK]',
+      'left',
+      'pleural',
+      'Effusion',
+    ]);
     run.model.dispose();
   });
 
@@ -103,7 +150,13 @@ describe('--init-image / --init-text from Hugging Face folders', () => {
     cpSync(BERT_DIR, folder, { recursive: true });
     rmSync(join(folder, 'tokenizer_config.json'));
     expect(readHfTokenizerSettings(folder).lowercase).toBe(false);
-    writeFileSync(join(folder, 'vocab.txt'), readFileSync(join(BERT_DIR, 'vocab.txt'), 'utf8').split('\n').filter((t) => !/[A-Z]/.test(t) || /^\[[A-Z]+\]$/.test(t)).join('\n'));
+    writeFileSync(
+      join(folder, 'vocab.txt'),
+      readFileSync(join(BERT_DIR, 'vocab.txt'), 'utf8')
+        .split('\n')
+        .filter((t) => !/[A-Z]/.test(t) || /^\[[A-Z]+\]$/.test(t))
+        .join('\n'),
+    );
     expect(readHfTokenizerSettings(folder).lowercase).toBe(true);
   });
 
@@ -113,13 +166,23 @@ describe('--init-image / --init-text from Hugging Face folders', () => {
     const out = () => mkdtempSync(join(tmpdir(), 'medtrim-hf-'));
     cpSync(VIT_DIR, broken, { recursive: true });
     rmSync(join(broken, 'model.safetensors'));
-    await expect(createRun(rt, out(), settings(data.manifest, { initImage: broken }))).rejects.toThrow(`${join(broken, 'model.safetensors')}: missing`);
+    await expect(createRun(rt, out(), settings(data.manifest, { initImage: broken }))).rejects.toThrow(
+      `${join(broken, 'model.safetensors')}: missing`,
+    );
     cpSync(VIT_DIR, broken, { recursive: true });
     const config = JSON.parse(readFileSync(join(VIT_DIR, 'config.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(broken, 'config.json'), JSON.stringify({ ...config, intermediate_size: 48 }));
-    await expect(createRun(rt, out(), settings(data.manifest, { initImage: broken }), { log: () => {} })).rejects.toThrow(/model\.safetensors: tensor 'encoder\.layer\.0\.intermediate\.dense\.weight' has shape \[64, 32\] but the model's config needs \[48, 32\]/);
-    await expect(createRun(rt, out(), settings(data.manifest, { maxTokens: 64 }))).rejects.toThrow(/tiny-bert\/config\.json: max_position_embeddings 32 is below maxTokens 64/);
+    await expect(
+      createRun(rt, out(), settings(data.manifest, { initImage: broken }), { log: () => {} }),
+    ).rejects.toThrow(
+      /model\.safetensors: tensor 'encoder\.layer\.0\.intermediate\.dense\.weight' has shape \[64, 32\] but the model's config needs \[48, 32\]/,
+    );
+    await expect(createRun(rt, out(), settings(data.manifest, { maxTokens: 64 }))).rejects.toThrow(
+      /tiny-bert\/config\.json: max_position_embeddings 32 is below maxTokens 64/,
+    );
     rmSync(join(broken, 'config.json'));
-    await expect(createRun(rt, out(), settings(data.manifest, { initImage: broken }))).rejects.toThrow(`${join(broken, 'config.json')}: missing`);
+    await expect(createRun(rt, out(), settings(data.manifest, { initImage: broken }))).rejects.toThrow(
+      `${join(broken, 'config.json')}: missing`,
+    );
   });
 });

@@ -13,8 +13,8 @@ function stored(rows: number, cols: number, trans: boolean | undefined): number[
 
 describe('matmul variants', () => {
   it('aligned and unaligned M, N, K under every transpose', async () => {
+    // M ≥ 256 with A untransposed takes the 16×8 blocks (matmulTiles).
     for (const opts of TRANSPOSES)
-      // M ≥ 256 with A untransposed takes the 16×8 blocks (matmulTiles).
       for (const m of [4, 69, 261])
         for (const n of [72, 13])
           for (const k of [36, 7]) {
@@ -30,7 +30,16 @@ describe('matmul variants', () => {
   });
 
   it('several workgroups in each direction, all operands vec4', async () => {
-    await checkOp({ shapes: [[132, 68], [68, 140]], gpu: ([a, b]) => matmul(a!, b!), ref: ([a, b]) => matmulRef(a!, b!), rtol: 1e-4, atol: 1e-4 });
+    await checkOp({
+      shapes: [
+        [132, 68],
+        [68, 140],
+      ],
+      gpu: ([a, b]) => matmul(a!, b!),
+      ref: ([a, b]) => matmulRef(a!, b!),
+      rtol: 1e-4,
+      atol: 1e-4,
+    });
   });
 
   it('batched vec4 operands, broadcast on either side', async () => {
@@ -38,8 +47,21 @@ describe('matmul variants', () => {
       const [m, n, k] = [20, 12, 16];
       const a = stored(m, k, opts.transA);
       const b = stored(k, n, opts.transB);
-      for (const shapes of [[[3, ...a], [3, ...b]], [[3, ...a], b], [a, [2, 3, ...b]]]) {
-        await checkOp({ shapes, gpu: ([x, y]) => matmul(x!, y!, opts), ref: ([x, y]) => matmulRef(x!, y!, opts), rtol: 1e-4, atol: 1e-4 });
+      for (const shapes of [
+        [
+          [3, ...a],
+          [3, ...b],
+        ],
+        [[3, ...a], b],
+        [a, [2, 3, ...b]],
+      ]) {
+        await checkOp({
+          shapes,
+          gpu: ([x, y]) => matmul(x!, y!, opts),
+          ref: ([x, y]) => matmulRef(x!, y!, opts),
+          rtol: 1e-4,
+          atol: 1e-4,
+        });
       }
     }
   });

@@ -20,7 +20,9 @@ describe('score matrix kernel', () => {
         const scores = (await scoreMatrixGpu(rt, gpuEntities, gpuEntities).read()) as Float32Array;
         const expected = scoreMatrixFromEncoding(enc);
         expect(Array.from(scores)).toEqual(Array.from(expected));
-        for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(Math.abs(scores[i * n + j]! - medtrimScore(entities[i]!, entities[j]!))).toBeLessThan(1e-6);
+        for (let i = 0; i < n; i++)
+          for (let j = 0; j < n; j++)
+            expect(Math.abs(scores[i * n + j]! - medtrimScore(entities[i]!, entities[j]!))).toBeLessThan(1e-6);
       });
     }
   });

@@ -30,7 +30,11 @@ interface Golden {
 }
 
 async function readGolden(stem: string): Promise<Golden> {
-  return { weights: golden(`${stem}-weights`), io: await readSafetensors(golden(`${stem}-io`)), grads: await readSafetensors(golden(`${stem}-grads`)) };
+  return {
+    weights: golden(`${stem}-weights`),
+    io: await readSafetensors(golden(`${stem}-io`)),
+    grads: await readSafetensors(golden(`${stem}-grads`)),
+  };
 }
 
 function input(rt: Runtime, g: Golden, name: string): Tensor {
@@ -49,12 +53,18 @@ function worstError(actual: ArrayLike<number>, expected: ArrayLike<number>): { e
   return worst;
 }
 
-async function expectMatches(what: string, t: Tensor | null, expected: { shape: number[]; data: ArrayLike<number> }): Promise<number> {
+async function expectMatches(
+  what: string,
+  t: Tensor | null,
+  expected: { shape: number[]; data: ArrayLike<number> },
+): Promise<number> {
   expect(t, `${what}: no tensor`).not.toBeNull();
   expect([...t!.shape], what).toEqual(expected.shape);
   const actual = await t!.read();
   const { error, index } = worstError(actual, expected.data);
-  expect(error, `${what}: element ${index} is ${actual[index]}, torch has ${expected.data[index]}`).toBeLessThanOrEqual(TOLERANCE);
+  expect(error, `${what}: element ${index} is ${actual[index]}, torch has ${expected.data[index]}`).toBeLessThanOrEqual(
+    TOLERANCE,
+  );
   return error;
 }
 
@@ -85,7 +95,10 @@ async function expectGradients(model: ViTEncoder | BertEncoder, g: Golden): Prom
       continue;
     }
     // Our parameter shapes differ from HF's only by layout-preserving reshapes (conv kernel, leading 1s).
-    const error = await expectMatches(`d loss / d ${ours} (${hf})`, p.grad, { shape: [...p.shape], data: expected!.data });
+    const error = await expectMatches(`d loss / d ${ours} (${hf})`, p.grad, {
+      shape: [...p.shape],
+      data: expected!.data,
+    });
     worst = Math.max(worst, error);
   }
   return worst;

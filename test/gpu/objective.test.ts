@@ -29,7 +29,12 @@ describe('all-triplet MedTrim loss', () => {
   for (const semihard of [false, true]) {
     it(`matches the float64 reference, loss and gradients (${semihard ? 'semihard' : 'all'})`, async () => {
       const rt = await gpuRuntime();
-      for (const [n, dim, eta] of [[1, 3, 0.5], [3, 17, 0.5], [17, 8, 0.3], [33, 5, 0]] as const) {
+      for (const [n, dim, eta] of [
+        [1, 3, 0.5],
+        [3, 17, 0.5],
+        [17, 8, 0.3],
+        [33, 5, 0],
+      ] as const) {
         const img = unitRows(n, dim, n);
         const txt = unitRows(n, dim, n + 7);
         const scores = scoreMatrix(n, n + 3);

@@ -15,7 +15,14 @@ describe('AdamW against the float64 reference', () => {
   for (const maxGradNorm of [0, 0.5, 1e6]) {
     it(`3 steps, maxGradNorm ${maxGradNorm}`, async () => {
       const rt = await gpuRuntime();
-      const options: Required<AdamWOptions> = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, maxGradNorm };
+      const options: Required<AdamWOptions> = {
+        lr: 0.01,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        weightDecay: 0.1,
+        maxGradNorm,
+      };
       const sizes = SHAPES.map((s) => s.reduce((p, d) => p * d, 1));
       const initial = sizes.map((n, i) => randomData(n, 100 + i, -1, 1));
       const params = initial.map((data, i) => tensorFrom(rt, data, SHAPES[i]!));
@@ -43,7 +50,14 @@ describe('AdamW against the float64 reference', () => {
 describe('AdamW parameter arena', () => {
   it('keeps parameters in one buffer, takes backward gradients in their slots, and matches the reference', async () => {
     const rt = await gpuRuntime();
-    const options: Required<AdamWOptions> = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, maxGradNorm: 1 };
+    const options: Required<AdamWOptions> = {
+      lr: 0.01,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      weightDecay: 0.1,
+      maxGradNorm: 1,
+    };
     const shapes = [[3], [64, 5], [7]];
     const sizes = shapes.map((s) => s.reduce((p, d) => p * d, 1));
     const initial = sizes.map((n, i) => randomData(n, 300 + i, -1, 1));
@@ -54,7 +68,8 @@ describe('AdamW parameter arena', () => {
     expect(new Set(params.map((p) => p.buffer)).size).toBe(1);
     expect(params.every((p) => p.byteOffset % rt.storageAlign === 0)).toBe(true);
     // Values survive the move into the arena.
-    for (let i = 0; i < params.length; i++) expect(Array.from(await params[i]!.read())).toEqual(Array.from(Float32Array.from(initial[i]!)));
+    for (let i = 0; i < params.length; i++)
+      expect(Array.from(await params[i]!.read())).toEqual(Array.from(Float32Array.from(initial[i]!)));
 
     const flat = Float64Array.from(initial.flatMap((d) => Array.from(d)));
     const state = { m: new Float64Array(flat.length), v: new Float64Array(flat.length), steps: 0 };
@@ -68,7 +83,10 @@ describe('AdamW parameter arena', () => {
         });
       }
       expect(params.every((p) => p.grad !== null && p.grad === p.gradSlot)).toBe(true);
-      expectClose(await params[0]!.grad!.read(), Array.from(coefficients[0]!, (c) => 2 * c));
+      expectClose(
+        await params[0]!.grad!.read(),
+        Array.from(coefficients[0]!, (c) => 2 * c),
+      );
       opt.step();
       opt.zeroGrad();
       const grads = Float64Array.from(coefficients.flatMap((c, i) => Array.from(c, (x) => (i === 0 ? 2 * x : x))));

@@ -29,7 +29,9 @@ describe('device layer', () => {
   });
 
   it('fails clearly when no adapter matches the requested name', async () => {
-    await expect(acquireGpu({ adapterName: 'no-such-gpu-xyz' })).rejects.toThrow(/no WebGPU adapter found.*does not match 'no-such-gpu-xyz'/);
+    await expect(acquireGpu({ adapterName: 'no-such-gpu-xyz' })).rejects.toThrow(
+      /no WebGPU adapter found.*does not match 'no-such-gpu-xyz'/,
+    );
   });
 });
 
@@ -168,8 +170,12 @@ describe('errors', () => {
     tidy(() => {
       const t = tensorFrom(rt, [1], [1]);
       expect(() => rt.dispatch(kernel, { x_in: t, out: t }, { count: 1, alpha: 0 }, [70000])).toThrow(/exceeds 65535/);
-      expect(() => rt.dispatch(kernel, { x_in: t, out: t }, { count: 1, alpha: 0, typo: 1 }, [1])).toThrow(/unknown uniform 'typo'/);
-      expect(() => rt.dispatch(kernel, { x_in: t }, { count: 1, alpha: 0 }, [1])).toThrow(/no buffer given for binding 'out'/);
+      expect(() => rt.dispatch(kernel, { x_in: t, out: t }, { count: 1, alpha: 0, typo: 1 }, [1])).toThrow(
+        /unknown uniform 'typo'/,
+      );
+      expect(() => rt.dispatch(kernel, { x_in: t }, { count: 1, alpha: 0 }, [1])).toThrow(
+        /no buffer given for binding 'out'/,
+      );
     });
     await rt.sync();
   });

@@ -29,16 +29,31 @@ describe.runIf(process.env.MEDTRIM_BACKEND === 'gles')('medtrim train --data', (
     const gen = medtrim('data', 'generate', '--out', join(root, 'data'), '--count', '80', '--size', '32');
     expect(gen.status, gen.stderr).toBe(0);
     const run = join(root, 'run');
-    const trained = medtrim('train', '--data', join(root, 'data', 'manifest.csv'), '--out', run, ...TRAIN, '--eval-limit', '4');
+    const trained = medtrim(
+      'train',
+      '--data',
+      join(root, 'data', 'manifest.csv'),
+      '--out',
+      run,
+      ...TRAIN,
+      '--eval-limit',
+      '4',
+    );
     expect(trained.status, trained.stderr).toBe(0);
     expect(trained.stderr).toContain(`data: manifest ${join(root, 'data', 'manifest.csv')} (80 images)`);
     expect(trained.stdout).toMatch(/4 test samples/);
-    const log = readFileSync(join(run, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { dataWaitShare: number });
+    const log = readFileSync(join(run, 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { dataWaitShare: number });
     expect(log.at(-1)!.dataWaitShare).toBeGreaterThanOrEqual(0);
     expect(log.at(-1)!.dataWaitShare).toBeLessThanOrEqual(1);
     // The manifest's own splits (from the generator) are the run's.
     const splits = parseSplits(readFileSync(join(run, 'splits.csv'), 'utf8'), 'splits.csv');
-    const manifestRows = readFileSync(join(root, 'data', 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; split: string });
+    const manifestRows = readFileSync(join(root, 'data', 'manifest.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; split: string });
     expect(manifestRows.map((r) => splits.get(r.id))).toEqual(manifestRows.map((r) => r.split));
     expect(readFileSync(join(run, 'entities.jsonl'), 'utf8').trim().split('\n').length).toBeGreaterThan(8);
 
@@ -47,7 +62,10 @@ describe.runIf(process.env.MEDTRIM_BACKEND === 'gles')('medtrim train --data', (
     expect(evaluated.stdout).toMatch(/6 test samples/);
     const search = medtrim('search', '--run', run, '--text', 'small left pleural effusion', '--k', '3');
     expect(search.status, search.stderr).toBe(0);
-    const hits = search.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string });
+    const hits = search.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string });
     expect(hits).toHaveLength(3);
     for (const h of hits) expect(splits.get(h.id)).toBe('test');
     const embed = medtrim('embed', '--run', run, '--image', join(root, 'data', 'images', '07.png'));
@@ -57,14 +75,20 @@ describe.runIf(process.env.MEDTRIM_BACKEND === 'gles')('medtrim train --data', (
   });
 
   it('splits a manifest without splits by patient, records it, and eval reuses it after the data moved', () => {
-    const { root, manifest } = writeManifest(60, { row: (r, i) => ({ id: r.id, image: r.image, report: r.report, patient: `patient-${i % 17}` }) });
+    const { root, manifest } = writeManifest(60, {
+      row: (r, i) => ({ id: r.id, image: r.image, report: r.report, patient: `patient-${i % 17}` }),
+    });
     const run = join(mkdtempSync(join(tmpdir(), 'medtrim-real-')), 'run');
     const trained = medtrim('train', '--data', manifest, '--out', run, ...TRAIN, '--no-eval');
     expect(trained.status, trained.stderr).toBe(0);
     const splits = parseSplits(readFileSync(join(run, 'splits.csv'), 'utf8'), 'splits.csv');
     expect(splits.size).toBe(60);
     const splitsOfPatient = new Map<string, Set<string>>();
-    for (let i = 0; i < 60; i++) (splitsOfPatient.get(`patient-${i % 17}`) ?? splitsOfPatient.set(`patient-${i % 17}`, new Set()).get(`patient-${i % 17}`)!).add(splits.get(`synth-3-${i}`)!);
+    for (let i = 0; i < 60; i++)
+      (
+        splitsOfPatient.get(`patient-${i % 17}`) ??
+        splitsOfPatient.set(`patient-${i % 17}`, new Set()).get(`patient-${i % 17}`)!
+      ).add(splits.get(`synth-3-${i}`)!);
     expect([...splitsOfPatient.values()].every((s) => s.size === 1)).toBe(true);
     const testCount = [...splits.values()].filter((s) => s === 'test').length;
     expect(testCount).toBeGreaterThanOrEqual(2);
@@ -86,13 +110,39 @@ describe.runIf(process.env.MEDTRIM_BACKEND === 'gles')('medtrim train --data', (
     for (let k = 0; k < 4; k++) {
       const small = ds.sample(k).image;
       // Nearest-neighbour ×8 to 1024², as 16-bit gray.
-      const big = Uint16Array.from({ length: 1024 * 1024 }, (_, i) => Math.round(small[((i >> 10) >> 3) * 128 + ((i & 1023) >> 3)]! * 65535));
-      writeFileSync(join(root, 'images', `${k}.png`), encode({ width: 1024, height: 1024, data: big, channels: 1, depth: 16 }));
+      const big = Uint16Array.from({ length: 1024 * 1024 }, (_, i) =>
+        Math.round(small[((i >> 10) >> 3) * 128 + ((i & 1023) >> 3)]! * 65535),
+      );
+      writeFileSync(
+        join(root, 'images', `${k}.png`),
+        encode({ width: 1024, height: 1024, data: big, channels: 1, depth: 16 }),
+      );
     }
-    const rows = Array.from({ length: 12 }, (_, i) => ({ image: `images/${i % 4}.png`, report: ds.sample(i % 4).report, patient: `p${i}`, split: i < 10 ? 'train' : 'test' }));
-    writeFileSync(join(root, 'manifest.jsonl'), rows.map((r) => JSON.stringify({ ...r, id: `row${r.patient}` })).join('\n') + '\n');
+    const rows = Array.from({ length: 12 }, (_, i) => ({
+      image: `images/${i % 4}.png`,
+      report: ds.sample(i % 4).report,
+      patient: `p${i}`,
+      split: i < 10 ? 'train' : 'test',
+    }));
+    writeFileSync(
+      join(root, 'manifest.jsonl'),
+      rows.map((r) => JSON.stringify({ ...r, id: `row${r.patient}` })).join('\n') + '\n',
+    );
     const run = join(root, 'run');
-    const trained = medtrim('train', '--data', join(root, 'manifest.jsonl'), '--out', run, '--steps', '2', '--batch-size', '4', '--quiet', '--eval-limit', '2');
+    const trained = medtrim(
+      'train',
+      '--data',
+      join(root, 'manifest.jsonl'),
+      '--out',
+      run,
+      '--steps',
+      '2',
+      '--batch-size',
+      '4',
+      '--quiet',
+      '--eval-limit',
+      '2',
+    );
     expect(trained.status, trained.stderr).toBe(0);
     expect(trained.stdout).toMatch(/2 test samples/);
   });
@@ -102,7 +152,16 @@ describe.runIf(process.env.MEDTRIM_BACKEND === 'gles')('medtrim train --data', (
     const gpu = await acquireGpu();
     try {
       const rt = new Runtime(gpu);
-      const settings = { data: manifest, augment: true, dataWorkers: 2, steps: 6, batchSize: 8, warmupSteps: 1, logEvery: 1, checkpointEvery: 0 };
+      const settings = {
+        data: manifest,
+        augment: true,
+        dataWorkers: 2,
+        steps: 6,
+        batchSize: 8,
+        warmupSteps: 1,
+        logEvery: 1,
+        checkpointEvery: 0,
+      };
       const whole = mkdtempSync(join(tmpdir(), 'medtrim-real-resume-'));
       const first = await createRun(rt, whole, settings);
       await train(first);
@@ -110,8 +169,17 @@ describe.runIf(process.env.MEDTRIM_BACKEND === 'gles')('medtrim train --data', (
       // The same run stopped after step 3 (checkpoint written, as checkpointEvery would) and reopened.
       const stopped = mkdtempSync(join(tmpdir(), 'medtrim-real-resume-'));
       const part = await createRun(rt, stopped, settings);
-      await part.trainer.run({ until: 3, onLog: (log) => writeFileSync(join(stopped, 'log.jsonl'), JSON.stringify(log) + '\n', { flag: 'a' }) });
-      await saveCheckpoint(join(stopped, 'checkpoint.safetensors'), { step: 3, config: part.config, modules: { model: part.model }, optimizer: part.trainer.optimizer, random: { imageDropout: part.model.image.dropoutStream, textDropout: part.model.text.dropoutStream } });
+      await part.trainer.run({
+        until: 3,
+        onLog: (log) => writeFileSync(join(stopped, 'log.jsonl'), JSON.stringify(log) + '\n', { flag: 'a' }),
+      });
+      await saveCheckpoint(join(stopped, 'checkpoint.safetensors'), {
+        step: 3,
+        config: part.config,
+        modules: { model: part.model },
+        optimizer: part.trainer.optimizer,
+        random: { imageDropout: part.model.image.dropoutStream, textDropout: part.model.text.dropoutStream },
+      });
       await part.data.dataset.close?.();
       const resumed = await openRun(rt, stopped);
       expect(resumed.trainer.step).toBe(3);

@@ -67,12 +67,20 @@ interface GoldenBatch {
 /** The batch file's tensors that are not parameters. */
 const BATCH_INPUTS = ['pixel_values', 'input_ids', 'attention_mask', 'token_type_ids'];
 
-const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/golden/train-step-golden-${name}.safetensors`, import.meta.url));
+const fixture = (name: string) =>
+  fileURLToPath(new URL(`../fixtures/golden/train-step-golden-${name}.safetensors`, import.meta.url));
 
 async function readBatch(): Promise<GoldenBatch> {
   const file = await readSafetensors(fixture('batch'));
   const m = file.metadata;
-  return { file, vit: JSON.parse(m.vit!), bert: JSON.parse(m.bert!), settings: JSON.parse(m.settings!), entities: JSON.parse(m.entities!), scores: JSON.parse(m.scores!) };
+  return {
+    file,
+    vit: JSON.parse(m.vit!),
+    bert: JSON.parse(m.bert!),
+    settings: JSON.parse(m.settings!),
+    entities: JSON.parse(m.entities!),
+    scores: JSON.parse(m.scores!),
+  };
 }
 
 function tensorOf(file: SafetensorsContent, name: string): ReadTensor {
@@ -88,7 +96,10 @@ function upload(rt: Runtime, t: ReadTensor): Tensor {
 /** Our parameter name → the golden files' name ('image.' / 'text.' + the Hugging Face name, or 'logitScale'). */
 function goldenNames(model: DualEncoder): Map<string, string> {
   const names = new Map([['logitScale', 'logitScale']]);
-  for (const [prefix, encoder] of [['image', model.image], ['text', model.text]] as const) {
+  for (const [prefix, encoder] of [
+    ['image', model.image],
+    ['text', model.text],
+  ] as const) {
     for (const [ours, hf] of hfNames(encoder)) names.set(`${prefix}.${ours}`, `${prefix}.${hf}`);
   }
   return names;
@@ -105,7 +116,11 @@ function relativeError(actual: number, expected: number): number {
 }
 
 /** max_i |actual_i − expected_i| / scale, and the element where it is reached. */
-function worstError(actual: ArrayLike<number>, expected: ArrayLike<number>, scale: number): { error: number; index: number } {
+function worstError(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  scale: number,
+): { error: number; index: number } {
   let worst = { error: 0, index: -1 };
   for (let i = 0; i < expected.length; i++) {
     const error = Math.abs(actual[i]! - expected[i]!) / scale;
@@ -164,12 +179,27 @@ describe('one training step against PyTorch (golden files)', () => {
       const model = new DualEncoder(rt, g.vit, g.bert, 1);
       const names = goldenNames(model);
       const params = new Map(model.namedParameters());
-      expect([...names.values()].sort()).toEqual([...g.file.tensors.keys()].filter((k) => !BATCH_INPUTS.includes(k)).sort());
-      model.loadParameters(Object.fromEntries([...names].map(([ours, theirs]) => [ours, tensorOf(g.file, theirs).data])));
+      expect([...names.values()].sort()).toEqual(
+        [...g.file.tensors.keys()].filter((k) => !BATCH_INPUTS.includes(k)).sort(),
+      );
+      model.loadParameters(
+        Object.fromEntries([...names].map(([ours, theirs]) => [ours, tensorOf(g.file, theirs).data])),
+      );
 
       const config = resolveConfig({
-        objective, steps: 1, warmupSteps: 0, batchSize: g.entities.length, lr: s.lr, weightDecay: s.weightDecay, maxGradNorm,
-        margin: s.margin, eta: s.eta, tauMin: s.tauMin, tauMax: s.tauMax, gammas: s.gammas, triplets: 'paper',
+        objective,
+        steps: 1,
+        warmupSteps: 0,
+        batchSize: g.entities.length,
+        lr: s.lr,
+        weightDecay: s.weightDecay,
+        maxGradNorm,
+        margin: s.margin,
+        eta: s.eta,
+        tauMin: s.tauMin,
+        tauMax: s.tauMax,
+        gammas: s.gammas,
+        triplets: 'paper',
       });
       const trainer = new Trainer(rt, config, model, fixedBatch(g));
       const optimizer = trainer.optimizer;
@@ -178,7 +208,9 @@ describe('one training step against PyTorch (golden files)', () => {
       // The trainer drops the gradients right after the step; keep them for this one step to compare them.
       Object.assign(optimizer, { zeroGrad: () => {} });
 
-      const trained = [...golden.tensors.keys()].filter((k) => k.startsWith('grad.')).map((k) => k.slice('grad.'.length));
+      const trained = [...golden.tensors.keys()]
+        .filter((k) => k.startsWith('grad.'))
+        .map((k) => k.slice('grad.'.length));
       const byGoldenName = new Map([...names].map(([ours, theirs]) => [theirs, ours]));
       const nameOf = new Map([...params].map(([ours, p]) => [p, names.get(ours)!]));
       expect(optimizer.params.map((p) => nameOf.get(p)).sort(), 'the trained parameters').toEqual([...trained].sort());
@@ -187,7 +219,9 @@ describe('one training step against PyTorch (golden files)', () => {
       const loss = (await lossTensor.read())[0]!;
       lossTensor.dispose();
       const expectedLoss = tensorOf(golden, 'loss').data[0]!;
-      expect(relativeError(loss, expectedLoss), `loss ${loss}, torch ${expectedLoss}`).toBeLessThanOrEqual(SCALAR_TOLERANCE);
+      expect(relativeError(loss, expectedLoss), `loss ${loss}, torch ${expectedLoss}`).toBeLessThanOrEqual(
+        SCALAR_TOLERANCE,
+      );
 
       const largest = Math.max(...trained.map((k) => maxAbs(tensorOf(golden, `grad.${k}`).data)));
       let worstGradient = 0;
@@ -202,12 +236,17 @@ describe('one training step against PyTorch (golden files)', () => {
           expect(maxAbs(grad), `d loss / d ${name} should be zero`).toBeLessThanOrEqual(ZERO_GRADIENT_BOUND * largest);
         } else {
           const { error, index } = worstError(grad, expected, maxAbs(expected));
-          expect(error, `d loss / d ${name}: element ${index} is ${grad[index]}, torch has ${expected[index]}`).toBeLessThanOrEqual(GRADIENT_TOLERANCE);
+          expect(
+            error,
+            `d loss / d ${name}: element ${index} is ${grad[index]}, torch has ${expected[index]}`,
+          ).toBeLessThanOrEqual(GRADIENT_TOLERANCE);
           worstGradient = Math.max(worstGradient, error);
         }
       }
       const ourNorm = (await optimizer.gradNorm.read())[0]!;
-      expect(relativeError(ourNorm, gradNorm), `gradient norm ${ourNorm}, torch ${gradNorm}`).toBeLessThanOrEqual(SCALAR_TOLERANCE);
+      expect(relativeError(ourNorm, gradNorm), `gradient norm ${ourNorm}, torch ${gradNorm}`).toBeLessThanOrEqual(
+        SCALAR_TOLERANCE,
+      );
       for (const name of trained) {
         const p = params.get(byGoldenName.get(name)!)!;
         const before = tensorOf(g.file, name).data;
@@ -215,7 +254,10 @@ describe('one training step against PyTorch (golden files)', () => {
         const step = tensorOf(golden, `update.${name}`).data;
         const moved = Array.from(after, (v, i) => v - before[i]!);
         const { error, index } = worstError(moved, step, s.lr);
-        expect(error, `step of ${name}: element ${index} moved by ${moved[index]}, torch by ${step[index]}`).toBeLessThanOrEqual(STEP_TOLERANCE);
+        expect(
+          error,
+          `step of ${name}: element ${index} moved by ${moved[index]}, torch by ${step[index]}`,
+        ).toBeLessThanOrEqual(STEP_TOLERANCE);
         worstStep = Math.max(worstStep, error);
       }
       if (objective === 'medtrim') {
@@ -223,7 +265,9 @@ describe('one training step against PyTorch (golden files)', () => {
         expect(model.logitScale.grad).toBeNull();
         expect([...(await model.logitScale.read())]).toEqual([...tensorOf(g.file, 'logitScale').data]);
       }
-      console.log(`train-step golden (${objective}): loss ${loss}, worst gradient error ${worstGradient.toExponential(2)}, worst step error ${worstStep.toExponential(2)} (of lr)`);
+      console.log(
+        `train-step golden (${objective}): loss ${loss}, worst gradient error ${worstGradient.toExponential(2)}, worst step error ${worstStep.toExponential(2)} (of lr)`,
+      );
       AdamW.prototype.zeroGrad.call(optimizer);
       optimizer.dispose();
       model.dispose();

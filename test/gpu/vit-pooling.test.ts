@@ -45,7 +45,8 @@ describe('ViT pooling', () => {
       backward(sum(sum(meanVit.forward(images).embedding, 1), 0));
       // Every position embedding row (the CLS row and each patch's) gets a gradient through the mean.
       const g = (await meanVit.positionEmbedding.grad!.read()) as Float32Array;
-      for (let t = 0; t < seq; t++) expect(Math.max(...g.subarray(t * width, (t + 1) * width).map(Math.abs))).toBeGreaterThan(0);
+      for (let t = 0; t < seq; t++)
+        expect(Math.max(...g.subarray(t * width, (t + 1) * width).map(Math.abs))).toBeGreaterThan(0);
     });
     meanVit.dispose();
     clsVit.dispose();

@@ -21,7 +21,12 @@ export interface GradCase {
 }
 
 /** d/dx_i of Σ cotangent·ref(inputs) for input `which`, by central differences in float64. */
-export function numericGrad(ref: GradCase['ref'], inputs: HostTensor[], cotangent: Float64Array, which: number): Float64Array {
+export function numericGrad(
+  ref: GradCase['ref'],
+  inputs: HostTensor[],
+  cotangent: Float64Array,
+  which: number,
+): Float64Array {
   const x = inputs[which]!.data;
   const grad = new Float64Array(x.length);
   const objective = () => ref(inputs).data.reduce((s, v, i) => s + v * cotangent[i]!, 0);
@@ -53,7 +58,8 @@ export async function checkGrad(c: GradCase): Promise<void> {
       return t;
     });
     const y = c.gpu(xs);
-    if (y.shape.join() !== expected.shape.join()) throw new Error(`shape [${y.shape}] vs reference [${expected.shape}]`);
+    if (y.shape.join() !== expected.shape.join())
+      throw new Error(`shape [${y.shape}] vs reference [${expected.shape}]`);
     expectClose(await y.read(), expected, c.rtol ?? 1e-5, c.atol ?? 1e-5);
     backward(y, tensorFrom(rt, cotangent, y.shape));
     for (let i = 0; i < xs.length; i++) {

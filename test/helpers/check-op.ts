@@ -17,12 +17,15 @@ export interface OpCase {
 export async function checkOp(c: OpCase): Promise<void> {
   const rt = await gpuRuntime();
   const [lo, hi] = c.range ?? [-2, 2];
-  const hostInputs = c.shapes.map((shape, i) => host(randomData(sizeOf(shape), (c.seed ?? 1) * 7919 + i, lo, hi), shape));
+  const hostInputs = c.shapes.map((shape, i) =>
+    host(randomData(sizeOf(shape), (c.seed ?? 1) * 7919 + i, lo, hi), shape),
+  );
   const expected = c.ref(hostInputs);
   const before = rt.pool.liveBytes;
   await tidyAsync(async () => {
     const out = c.gpu(hostInputs.map((h) => tensorFrom(rt, h.data, h.shape)));
-    if (out.shape.join() !== expected.shape.join()) throw new Error(`shape [${out.shape}] vs reference [${expected.shape}]`);
+    if (out.shape.join() !== expected.shape.join())
+      throw new Error(`shape [${out.shape}] vs reference [${expected.shape}]`);
     expectClose(await out.read(), expected, c.rtol ?? 1e-5, c.atol ?? 1e-5);
   });
   // Every tensor the op made was released by the scope.

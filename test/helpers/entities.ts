@@ -15,7 +15,8 @@ export function randomEntities(n: number, seed: number): EntitySet[] {
   };
   return Array.from({ length: n }, () => {
     const set: EntitySet = {};
-    for (const cls of pickSome(vocab.classes, 3, 6)) set[cls] = { adjectives: pickSome(vocab.adjectives, 2, 5), directions: pickSome(vocab.directions, 2, 5) };
+    for (const cls of pickSome(vocab.classes, 3, 6))
+      set[cls] = { adjectives: pickSome(vocab.adjectives, 2, 5), directions: pickSome(vocab.directions, 2, 5) };
     return set;
   });
 }

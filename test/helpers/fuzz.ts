@@ -63,7 +63,8 @@ async function reportsOutput(path: string): Promise<Outcome> {
   const outcome = { size: 0, refused: false };
   for await (const item of readReports(path)) {
     if ('error' in item) {
-      if (item.error.includes('\n') || item.error.trim() === '') throw new TypeError(`error record is not one line: ${JSON.stringify(item.error)}`);
+      if (item.error.includes('\n') || item.error.trim() === '')
+        throw new TypeError(`error record is not one line: ${JSON.stringify(item.error)}`);
       outcome.size += item.error.length;
       outcome.refused = true;
     } else outcome.size += item.text.length + JSON.stringify(recognize(item.text).labels).length;
@@ -94,8 +95,44 @@ function withHeaderLengthFixed(input: Uint8Array): Uint8Array {
   return input;
 }
 
-const xmlTokens = ['<eCitation>', '</eCitation>', '<uId id="', '"/>', '<AbstractText Label="FINDINGS">', '<AbstractText Label="IMPRESSION">', '</AbstractText>', '<major>', '</major>', '&amp;', '&#x1F600;', '&#99999999;', '<', '>', '"', '\u0000', 'FINDINGS:', 'no ', 'left ', 'effusion'];
-const reportWords = ['Small left pleural effusion.', 'No pneumothorax.', 'Mild cardiomegaly, possible bibasilar atelectasis.', 'FINDINGS:', 'IMPRESSION:', 'no', 'not', 'left', 'right', '\n', '\t', '\u00e9', '\ud83d\ude00', '\ufffd'];
+const xmlTokens = [
+  '<eCitation>',
+  '</eCitation>',
+  '<uId id="',
+  '"/>',
+  '<AbstractText Label="FINDINGS">',
+  '<AbstractText Label="IMPRESSION">',
+  '</AbstractText>',
+  '<major>',
+  '</major>',
+  '&amp;',
+  '&#x1F600;',
+  '&#99999999;',
+  '<',
+  '>',
+  '"',
+  '\u0000',
+  'FINDINGS:',
+  'no ',
+  'left ',
+  'effusion',
+];
+const reportWords = [
+  'Small left pleural effusion.',
+  'No pneumothorax.',
+  'Mild cardiomegaly, possible bibasilar atelectasis.',
+  'FINDINGS:',
+  'IMPRESSION:',
+  'no',
+  'not',
+  'left',
+  'right',
+  '\n',
+  '\t',
+  '\u00e9',
+  '\ud83d\ude00',
+  '\ufffd',
+];
 
 /** The fuzz targets, one per parser; `imagePixelLimit` keeps decoded images small so the run stays fast. */
 export function fuzzTargets(imagePixelLimit = 1_000_000): FuzzTarget[] {
@@ -114,14 +151,35 @@ export function fuzzTargets(imagePixelLimit = 1_000_000): FuzzTarget[] {
     '{"id":7,"text":"Small left pleural effusion.\\nNo pneumothorax."}\r\n\r\n{"text":"Mild cardiomegaly \\u00e9"}\n',
     '[1,2]\nnull\n"text"\n{"id":null,"text":42}\n',
   ].map(utf8);
-  const tar = tarOf({ 'ecgen-radiology/1.xml': openIXml('CXR1', 'Right upper lobe nodule.', 'Nodule.'), 'ecgen-radiology/2.xml': openIXml('CXR2', 'Normal.', 'Normal.') });
+  const tar = tarOf({
+    'ecgen-radiology/1.xml': openIXml('CXR1', 'Right upper lobe nodule.', 'Nodule.'),
+    'ecgen-radiology/2.xml': openIXml('CXR2', 'Normal.', 'Normal.'),
+  });
   const longName = `ecgen-radiology/${'nested/'.repeat(20)}3.xml`;
-  const tarSeeds = [tar, gzipSync(tar), tarOf({ [longName]: openIXml('CXR3', 'Edema.', 'Edema.') }, 'pax'), gzipSync(tarOf({ [longName]: 'x' }, 'gnu-longname'))];
+  const tarSeeds = [
+    tar,
+    gzipSync(tar),
+    tarOf({ [longName]: openIXml('CXR3', 'Edema.', 'Edema.') }, 'pax'),
+    gzipSync(tarOf({ [longName]: 'x' }, 'gnu-longname')),
+  ];
   const safetensorsSeeds = [
-    Buffer.concat(serializeSafetensors({ w: { dtype: 'F32', shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) }, b: { dtype: 'F16', shape: [2], data: new Float32Array([0.5, -1]) } }, { step: '3' })),
+    Buffer.concat(
+      serializeSafetensors(
+        {
+          w: { dtype: 'F32', shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) },
+          b: { dtype: 'F16', shape: [2], data: new Float32Array([0.5, -1]) },
+        },
+        { step: '3' },
+      ),
+    ),
     Buffer.concat(serializeSafetensors({ e: { dtype: 'BF16', shape: [0], data: new Float32Array(0) } })),
     (() => {
-      const header = utf8(JSON.stringify({ i: { dtype: 'I64', shape: [2], data_offsets: [0, 16] }, u: { dtype: 'U8', shape: [3], data_offsets: [16, 19] } }));
+      const header = utf8(
+        JSON.stringify({
+          i: { dtype: 'I64', shape: [2], data_offsets: [0, 16] },
+          u: { dtype: 'U8', shape: [3], data_offsets: [16, 19] },
+        }),
+      );
       const out = Buffer.alloc(8 + header.length + 19);
       out.writeBigUInt64LE(BigInt(header.length), 0);
       out.set(header, 8);
@@ -129,10 +187,20 @@ export function fuzzTargets(imagePixelLimit = 1_000_000): FuzzTarget[] {
       return out;
     })(),
   ];
-  const gray = (w: number, h: number) => Uint8Array.from({ length: (w + 1) * h }, (_, i) => (i % (w + 1) === 0 ? i % 5 : (i * 37) & 0xff));
+  const gray = (w: number, h: number) =>
+    Uint8Array.from({ length: (w + 1) * h }, (_, i) => (i % (w + 1) === 0 ? i % 5 : (i * 37) & 0xff));
   const imageSeeds = [
     pngOf({ width: 8, height: 6, colorType: 0, scanlines: gray(8, 6) }),
-    pngOf({ width: 3, height: 2, colorType: 3, palette: [[0, 0, 0], [255, 128, 0]], scanlines: Uint8Array.from([0, 0, 1, 0, 0, 1, 1, 0]) }),
+    pngOf({
+      width: 3,
+      height: 2,
+      colorType: 3,
+      palette: [
+        [0, 0, 0],
+        [255, 128, 0],
+      ],
+      scanlines: Uint8Array.from([0, 0, 1, 0, 0, 1, 1, 0]),
+    }),
     pngOf({ width: 4, height: 4, colorType: 6, depth: 16, scanlines: new Uint8Array(4 * (1 + 4 * 8)) }),
     jpeg.encode({ data: new Uint8Array(16 * 8 * 4).map((_, i) => (i * 7) & 0xff), width: 16, height: 8 }, 80).data,
   ];
@@ -163,9 +231,11 @@ export function fuzzTargets(imagePixelLimit = 1_000_000): FuzzTarget[] {
         const parser = new CsvParser();
         const rows = [];
         const s = text(input);
-        for (let at = 0, step = 1; at < s.length; at += step, step = step * 3 + 1) rows.push(...parser.push(s.slice(at, at + step)));
+        for (let at = 0, step = 1; at < s.length; at += step, step = step * 3 + 1)
+          rows.push(...parser.push(s.slice(at, at + step)));
         rows.push(...parser.end());
-        if (JSON.stringify(rows) !== JSON.stringify(whole.rows) || parser.error !== whole.error) throw new TypeError('chunked CSV parsing differs from parsing the whole text');
+        if (JSON.stringify(rows) !== JSON.stringify(whole.rows) || parser.error !== whole.error)
+          throw new TypeError('chunked CSV parsing differs from parsing the whole text');
         const path = join(scratch, 'reports.csv');
         writeFileSync(path, input);
         return reportsOutput(path);
@@ -175,7 +245,22 @@ export function fuzzTargets(imagePixelLimit = 1_000_000): FuzzTarget[] {
     {
       name: 'jsonl',
       seeds: jsonlSeeds,
-      tokens: ['{', '}', '"id":', '"text":', '"', '\\', '\\u', '\\ud800', '\n', '\r\n', ':', ',', 'null', ...reportWords],
+      tokens: [
+        '{',
+        '}',
+        '"id":',
+        '"text":',
+        '"',
+        '\\',
+        '\\u',
+        '\\ud800',
+        '\n',
+        '\r\n',
+        ':',
+        ',',
+        'null',
+        ...reportWords,
+      ],
       async run(input, scratch) {
         const path = join(scratch, 'reports.jsonl');
         writeFileSync(path, input);
@@ -186,7 +271,22 @@ export function fuzzTargets(imagePixelLimit = 1_000_000): FuzzTarget[] {
     {
       name: 'tar-gzip',
       seeds: tarSeeds,
-      tokens: ['ustar\u000000', 'ustar  \u0000', '0000644\u0000', '77777777777\u0000', '\u0080\u0000\u0000\u0000', 'x', 'L', '5', 'g', '30 path=', ' size=', '\n', '.xml', '\u001f\u008b\u0008'],
+      tokens: [
+        'ustar\u000000',
+        'ustar  \u0000',
+        '0000644\u0000',
+        '77777777777\u0000',
+        '\u0080\u0000\u0000\u0000',
+        'x',
+        'L',
+        '5',
+        'g',
+        '30 path=',
+        ' size=',
+        '\n',
+        '.xml',
+        '\u001f\u008b\u0008',
+      ],
       async run(input, scratch) {
         const limit = 8 * 1024 * 1024;
         let size = 0;
@@ -205,7 +305,8 @@ export function fuzzTargets(imagePixelLimit = 1_000_000): FuzzTarget[] {
         const streamed: Array<[string, number]> = [];
         for await (const e of streamTar(path, limit, limit)) streamed.push([e.name, 'data' in e ? e.data.length : -1]);
         // Where both readers finish, they must find the same entries.
-        if (syncEntries !== undefined && JSON.stringify(streamed) !== syncEntries) throw new TypeError('streamed tar entries differ from the whole-buffer reader');
+        if (syncEntries !== undefined && JSON.stringify(streamed) !== syncEntries)
+          throw new TypeError('streamed tar entries differ from the whole-buffer reader');
         const reports = await reportsOutput(path);
         return { size: size + reports.size, refused: refused || reports.refused };
       },
@@ -214,7 +315,26 @@ export function fuzzTargets(imagePixelLimit = 1_000_000): FuzzTarget[] {
     {
       name: 'safetensors-header',
       seeds: safetensorsSeeds,
-      tokens: ['{', '}', '"dtype":', '"F32"', '"I64"', '"U8"', '"shape":', '[', ']', '"data_offsets":', '[0,', '9007199254740993', '-1', '1e308', '"__metadata__":', '{"a":1}', '\u0000', ' '],
+      tokens: [
+        '{',
+        '}',
+        '"dtype":',
+        '"F32"',
+        '"I64"',
+        '"U8"',
+        '"shape":',
+        '[',
+        ']',
+        '"data_offsets":',
+        '[0,',
+        '9007199254740993',
+        '-1',
+        '1e308',
+        '"__metadata__":',
+        '{"a":1}',
+        '\u0000',
+        ' ',
+      ],
       run(input) {
         let size = 0;
         let refused = false;
@@ -236,7 +356,20 @@ export function fuzzTargets(imagePixelLimit = 1_000_000): FuzzTarget[] {
     {
       name: 'png-jpeg-header',
       seeds: imageSeeds,
-      tokens: ['IHDR', 'IDAT', 'PLTE', 'IEND', 'tRNS', '\u00ff\u00c0', '\u00ff\u00c4', '\u00ff\u00da', '\u00ff\u00d9', '\u0000\u0000\u0000\u0000', '\u00ff\u00ff\u00ff\u00ff', '\u0000\u0000\u0075\u0030'],
+      tokens: [
+        'IHDR',
+        'IDAT',
+        'PLTE',
+        'IEND',
+        'tRNS',
+        '\u00ff\u00c0',
+        '\u00ff\u00c4',
+        '\u00ff\u00da',
+        '\u00ff\u00d9',
+        '\u0000\u0000\u0000\u0000',
+        '\u00ff\u00ff\u00ff\u00ff',
+        '\u0000\u0000\u0075\u0030',
+      ],
       run(input) {
         const img = decodeImage(input, imagePixelLimit);
         for (const v of img.data) if (!(v >= 0 && v <= 1)) throw new TypeError(`decoded pixel ${v} outside [0, 1]`);
@@ -247,10 +380,28 @@ export function fuzzTargets(imagePixelLimit = 1_000_000): FuzzTarget[] {
     {
       name: 'vocab-txt',
       seeds: vocabSeeds,
-      tokens: ['\n', '\r\n', '##', '[UNK]', '[CLS]', '[SEP]', '[PAD]', '[MASK]', ' ', '\u0000', '\u00e9', '\ud83d', 'small', 'left'],
+      tokens: [
+        '\n',
+        '\r\n',
+        '##',
+        '[UNK]',
+        '[CLS]',
+        '[SEP]',
+        '[PAD]',
+        '[MASK]',
+        ' ',
+        '\u0000',
+        '\u00e9',
+        '\ud83d',
+        'small',
+        'left',
+      ],
       run(input) {
         const vocab = parseVocabTxt(text(input), 'vocab.txt');
-        const ids = new BertTokenizer(vocab).encode('Small left pleural effusions, no pneumothorax \u00e9\ud83d\ude00.', { maxLength: 64 }).inputIds;
+        const ids = new BertTokenizer(vocab).encode(
+          'Small left pleural effusions, no pneumothorax \u00e9\ud83d\ude00.',
+          { maxLength: 64 },
+        ).inputIds;
         return { size: vocab.size + ids.length, refused: false };
       },
       maxOutput: (n) => n + 64,
@@ -258,8 +409,12 @@ export function fuzzTargets(imagePixelLimit = 1_000_000): FuzzTarget[] {
   ];
 }
 
-const interestingBytes = [0x00, 0xff, 0x7f, 0x80, 0x20, 0x0a, 0x0d, 0x22, 0x2c, 0x3c, 0x3e, 0x5c, 0x7b, 0x7d, 0x30, 0x37];
-const interestingInts = [0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xffffffff, 30000, 1_000_000];
+const interestingBytes = [
+  0x00, 0xff, 0x7f, 0x80, 0x20, 0x0a, 0x0d, 0x22, 0x2c, 0x3c, 0x3e, 0x5c, 0x7b, 0x7d, 0x30, 0x37,
+];
+const interestingInts = [
+  0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xffffffff, 30000, 1_000_000,
+];
 
 /** The `index`-th input for `target` under `seed`: a seed file with 1–6 mutations, at most `maxBytes` long. */
 export function mutatedInput(target: FuzzTarget, seed: number, index: number, maxBytes: number): Uint8Array {
@@ -277,8 +432,7 @@ export function mutatedInput(target: FuzzTarget, seed: number, index: number, ma
       const token = pick(target.tokens);
       // biome-ignore lint/suspicious/noControlCharactersInRegex: the whole Latin-1 range, control characters included
       b = splice(b, at, 0, /^[\x00-\xff]*$/.test(token) ? Buffer.from(token, 'latin1') : utf8(token));
-    }
-    else if (kind === 3) b = splice(b, at, 1 + Math.floor(rng() * 64), new Uint8Array(0));
+    } else if (kind === 3) b = splice(b, at, 1 + Math.floor(rng() * 64), new Uint8Array(0));
     else if (kind === 4) {
       const length = 1 + Math.floor(rng() * 48);
       const slice = b.subarray(at, at + length);
@@ -339,10 +493,25 @@ export function isCleanError(err: unknown): boolean {
 /** Runs `count` inputs (from `first`) of one target; `onInput` is told each index, and the summary so far, before it runs. */
 export async function fuzzTarget(
   target: FuzzTarget,
-  options: { seed: number; count: number; first?: number; maxBytes: number; timeLimitMs: number; scratch: string; onInput?: (index: number, soFar: FuzzSummary) => void },
+  options: {
+    seed: number;
+    count: number;
+    first?: number;
+    maxBytes: number;
+    timeLimitMs: number;
+    scratch: string;
+    onInput?: (index: number, soFar: FuzzSummary) => void;
+  },
 ): Promise<FuzzSummary> {
   mkdirSync(options.scratch, { recursive: true });
-  const summary: FuzzSummary = { target: target.name, inputs: 0, refused: 0, slowestMs: 0, largestInput: 0, failures: [] };
+  const summary: FuzzSummary = {
+    target: target.name,
+    inputs: 0,
+    refused: 0,
+    slowestMs: 0,
+    largestInput: 0,
+    failures: [],
+  };
   const first = options.first ?? 0;
   for (let index = first; index < first + options.count; index++) {
     options.onInput?.(index, summary);
@@ -352,10 +521,15 @@ export async function fuzzTarget(
     try {
       const { size, refused } = await target.run(input, options.scratch);
       if (refused) summary.refused++;
-      if (!(size <= target.maxOutput(input.length))) problem = `output of ${size} for a ${input.length}-byte input (bound ${target.maxOutput(input.length)})`;
+      if (!(size <= target.maxOutput(input.length)))
+        problem = `output of ${size} for a ${input.length}-byte input (bound ${target.maxOutput(input.length)})`;
     } catch (err) {
       if (isCleanError(err)) summary.refused++;
-      else problem = `crash: ${err instanceof Error ? `${err.constructor.name}: ${err.message}` : String(err)}`.slice(0, 500);
+      else
+        problem = `crash: ${err instanceof Error ? `${err.constructor.name}: ${err.message}` : String(err)}`.slice(
+          0,
+          500,
+        );
     }
     const ms = performance.now() - start;
     if (!problem && ms > options.timeLimitMs) problem = `took ${ms.toFixed(0)} ms (limit ${options.timeLimitMs} ms)`;

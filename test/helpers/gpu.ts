@@ -17,7 +17,12 @@ export function gpuRuntime(): Promise<Runtime> {
 }
 
 /** Asserts |gpu - ref| <= atol + rtol·|ref| elementwise, reporting the worst element. */
-export function expectClose(actual: ArrayLike<number>, expected: HostTensor | ArrayLike<number>, rtol = 1e-5, atol = 1e-6): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: HostTensor | ArrayLike<number>,
+  rtol = 1e-5,
+  atol = 1e-6,
+): void {
   const ref = 'data' in (expected as HostTensor) ? (expected as HostTensor).data : (expected as ArrayLike<number>);
   expect(actual.length).toBe(ref.length);
   let worst = -1;
@@ -33,6 +38,8 @@ export function expectClose(actual: ArrayLike<number>, expected: HostTensor | Ar
     }
   }
   if (worst >= 0) {
-    expect.fail(`element ${worst} of ${ref.length}: got ${actual[worst]}, expected ${ref[worst]} (rtol ${rtol}, atol ${atol})`);
+    expect.fail(
+      `element ${worst} of ${ref.length}: got ${actual[worst]}, expected ${ref[worst]} (rtol ${rtol}, atol ${atol})`,
+    );
   }
 }

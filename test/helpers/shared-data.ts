@@ -26,7 +26,9 @@ export function describeWithSharedData(name: string, path: string, body: () => v
   }
   describe(name, () => {
     it('finds its shared data', () => {
-      throw new Error(`${path} is absent: put the shared data sets at ../shared/data beside the project (or set MEDTRIM_SHARED_DATA=DIR), or set MEDTRIM_SKIP_SHARED_DATA=1 to skip these tests`);
+      throw new Error(
+        `${path} is absent: put the shared data sets at ../shared/data beside the project (or set MEDTRIM_SHARED_DATA=DIR), or set MEDTRIM_SKIP_SHARED_DATA=1 to skip these tests`,
+      );
     });
   });
 }

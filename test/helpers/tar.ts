@@ -53,7 +53,9 @@ export function tarOf(files: Record<string, string | Buffer>, style: TarStyle = 
 }
 
 export function openIXml(id: string, findings: string, impression: string): string {
-  return `<?xml version="1.0" encoding="utf-8"?>\n<eCitation>\n<uId id="${id}"/>\n<Abstract>\n` +
+  return (
+    `<?xml version="1.0" encoding="utf-8"?>\n<eCitation>\n<uId id="${id}"/>\n<Abstract>\n` +
     `<AbstractText Label="INDICATION">Pneumonia</AbstractText>\n<AbstractText Label="FINDINGS">${findings}</AbstractText>\n` +
-    `<AbstractText Label="IMPRESSION">${impression}</AbstractText>\n</Abstract>\n<MeSH><major>normal</major></MeSH>\n</eCitation>\n`;
+    `<AbstractText Label="IMPRESSION">${impression}</AbstractText>\n</Abstract>\n<MeSH><major>normal</major></MeSH>\n</eCitation>\n`
+  );
 }

@@ -4,7 +4,16 @@ import { adamwSuite, attentionSuite, layerNormSuite, matmulSuite, softmaxSuite, 
 import { miningSuite } from './mining.js';
 import { trainStepSuite } from './train-step.js';
 
-export const SUITES: readonly Suite[] = [matmulSuite, attentionSuite, layerNormSuite, softmaxSuite, miningSuite, tripletSuite, adamwSuite, trainStepSuite];
+export const SUITES: readonly Suite[] = [
+  matmulSuite,
+  attentionSuite,
+  layerNormSuite,
+  softmaxSuite,
+  miningSuite,
+  tripletSuite,
+  adamwSuite,
+  trainStepSuite,
+];
 
 /** The suites a name selects: one by name, or all of them for 'all'. */
 export function selectSuites(name: string): Suite[] {

@@ -12,7 +12,11 @@ import type { BenchCase, PreparedCase, Suite, SuiteContext, Tf } from '../types.
 const size = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
 
 /** A GPU tensor and its tfjs twin (null without tfjs) holding the same random floats. */
-function twin(ctx: SuiteContext, shape: number[], seed: number): { ours: Tensor; theirs: import('@tensorflow/tfjs').Tensor | null } {
+function twin(
+  ctx: SuiteContext,
+  shape: number[],
+  seed: number,
+): { ours: Tensor; theirs: import('@tensorflow/tfjs').Tensor | null } {
   const data = randomFloats(size(shape), seed);
   return { ours: tensorFrom(ctx.rt, data, shape).keep(), theirs: ctx.tf ? ctx.tf.tf.tensor(data, shape) : null };
 }
@@ -29,7 +33,8 @@ async function compareOnce(ours: () => Tensor[], theirs: () => import('@tensorfl
   const mine = ours();
   const other = theirs();
   let worst = 0;
-  for (let i = 0; i < mine.length; i++) worst = Math.max(worst, maxAbsDiff(await mine[i]!.read(), (await other[i]!.data()) as Float32Array));
+  for (let i = 0; i < mine.length; i++)
+    worst = Math.max(worst, maxAbsDiff(await mine[i]!.read(), (await other[i]!.data()) as Float32Array));
   for (const t of [...mine, ...other]) t.dispose();
   return worst;
 }
@@ -81,7 +86,11 @@ function matmulCase(ctx: SuiteContext, s: MatmulShape, seed: number): BenchCase 
         const tf = ctx.tf.tf;
         const theirs = () => tf.matMul(a.theirs!, b.theirs!, transA, transB);
         prepared.peer = { kind: 'tfjs', record: () => void theirs() };
-        prepared.maxAbsDiff = () => compareOnce(() => [ours()], () => [theirs()]);
+        prepared.maxAbsDiff = () =>
+          compareOnce(
+            () => [ours()],
+            () => [theirs()],
+          );
       }
       return prepared;
     },
@@ -108,10 +117,18 @@ const ATTENTION_QUICK: AttentionShape[] = [
   { batch: 1, heads: 2, seq: 128, headDim: 32 },
   { batch: 1, heads: 2, seq: 256, headDim: 64 },
 ];
-const ATTENTION_FULL: AttentionShape[] = [64, 128, 256, 512].flatMap((seq) => [32, 64].map((headDim) => ({ batch: 2, heads: 4, seq, headDim })));
+const ATTENTION_FULL: AttentionShape[] = [64, 128, 256, 512].flatMap((seq) =>
+  [32, 64].map((headDim) => ({ batch: 2, heads: 4, seq, headDim })),
+);
 
 /** softmax(q·kᵀ·scale)·v from tf ops, [batch, heads, seq, headDim]. */
-function tfAttention(tf: Tf, q: import('@tensorflow/tfjs').Tensor, k: import('@tensorflow/tfjs').Tensor, v: import('@tensorflow/tfjs').Tensor, scale: number) {
+function tfAttention(
+  tf: Tf,
+  q: import('@tensorflow/tfjs').Tensor,
+  k: import('@tensorflow/tfjs').Tensor,
+  v: import('@tensorflow/tfjs').Tensor,
+  scale: number,
+) {
   return tf.matMul(tf.softmax(tf.mul(tf.matMul(q, k, false, true), scale)), v);
 }
 
@@ -123,7 +140,12 @@ function attentionCase(ctx: SuiteContext, s: AttentionShape, withBackward: boole
     unit: 'GFLOP/s',
     work: withBackward ? 3 * forwardFlop : forwardFlop,
     async prepare() {
-      const [q, k, v, dOut] = [0, 1, 2, 3].map((i) => twin(ctx, shape, seed + i)) as [ReturnType<typeof twin>, ReturnType<typeof twin>, ReturnType<typeof twin>, ReturnType<typeof twin>];
+      const [q, k, v, dOut] = [0, 1, 2, 3].map((i) => twin(ctx, shape, seed + i)) as [
+        ReturnType<typeof twin>,
+        ReturnType<typeof twin>,
+        ReturnType<typeof twin>,
+        ReturnType<typeof twin>,
+      ];
       const ours = (): Tensor[] => {
         const { out, lse } = attentionForward(q.ours, k.ours, v.ours);
         if (!withBackward) return [out, lse];
@@ -151,7 +173,11 @@ export const attentionSuite: Suite = {
   name: 'attention',
   model:
     'Fused flash attention (no mask) against tfjs composed of matMul, mul, softmax, matMul (backward: tf.grads). FLOP: forward 4·B·H·S²·D (QKᵀ and PV); forward+backward 12·B·H·S²·D (adds dV, dP, dQ, dK; recomputation not counted).',
-  cases: (ctx) => (ctx.quick ? ATTENTION_QUICK : ATTENTION_FULL).flatMap((s, i) => [attentionCase(ctx, s, false, 200 + 8 * i), attentionCase(ctx, s, true, 204 + 8 * i)]),
+  cases: (ctx) =>
+    (ctx.quick ? ATTENTION_QUICK : ATTENTION_FULL).flatMap((s, i) => [
+      attentionCase(ctx, s, false, 200 + 8 * i),
+      attentionCase(ctx, s, true, 204 + 8 * i),
+    ]),
 };
 
 // ---- layer norm and softmax
@@ -172,7 +198,13 @@ function ourGradients(leaves: Tensor[], f: () => Tensor, dy: Tensor): Tensor[] {
   return grads;
 }
 
-function tfLayerNorm(tf: Tf, x: import('@tensorflow/tfjs').Tensor, gamma: import('@tensorflow/tfjs').Tensor, beta: import('@tensorflow/tfjs').Tensor, eps: number) {
+function tfLayerNorm(
+  tf: Tf,
+  x: import('@tensorflow/tfjs').Tensor,
+  gamma: import('@tensorflow/tfjs').Tensor,
+  beta: import('@tensorflow/tfjs').Tensor,
+  eps: number,
+) {
   const { mean, variance } = tf.moments(x, -1, true);
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta);
 }
@@ -197,7 +229,10 @@ function layerNormCase(ctx: SuiteContext, [rows, n]: [number, number], withBackw
       if (ctx.tf) {
         const tf = ctx.tf.tf;
         const inputs = [x.theirs!, gamma.theirs!, beta.theirs!];
-        const theirs = () => (withBackward ? tf.grads((a, g, b) => tfLayerNorm(tf, a!, g!, b!, eps))(inputs, dy.theirs!) : [tfLayerNorm(tf, x.theirs!, gamma.theirs!, beta.theirs!, eps)]);
+        const theirs = () =>
+          withBackward
+            ? tf.grads((a, g, b) => tfLayerNorm(tf, a!, g!, b!, eps))(inputs, dy.theirs!)
+            : [tfLayerNorm(tf, x.theirs!, gamma.theirs!, beta.theirs!, eps)];
         prepared.peer = { kind: 'tfjs', record: () => void theirs() };
         prepared.maxAbsDiff = () => compareOnce(ours, theirs);
       }
@@ -210,7 +245,11 @@ export const layerNormSuite: Suite = {
   name: 'layernorm',
   model:
     'Layer norm over the last axis with γ, β (ours: one fused kernel each way; tfjs: moments, sub, rsqrt, mul, add, backward by tf.grads). Bytes: forward 4·(2·R·N + 2N + 2R), backward 4·(3·R·N + 3N + 2R) — the tensors each kernel must read and write once.',
-  cases: (ctx) => (ctx.quick ? ROWS_QUICK : ROWS_FULL).flatMap((shape, i) => [layerNormCase(ctx, shape, false, 300 + 8 * i), layerNormCase(ctx, shape, true, 304 + 8 * i)]),
+  cases: (ctx) =>
+    (ctx.quick ? ROWS_QUICK : ROWS_FULL).flatMap((shape, i) => [
+      layerNormCase(ctx, shape, false, 300 + 8 * i),
+      layerNormCase(ctx, shape, true, 304 + 8 * i),
+    ]),
 };
 
 function softmaxCase(ctx: SuiteContext, [rows, n]: [number, number], seed: number): BenchCase {
@@ -226,7 +265,11 @@ function softmaxCase(ctx: SuiteContext, [rows, n]: [number, number], seed: numbe
         const tf = ctx.tf.tf;
         const theirs = () => tf.softmax(x.theirs!);
         prepared.peer = { kind: 'tfjs', record: () => void theirs() };
-        prepared.maxAbsDiff = () => compareOnce(() => [ours()], () => [theirs()]);
+        prepared.maxAbsDiff = () =>
+          compareOnce(
+            () => [ours()],
+            () => [theirs()],
+          );
       }
       return prepared;
     },
@@ -242,7 +285,10 @@ const SOFTMAX_QUICK: [number, number][] = [
 export const softmaxSuite: Suite = {
   name: 'softmax',
   model: 'Row softmax over the last axis against tf.softmax. Bytes: 4·2·R·N (x read, y written once).',
-  cases: (ctx) => (ctx.quick ? SOFTMAX_QUICK : [...SOFTMAX_QUICK, [512, 2048], [4 * 12 * 197, 197], [8192, 1024]]).map((shape, i) => softmaxCase(ctx, shape as [number, number], 400 + i)),
+  cases: (ctx) =>
+    (ctx.quick ? SOFTMAX_QUICK : [...SOFTMAX_QUICK, [512, 2048], [4 * 12 * 197, 197], [8192, 1024]]).map((shape, i) =>
+      softmaxCase(ctx, shape as [number, number], 400 + i),
+    ),
 };
 
 // ---- triplet loss
@@ -270,7 +316,12 @@ function tripletCase(ctx: SuiteContext, n: number, dim: number, seed: number): B
       const positives = tensorFrom(rt, mined.positives, [n], 'i32').keep();
       const negatives = tensorFrom(rt, mined.negatives, [n], 'i32').keep();
       return {
-        ours: () => void ourGradients([img, txt], () => medtrimTripletLoss(img, txt, positives, negatives), tensorFrom(rt, [1], [])),
+        ours: () =>
+          void ourGradients(
+            [img, txt],
+            () => medtrimTripletLoss(img, txt, positives, negatives),
+            tensorFrom(rt, [1], []),
+          ),
         dispose: () => [img, txt, positives, negatives].forEach((t) => t.dispose()),
       };
     },
@@ -279,15 +330,44 @@ function tripletCase(ctx: SuiteContext, n: number, dim: number, seed: number): B
 
 export const tripletSuite: Suite = {
   name: 'triplet',
-  model: 'The MedTrim four-term triplet loss, forward and backward (no peer: tfjs has no such kernel). Bytes: 4·14·n·dim (six rows per anchor read by each pass, two gradient rows written).',
-  cases: (ctx) => (ctx.quick ? [[32, 64], [128, 64]] : [[32, 64], [256, 128], [1024, 256]]).map(([n, dim], i) => tripletCase(ctx, n!, dim!, 500 + 4 * i)),
+  model:
+    'The MedTrim four-term triplet loss, forward and backward (no peer: tfjs has no such kernel). Bytes: 4·14·n·dim (six rows per anchor read by each pass, two gradient rows written).',
+  cases: (ctx) =>
+    (ctx.quick
+      ? [
+          [32, 64],
+          [128, 64],
+        ]
+      : [
+          [32, 64],
+          [256, 128],
+          [1024, 256],
+        ]
+    ).map(([n, dim], i) => tripletCase(ctx, n!, dim!, 500 + 4 * i)),
 };
 
 // ---- AdamW
 
 /** Parameter shapes of a preset-like transformer: per layer QKV+O, MLP and norms. */
 function parameterShapes(hidden: number, mlp: number, layers: number): number[][] {
-  const layer = [[hidden, hidden], [hidden], [hidden, hidden], [hidden], [hidden, hidden], [hidden], [hidden, hidden], [hidden], [mlp, hidden], [mlp], [hidden, mlp], [hidden], [hidden], [hidden], [hidden], [hidden]];
+  const layer = [
+    [hidden, hidden],
+    [hidden],
+    [hidden, hidden],
+    [hidden],
+    [hidden, hidden],
+    [hidden],
+    [hidden, hidden],
+    [hidden],
+    [mlp, hidden],
+    [mlp],
+    [hidden, mlp],
+    [hidden],
+    [hidden],
+    [hidden],
+    [hidden],
+    [hidden],
+  ];
   return Array.from({ length: layers }, () => layer).flat();
 }
 
@@ -317,8 +397,13 @@ function adamwCase(ctx: SuiteContext, label: string, shapes: number[][], seed: n
       };
       if (ctx.tf) {
         const tf = ctx.tf.tf;
-        const variables = shapes.map((shape, i) => tf.variable(tf.tensor(randomFloats(size(shape), seed + 2 * i), shape), true, `adamw-bench-${seed}-${i}`));
-        const grads = shapes.map((shape, i) => ({ name: variables[i]!.name, tensor: tf.tensor(randomFloats(size(shape), seed + 2 * i + 1), shape) }));
+        const variables = shapes.map((shape, i) =>
+          tf.variable(tf.tensor(randomFloats(size(shape), seed + 2 * i), shape), true, `adamw-bench-${seed}-${i}`),
+        );
+        const grads = shapes.map((shape, i) => ({
+          name: variables[i]!.name,
+          tensor: tf.tensor(randomFloats(size(shape), seed + 2 * i + 1), shape),
+        }));
         const adam = tf.train.adam(1e-3);
         prepared.peer = { kind: 'tfjs', record: () => adam.applyGradients(grads) };
         const disposeOurs = prepared.dispose;

@@ -11,7 +11,15 @@ import type { BenchCase, Suite, SuiteContext } from '../types.js';
 /** The ontology's shape (14 classes, one word each of adjectives and directions), few values so scores tie often. */
 export function randomEncoding(n: number, seed: number, numClasses = 14): EncodedBatch {
   const draws = randomInts(n * (1 + 2 * numClasses), seed, 1 << 6);
-  const enc: EncodedBatch = { n, numClasses, adjWords: 1, dirWords: 1, diseaseBits: new Uint32Array(n), adjBits: new Uint32Array(n * numClasses), dirBits: new Uint32Array(n * numClasses) };
+  const enc: EncodedBatch = {
+    n,
+    numClasses,
+    adjWords: 1,
+    dirWords: 1,
+    diseaseBits: new Uint32Array(n),
+    adjBits: new Uint32Array(n * numClasses),
+    dirBits: new Uint32Array(n * numClasses),
+  };
   for (let i = 0; i < n; i++) {
     const base = i * (1 + 2 * numClasses);
     enc.diseaseBits[i] = draws[base]!;
@@ -45,7 +53,10 @@ function miningCase(ctx: SuiteContext, n: number, seed: number): BenchCase {
             return [m.positives.keep(), m.negatives.keep()];
           });
           const cpu = theirs();
-          const diff = Math.max(maxAbsDiff(await mined[0]!.read(), cpu.positives), maxAbsDiff(await mined[1]!.read(), cpu.negatives));
+          const diff = Math.max(
+            maxAbsDiff(await mined[0]!.read(), cpu.positives),
+            maxAbsDiff(await mined[1]!.read(), cpu.negatives),
+          );
           for (const t of mined) t.dispose();
           return diff;
         },

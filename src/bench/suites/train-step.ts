@@ -3,7 +3,14 @@
 // preparation of a real run (rendering, tokenizing, OBER) is left out, as it is for the tfjs peer.
 import { backward, l2normalize, noGrad } from '../../autograd/index.js';
 import { mineTripletsGpu, scoreMatrixGpu, uploadEntities } from '../../mining/score-gpu.js';
-import { BERT_PRESETS, VIT_PRESETS, type BertConfig, type PresetName, type TransformerShape, type ViTConfig } from '../../models/config.js';
+import {
+  BERT_PRESETS,
+  VIT_PRESETS,
+  type BertConfig,
+  type PresetName,
+  type TransformerShape,
+  type ViTConfig,
+} from '../../models/config.js';
 import { AdamW } from '../../ops/optim.js';
 import { medtrimTripletLoss } from '../../ops/triplet.js';
 import { BertEncoder } from '../../models/bert.js';
@@ -25,7 +32,10 @@ function stackFlop(c: TransformerShape, batch: number, seq: number): number {
  */
 export function trainStepFlop(vit: ViTConfig, bert: BertConfig, batch: number): number {
   const patches = (vit.imageSize / vit.patchSize) ** 2;
-  const image = 2 * batch * patches * vit.channels * vit.patchSize ** 2 * vit.hidden + stackFlop(vit, batch, patches + 1) + 2 * batch * vit.hidden * vit.embedDim;
+  const image =
+    2 * batch * patches * vit.channels * vit.patchSize ** 2 * vit.hidden +
+    stackFlop(vit, batch, patches + 1) +
+    2 * batch * vit.hidden * vit.embedDim;
   const text = stackFlop(bert, batch, bert.maxPositions) + 2 * batch * bert.hidden * (bert.hidden + bert.embedDim);
   return 3 * (image + text);
 }
@@ -49,7 +59,12 @@ export function trainStepCase(ctx: SuiteContext, preset: PresetName, batch: numb
       const images = tensorFrom(rt, pixels, [batch, vit.channels, vit.imageSize, vit.imageSize]).keep();
       const ids = randomInts(batch * bert.maxPositions, 12, bert.vocabSize);
       const inputIds = tensorFrom(rt, ids, [batch, bert.maxPositions], 'i32').keep();
-      const attentionMask = tensorFrom(rt, new Int32Array(batch * bert.maxPositions).fill(1), [batch, bert.maxPositions], 'i32').keep();
+      const attentionMask = tensorFrom(
+        rt,
+        new Int32Array(batch * bert.maxPositions).fill(1),
+        [batch, bert.maxPositions],
+        'i32',
+      ).keep();
       const entities = randomEncoding(batch, 13);
       const prepared: PreparedCase = {
         ours() {
@@ -87,5 +102,6 @@ export const trainStepSuite: Suite = {
   model:
     'One MedTrim train step of the ViT + BERT dual encoder (forward, GPU mining, triplet loss, backward, AdamW) against a tfjs model of the same layer sizes (src/bench/tfjs-train-step.ts: patch embedding, pre-LN ViT and post-LN BERT blocks with composed attention, the same four-term triplet loss on host-mined indices, tf.variableGrads + Adam). FLOP: 3× the forward matrix products (patch embedding, QKV/O, MLP, QKᵀ, PV, pooler, projections).',
   // Quick keeps the batch small: one SwiftShader step of the tiny preset at batch 8 takes ~10 s on a loaded machine.
-  cases: (ctx) => (ctx.quick ? [trainStepCase(ctx, 'tiny', 4)] : [trainStepCase(ctx, 'tiny', 32), trainStepCase(ctx, 'small', 16)]),
+  cases: (ctx) =>
+    ctx.quick ? [trainStepCase(ctx, 'tiny', 4)] : [trainStepCase(ctx, 'tiny', 32), trainStepCase(ctx, 'small', 16)],
 };

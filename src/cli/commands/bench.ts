@@ -92,8 +92,10 @@ const bench: Command = {
     const runs = positiveInt(values.runs!, '--runs');
     const outDir = values.out ? pathToFileURL(resolve(values.out) + '/') : DEFAULT_OUT;
     const hostCases = HOST_CASES.filter((c) => !values.preset || c.preset === values.preset);
-    if (!hostCases.length) throw new Error(`--preset must be one of ${HOST_CASES.map((c) => c.preset).join(', ')}, got '${values.preset}'`);
-    if (values.label !== undefined && !/^[\w.-]+$/.test(values.label)) throw new Error(`--label takes letters, digits, '.', '-' and '_', got '${values.label}'`);
+    if (!hostCases.length)
+      throw new Error(`--preset must be one of ${HOST_CASES.map((c) => c.preset).join(', ')}, got '${values.preset}'`);
+    if (values.label !== undefined && !/^[\w.-]+$/.test(values.label))
+      throw new Error(`--label takes letters, digits, '.', '-' and '_', got '${values.label}'`);
     const gpu = await acquireGpu({ backend: values.backend as BackendChoice | undefined });
     try {
       const rt = new Runtime(gpu);
@@ -108,14 +110,22 @@ const bench: Command = {
         console.log(`\n${markdown}\nwrote ${files.md} and ${files.json}`);
         return 0;
       }
-      if (values.autotune || process.env.MEDTRIM_AUTOTUNE === '1') await enableAutotune(rt, await nodeTuneStore(tag), tag);
+      if (values.autotune || process.env.MEDTRIM_AUTOTUNE === '1')
+        await enableAutotune(rt, await nodeTuneStore(tag), tag);
       const peer = values['no-peers'] ? null : await startTfjs(gpu);
       const tf: TfPeer | null = peer && { tf: peer.tf, sync: () => peer.sync() };
       const command = ['medtrim bench', ...argv].join(' ');
       console.log(`adapter ${tag}${peer ? `, tfjs on ${peer.adapter}` : ', no peers'}`);
-      const report = await runBench({ rt, quick: !!values.quick, tf, peerTrainStep: tfjsTrainStep }, suites, { runs, command, tfjsAdapter: peer?.adapter ?? null, log: (line) => console.log(line) });
+      const report = await runBench({ rt, quick: !!values.quick, tf, peerTrainStep: tfjsTrainStep }, suites, {
+        runs,
+        command,
+        tfjsAdapter: peer?.adapter ?? null,
+        log: (line) => console.log(line),
+      });
       const name = `suite-${tag}`;
-      report.suites = [...earlierSuites(new URL(`${name}.json`, outDir), report), ...report.suites].sort((a, b) => SUITES.findIndex((s) => s.name === a.name) - SUITES.findIndex((s) => s.name === b.name));
+      report.suites = [...earlierSuites(new URL(`${name}.json`, outDir), report), ...report.suites].sort(
+        (a, b) => SUITES.findIndex((s) => s.name === a.name) - SUITES.findIndex((s) => s.name === b.name),
+      );
       const markdown = reportMarkdown(report);
       const files = writeResults(name, markdown, report, outDir);
       console.log(`\n${markdown}\nwrote ${files.md} and ${files.json}`);

@@ -44,26 +44,38 @@ async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { out: { type: 'string' }, seed: { type: 'string' }, size: { type: 'string' }, count: { type: 'string' }, help: { type: 'boolean' } },
+    options: {
+      out: { type: 'string' },
+      seed: { type: 'string' },
+      size: { type: 'string' },
+      count: { type: 'string' },
+      help: { type: 'boolean' },
+    },
   });
   const action = positionals[0];
   if (values.help || !action) {
     console.log(help);
     return values.help ? 0 : 2;
   }
-  if (action !== 'preview' && action !== 'generate') throw new UsageError(`unknown action '${action}' (use preview or generate)`);
+  if (action !== 'preview' && action !== 'generate')
+    throw new UsageError(`unknown action '${action}' (use preview or generate)`);
   if (!values.out) throw new UsageError('--out DIR is required');
   if (action === 'generate' && values.count === undefined) throw new UsageError('generate needs --count N');
   const count = intOption(values.count, 'count', 6);
   if (count < 1) throw new UsageError(`--count must be at least 1, got ${count}`);
-  const ds = createSyntheticDataset({ seed: intOption(values.seed, 'seed', 0), size: intOption(values.size, 'size', 64), count });
+  const ds = createSyntheticDataset({
+    seed: intOption(values.seed, 'seed', 0),
+    size: intOption(values.size, 'size', 64),
+    count,
+  });
   mkdirSync(values.out, { recursive: true });
   return action === 'preview' ? preview(ds, values.out) : generate(ds, values.out);
 }
 
 function preview(ds: ReturnType<typeof createSyntheticDataset>, out: string): number {
   const samples = Array.from({ length: ds.count }, (_, i) => ds.sample(i));
-  for (const s of samples) writeFileSync(join(out, `sample-${s.index}.png`), pngBytes(s.size, s.size, toUint8(s.image)));
+  for (const s of samples)
+    writeFileSync(join(out, `sample-${s.index}.png`), pngBytes(s.size, s.size, toUint8(s.image)));
   const sheet = contactSheet(samples);
   const path = join(out, 'contact-sheet.png');
   writeFileSync(path, pngBytes(sheet.width, sheet.height, sheet.data));
@@ -81,8 +93,17 @@ async function generate(ds: ReturnType<typeof createSyntheticDataset>, out: stri
     const s = ds.sample(i);
     const image = `images/${String(i).padStart(digits, '0')}.png`;
     writeFileSync(join(out, image), pngBytes(s.size, s.size, toUint8(s.image)));
-    const record = { id: s.id, split: s.split, image, report: s.report, truth: s.truth, negated: s.negated, uncertain: s.uncertain };
-    if (!jsonl.write(JSON.stringify(record) + '\n')) await new Promise<void>((done) => jsonl.once('drain', () => done()));
+    const record = {
+      id: s.id,
+      split: s.split,
+      image,
+      report: s.report,
+      truth: s.truth,
+      negated: s.negated,
+      uncertain: s.uncertain,
+    };
+    if (!jsonl.write(JSON.stringify(record) + '\n'))
+      await new Promise<void>((done) => jsonl.once('drain', () => done()));
     csv.write([s.id, image, s.report, s.split].map(csvField).join(',') + '\n');
   }
   await Promise.all([jsonl, csv].map((w) => new Promise<void>((done) => w.end(() => done()))));

@@ -30,7 +30,8 @@ WebGPU in Chrome on Linux may need --enable-unsafe-webgpu.`;
 
 function parsePort(text: string): number {
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got '${text}'`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be an integer from 0 to 65535, got '${text}'`);
   return port;
 }
 
@@ -38,17 +39,31 @@ function parsePort(text: string): number {
 function checkRunDir(dir: string): void {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`--run ${dir}: no such directory`);
   const missing = [RUN_FILES.config, RUN_FILES.vocab, RUN_FILES.checkpoint].filter((f) => !existsSync(join(dir, f)));
-  if (missing.length) throw new Error(`--run ${dir}: ${missing.join(', ')} missing (not a run written by medtrim train, or no checkpoint yet)`);
+  if (missing.length)
+    throw new Error(
+      `--run ${dir}: ${missing.join(', ')} missing (not a run written by medtrim train, or no checkpoint yet)`,
+    );
 }
 
 function hasDisplay(): boolean {
-  return process.platform === 'darwin' || process.platform === 'win32' || !!(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
+  return (
+    process.platform === 'darwin' ||
+    process.platform === 'win32' ||
+    !!(process.env.DISPLAY || process.env.WAYLAND_DISPLAY)
+  );
 }
 
 function openBrowser(url: string): void {
-  const [cmd, args] = process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]];
+  const [cmd, args] =
+    process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['cmd', ['/c', 'start', '', url]]
+        : ['xdg-open', [url]];
   const child = spawn(cmd, args as string[], { stdio: 'ignore', detached: true });
-  child.on('error', (err) => console.error(`medtrim demo: could not open a browser (${err.message}); open ${url} yourself`));
+  child.on('error', (err) =>
+    console.error(`medtrim demo: could not open a browser (${err.message}); open ${url} yourself`),
+  );
   child.unref();
 }
 
@@ -74,9 +89,18 @@ const demo: Command = {
     if (open !== 'yes' && open !== 'no') throw new UsageError(`--open-browser must be yes or no, got '${open}'`);
     if (values.run !== undefined) checkRunDir(values.run);
     const testLimit = values['test-limit'] === undefined ? undefined : Number(values['test-limit']);
-    if (testLimit !== undefined && !(Number.isInteger(testLimit) && testLimit >= 2)) throw new Error(`--test-limit must be an integer ≥ 2, got '${values['test-limit']}'`);
-    const site = await startDemoSite({ port: parsePort(values.port!), runDir: values.run, dataPath: values.data, testLimit, log: console.log });
-    console.log(`medtrim demo: serving ${site.url} (kernel benchmarks: ${site.url}bench.html${values.run ? `, run directory: ${site.url}run/` : ''}); Ctrl-C stops`);
+    if (testLimit !== undefined && !(Number.isInteger(testLimit) && testLimit >= 2))
+      throw new Error(`--test-limit must be an integer ≥ 2, got '${values['test-limit']}'`);
+    const site = await startDemoSite({
+      port: parsePort(values.port!),
+      runDir: values.run,
+      dataPath: values.data,
+      testLimit,
+      log: console.log,
+    });
+    console.log(
+      `medtrim demo: serving ${site.url} (kernel benchmarks: ${site.url}bench.html${values.run ? `, run directory: ${site.url}run/` : ''}); Ctrl-C stops`,
+    );
     if (open === 'yes') openBrowser(site.url);
     await new Promise<void>((resolve) => {
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());

@@ -18,7 +18,16 @@ prompts. Rewrites DIR/eval.json and DIR/report.html.`;
 const evalCommand: Command = {
   summary: "evaluate a run's checkpoint on the test split (P@R tables, zero-shot) and rewrite its report",
   async run(argv) {
-    const { values } = parseArgs({ args: argv, options: { run: { type: 'string' }, data: { type: 'string' }, limit: { type: 'string' }, backend: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        run: { type: 'string' },
+        data: { type: 'string' },
+        limit: { type: 'string' },
+        backend: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
     if (values.help) {
       console.log(HELP);
       return 0;
@@ -29,8 +38,12 @@ const evalCommand: Command = {
     try {
       const rt = new Runtime(gpu);
       const run = await openRun(rt, values.run, { dataPath: values.data });
-      const result = await evaluateRun(rt, run, adapterWords(gpu.info), limit).finally(() => run.data.dataset.close?.());
-      console.log(`${run.config.objective} (${run.config.preset}, step ${run.trainer.step}), ${result.samples} test samples:\n`);
+      const result = await evaluateRun(rt, run, adapterWords(gpu.info), limit).finally(() =>
+        run.data.dataset.close?.(),
+      );
+      console.log(
+        `${run.config.objective} (${run.config.preset}, step ${run.trainer.step}), ${result.samples} test samples:\n`,
+      );
       console.log(formatTables(result.retrieval));
       console.log(zeroShotLine(result.zeroShot));
       return 0;

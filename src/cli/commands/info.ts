@@ -25,7 +25,12 @@ const info: Command = {
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
-      options: { json: { type: 'boolean' }, backend: { type: 'string' }, adapter: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        json: { type: 'boolean' },
+        backend: { type: 'string' },
+        adapter: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
     if (values.help) {
       console.log(HELP);
@@ -38,8 +43,17 @@ const info: Command = {
       else {
         const a = gpu.info;
         console.log(`adapter       ${a.description} (${a.vendor || 'unknown vendor'} / ${a.architecture || a.device})`);
-        console.log(`backend       ${a.backend}, feature level ${a.featureLevel}${a.isFallbackAdapter ? ', fallback adapter' : ''}`);
-        console.log(`features      ${Object.entries(gpu.features).filter(([, on]) => on).map(([f]) => f).join(', ') || 'none of subgroups, timestampQuery, shaderF16'}`);
+        console.log(
+          `backend       ${a.backend}, feature level ${a.featureLevel}${a.isFallbackAdapter ? ', fallback adapter' : ''}`,
+        );
+        console.log(
+          `features      ${
+            Object.entries(gpu.features)
+              .filter(([, on]) => on)
+              .map(([f]) => f)
+              .join(', ') || 'none of subgroups, timestampQuery, shaderF16'
+          }`,
+        );
         for (const key of SHOWN_LIMITS) console.log(`${key.padEnd(34)} ${gpu.limits[key]}`);
       }
     } finally {

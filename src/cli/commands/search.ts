@@ -40,13 +40,18 @@ function loadImage(run: LoadedRun, path: string): Float32Array {
 
 async function embedImageFiles(run: LoadedRun, rt: Runtime, paths: string[]): Promise<Float32Array> {
   const samples = paths.map((p) => ({ image: loadImage(run, p) }));
-  const rows = tidy(() => noGrad(() => run.model.embedImages(run.data.uploadImages(rt, samples, run.model.vit.channels)))).keep();
+  const rows = tidy(() =>
+    noGrad(() => run.model.embedImages(run.data.uploadImages(rt, samples, run.model.vit.channels))),
+  ).keep();
   const out = (await rows.read()) as Float32Array;
   rows.dispose();
   return out;
 }
 
-async function withRun<T>(values: { run?: string; backend?: string; data?: string }, fn: (run: LoadedRun, rt: Runtime) => Promise<T>): Promise<T> {
+async function withRun<T>(
+  values: { run?: string; backend?: string; data?: string },
+  fn: (run: LoadedRun, rt: Runtime) => Promise<T>,
+): Promise<T> {
   if (!values.run) throw new UsageError('--run DIR is required (a directory written by medtrim train)');
   const gpu = await acquireGpu({ backend: values.backend as BackendChoice | undefined });
   try {
@@ -90,7 +95,9 @@ export const search: Command = {
       const samples = run.data.dataset.split('test').map((i) => run.data.dataset.info(i));
       const corpus = await embedSamples(rt, run.model, run.data, samples);
       const byText = !!values.text;
-      const query = byText ? await embedTexts(rt, run.model, run.data, values.text!) : await embedImageFiles(run, rt, values.image!);
+      const query = byText
+        ? await embedTexts(rt, run.model, run.data, values.text!)
+        : await embedImageFiles(run, rt, values.image!);
       const keys = tensorFrom(rt, byText ? corpus.images : corpus.texts, [samples.length, corpus.dim]).keep();
       const q = tensorFrom(rt, query, [1, corpus.dim]).keep();
       const { values: scores, indices } = await retrieveTopk(q, keys, k);
@@ -99,7 +106,15 @@ export const search: Command = {
       indices.forEach((index, rank) => {
         if (index < 0) return;
         const s = samples[index]!;
-        console.log(JSON.stringify({ rank: rank + 1, id: s.id, score: Number(scores[rank]!.toFixed(6)), truth: run.data.dataset.truth(s.index), ...(byText ? {} : { report: s.report }) }));
+        console.log(
+          JSON.stringify({
+            rank: rank + 1,
+            id: s.id,
+            score: Number(scores[rank]!.toFixed(6)),
+            truth: run.data.dataset.truth(s.index),
+            ...(byText ? {} : { report: s.report }),
+          }),
+        );
       });
       return 0;
     });
@@ -120,11 +135,15 @@ export const embed: Command = {
       return 0;
     }
     if (values.k !== undefined) throw new UsageError('--k is a search option; embed prints every input');
-    if (!values.text?.length === !values.image?.length) throw new UsageError('give --text or --image inputs (not both)');
+    if (!values.text?.length === !values.image?.length)
+      throw new UsageError('give --text or --image inputs (not both)');
     return withRun(values, async (run, rt) => {
-      const rows = values.text ? await embedTexts(rt, run.model, run.data, values.text) : await embedImageFiles(run, rt, values.image!);
+      const rows = values.text
+        ? await embedTexts(rt, run.model, run.data, values.text)
+        : await embedImageFiles(run, rt, values.image!);
       const dim = run.model.vit.embedDim;
-      for (let i = 0; i < rows.length / dim; i++) console.log(JSON.stringify(Array.from(rows.subarray(i * dim, (i + 1) * dim), (v) => Number(v.toFixed(7)))));
+      for (let i = 0; i < rows.length / dim; i++)
+        console.log(JSON.stringify(Array.from(rows.subarray(i * dim, (i + 1) * dim), (v) => Number(v.toFixed(7)))));
       return 0;
     });
   },

@@ -30,6 +30,7 @@ export function numberFlag(flag: string, text: string): number {
 /** A flag's text as an integer ≥ `min`. */
 export function integerFlag(flag: string, text: string, min: number): number {
   const n = Number(text);
-  if (text.trim() === '' || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be an integer ≥ ${min}, got '${text}'`);
+  if (text.trim() === '' || !Number.isSafeInteger(n) || n < min)
+    throw new UsageError(`${flag} must be an integer ≥ ${min}, got '${text}'`);
   return n;
 }

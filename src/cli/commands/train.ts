@@ -5,7 +5,14 @@ import cliProgress from 'cli-progress';
 import { acquireGpu, type BackendChoice } from '../../gpu/device.js';
 import { Runtime } from '../../gpu/runtime.js';
 import { formatTables } from '../../report/index.js';
-import { ConfigError, DEFAULT_CONFIG, OBJECTIVES, PIXEL_NORMS, resolveConfig, TRIPLET_MINING } from '../../train/config.js';
+import {
+  ConfigError,
+  DEFAULT_CONFIG,
+  OBJECTIVES,
+  PIXEL_NORMS,
+  resolveConfig,
+  TRIPLET_MINING,
+} from '../../train/config.js';
 import { createRun, evaluateRun, openRun, train } from '../../train/run.js';
 import type { Command } from '../command.js';
 import { adapterWords, integerFlag, numberFlag, UsageError, zeroShotLine } from './shared.js';
@@ -87,7 +94,11 @@ const FLAG_TO_CONFIG: Record<string, [string, (flag: string, text: string) => un
 const BOOLEAN_FLAGS: Record<string, string> = { 'skip-bad-images': 'skipBadImages', augment: 'augment' };
 
 /** Checks the settings before any GPU work; a bad value names its flag when a flag gave it. */
-function checkSettings(overrides: Record<string, unknown>, fromFlags: Map<string, string>, configFile: string | undefined): void {
+function checkSettings(
+  overrides: Record<string, unknown>,
+  fromFlags: Map<string, string>,
+  configFile: string | undefined,
+): void {
   try {
     resolveConfig(overrides, configFile ?? 'config');
   } catch (err) {
@@ -102,9 +113,12 @@ function readConfigFile(path: string): Record<string, unknown> {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(err as Error).message})`}`);
+    throw new Error(
+      `${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(err as Error).message})`}`,
+    );
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${path}: expected a JSON object of settings`);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error(`${path}: expected a JSON object of settings`);
   return parsed as Record<string, unknown>;
 }
 
@@ -149,10 +163,14 @@ const trainCommand: Command = {
         fromFlags.set(key, flag);
       }
     }
-    const evalLimit = values['eval-limit'] === undefined ? undefined : integerFlag('--eval-limit', values['eval-limit'], 2);
+    const evalLimit =
+      values['eval-limit'] === undefined ? undefined : integerFlag('--eval-limit', values['eval-limit'], 2);
     const seed = (overrides.seed as number | undefined) ?? DEFAULT_CONFIG.seed;
-    const dir = values.out ?? `runs/${overrides.objective ?? DEFAULT_CONFIG.objective}-${overrides.preset ?? DEFAULT_CONFIG.preset}-seed${seed}`;
-    if (values.resume && Object.keys(overrides).length) throw new UsageError('--resume continues a run with its saved config; drop the other settings');
+    const dir =
+      values.out ??
+      `runs/${overrides.objective ?? DEFAULT_CONFIG.objective}-${overrides.preset ?? DEFAULT_CONFIG.preset}-seed${seed}`;
+    if (values.resume && Object.keys(overrides).length)
+      throw new UsageError('--resume continues a run with its saved config; drop the other settings');
     if (!values.resume) checkSettings(overrides, fromFlags, values.config);
 
     const gpu = await acquireGpu({ backend: values.backend as BackendChoice | undefined });
@@ -160,13 +178,27 @@ const trainCommand: Command = {
       const rt = new Runtime(gpu);
       const run = values.resume ? await openRun(rt, dir) : await createRun(rt, dir, overrides);
       const c = run.config;
-      console.error(`medtrim train: ${c.objective}, preset ${c.preset}, ${c.steps} steps of ${c.batchSize} on ${adapterWords(gpu.info)} → ${dir}${values.resume ? ` (resuming at step ${run.trainer.step})` : ''}`);
+      console.error(
+        `medtrim train: ${c.objective}, preset ${c.preset}, ${c.steps} steps of ${c.batchSize} on ${adapterWords(gpu.info)} → ${dir}${values.resume ? ` (resuming at step ${run.trainer.step})` : ''}`,
+      );
       console.error(`medtrim train: data: ${run.data.dataset.description}`);
-      const bar = values.quiet || !process.stderr.isTTY ? null : new cliProgress.SingleBar({ format: 'train |{bar}| {value}/{total} steps | loss {loss} | {speed} samples/s | ETA {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic);
+      const bar =
+        values.quiet || !process.stderr.isTTY
+          ? null
+          : new cliProgress.SingleBar(
+              {
+                format: 'train |{bar}| {value}/{total} steps | loss {loss} | {speed} samples/s | ETA {eta_formatted}',
+                stream: process.stderr,
+              },
+              cliProgress.Presets.shades_classic,
+            );
       bar?.start(c.steps, run.trainer.step, { loss: '-', speed: '-' });
       await train(run, (log) => {
         if (bar) bar.update(log.step, { loss: log.loss.toFixed(4), speed: log.samplesPerSec.toFixed(1) });
-        else if (!values.quiet) console.error(`step ${log.step}/${c.steps}  loss ${log.loss.toFixed(4)}  ${log.samplesPerSec.toFixed(1)} samples/s  ${(100 * log.dataWaitShare).toFixed(0)}% waiting for data`);
+        else if (!values.quiet)
+          console.error(
+            `step ${log.step}/${c.steps}  loss ${log.loss.toFixed(4)}  ${log.samplesPerSec.toFixed(1)} samples/s  ${(100 * log.dataWaitShare).toFixed(0)}% waiting for data`,
+          );
       });
       bar?.stop();
       if (values['no-eval']) return 0;

@@ -29,17 +29,20 @@ function field(row: Record<string, unknown>, names: string[]): string | undefine
 /** The rows of a JSONL manifest; a line that is not a JSON object stops with its line number. */
 function readJsonlRows(path: string): Record<string, unknown>[] {
   const rows: Record<string, unknown>[] = [];
-  readFileSync(path, 'utf8').split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    let row: unknown;
-    try {
-      row = JSON.parse(line);
-    } catch (err) {
-      throw new Error(`${path}: line ${i + 1} is not valid JSON (${(err as Error).message})`);
-    }
-    if (!row || typeof row !== 'object' || Array.isArray(row)) throw new Error(`${path}: line ${i + 1} is not a JSON object`);
-    rows.push(row as Record<string, unknown>);
-  });
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      if (!line.trim()) return;
+      let row: unknown;
+      try {
+        row = JSON.parse(line);
+      } catch (err) {
+        throw new Error(`${path}: line ${i + 1} is not valid JSON (${(err as Error).message})`);
+      }
+      if (!row || typeof row !== 'object' || Array.isArray(row))
+        throw new Error(`${path}: line ${i + 1} is not a JSON object`);
+      rows.push(row as Record<string, unknown>);
+    });
   return rows;
 }
 
@@ -65,7 +68,14 @@ export function loadManifest(path: string, options: ManifestOptions = {}): LoadR
     const splitText = field(row, ['split']);
     const split = normaliseSplit(splitText);
     if (splitText && !split) return log.add(where, `unknown split '${splitText}'`);
-    records.push({ id: field(row, ['id']) ?? image, imagePath, report, split, patientId: field(row, PATIENT_FIELDS), studyId: field(row, STUDY_FIELDS) });
+    records.push({
+      id: field(row, ['id']) ?? image,
+      imagePath,
+      report,
+      split,
+      patientId: field(row, PATIENT_FIELDS),
+      studyId: field(row, STUDY_FIELDS),
+    });
   });
   return { records, skipped: log.skipped };
 }

@@ -4,7 +4,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCsv } from '../../ober/csv.js';
-import { type LoadResult, type ImageReportRecord, type LoaderOptions, SkipLog, errorMessage, normaliseSplit } from './records.js';
+import {
+  type LoadResult,
+  type ImageReportRecord,
+  type LoaderOptions,
+  SkipLog,
+  errorMessage,
+  normaliseSplit,
+} from './records.js';
 
 export interface MimicOptions extends LoaderOptions {
   /** View positions to keep (needs the metadata file); default PA and AP. */
@@ -19,7 +26,8 @@ export function readCsvTable(path: string, required: string[]): Record<string, s
   if (error) throw new Error(`${path}: ${error}`);
   if (rows.length === 0) throw new Error(`${path}: empty CSV file`);
   const header = rows[0].fields.map((h) => h.trim());
-  for (const col of required) if (!header.includes(col)) throw new Error(`${path}: missing column '${col}' (has ${header.join(', ')})`);
+  for (const col of required)
+    if (!header.includes(col)) throw new Error(`${path}: missing column '${col}' (has ${header.join(', ')})`);
   return rows.slice(1).map((r) => Object.fromEntries(header.map((h, i) => [h, r.fields[i] ?? ''])));
 }
 
@@ -40,7 +48,9 @@ export function loadMimicCxr(root: string, options: MimicOptions = {}): LoadResu
   const splitRows = readCsvTable(splitPath, ['dicom_id', 'study_id', 'subject_id', 'split']);
   const metadataPath = join(root, 'mimic-cxr-2.0.0-metadata.csv');
   const views = new Set(options.views ?? ['PA', 'AP']);
-  const viewOf = existsSync(metadataPath) ? new Map(readCsvTable(metadataPath, ['dicom_id', 'ViewPosition']).map((r) => [r.dicom_id, r.ViewPosition])) : null;
+  const viewOf = existsSync(metadataPath)
+    ? new Map(readCsvTable(metadataPath, ['dicom_id', 'ViewPosition']).map((r) => [r.dicom_id, r.ViewPosition]))
+    : null;
 
   const reports = new Map<string, string | null>();
   const records: ImageReportRecord[] = [];
@@ -52,8 +62,18 @@ export function loadMimicCxr(root: string, options: MimicOptions = {}): LoadResu
     if (!reports.has(reportPath)) reports.set(reportPath, readReport(reportPath, log, options.sections));
     const report = reports.get(reportPath);
     if (!report) continue;
-    if (!existsSync(imagePath)) { log.add(imagePath, 'image file missing'); continue; }
-    records.push({ id: `${row.study_id}/${row.dicom_id}`, imagePath, report, split: normaliseSplit(row.split), patientId: row.subject_id, studyId: row.study_id });
+    if (!existsSync(imagePath)) {
+      log.add(imagePath, 'image file missing');
+      continue;
+    }
+    records.push({
+      id: `${row.study_id}/${row.dicom_id}`,
+      imagePath,
+      report,
+      split: normaliseSplit(row.split),
+      patientId: row.subject_id,
+      studyId: row.study_id,
+    });
   }
   return { records, skipped: log.skipped };
 }
@@ -61,7 +81,10 @@ export function loadMimicCxr(root: string, options: MimicOptions = {}): LoadResu
 function readReport(path: string, log: SkipLog, sections?: readonly string[]): string | null {
   try {
     const text = mimicReportText(readFileSync(path, 'utf8'), sections);
-    if (!text) { log.add(path, 'empty report'); return null; }
+    if (!text) {
+      log.add(path, 'empty report');
+      return null;
+    }
     return text;
   } catch (err) {
     log.add(path, `cannot read report: ${errorMessage(err)}`);

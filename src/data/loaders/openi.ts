@@ -14,7 +14,9 @@ export function loadOpenI(reportDir: string, imageDir: string, options: OpenIOpt
   for (const dir of [reportDir, imageDir]) if (!existsSync(dir)) throw new Error(`${dir}: folder not found`);
   const log = new SkipLog(options.warn, options.strict);
   const records: ImageReportRecord[] = [];
-  for (const file of readdirSync(reportDir).filter((f) => f.toLowerCase().endsWith('.xml')).sort()) {
+  for (const file of readdirSync(reportDir)
+    .filter((f) => f.toLowerCase().endsWith('.xml'))
+    .sort()) {
     const path = join(reportDir, file);
     let xml: string;
     let parsed: ReturnType<typeof parseOpenIXml>;
@@ -28,14 +30,26 @@ export function loadOpenI(reportDir: string, imageDir: string, options: OpenIOpt
     const labels = options.sections ?? ['FINDINGS', 'IMPRESSION'];
     const byLabel = new Map(openISections(xml).map((s) => [s.label as string, s.text]));
     const text = labels.flatMap((label) => (byLabel.has(label) ? [`${label}: ${byLabel.get(label)}`] : [])).join('\n');
-    if (!text) { log.add(path, `report has no ${labels.join(' or ')} text`); continue; }
+    if (!text) {
+      log.add(path, `report has no ${labels.join(' or ')} text`);
+      continue;
+    }
     const imageIds = [...xml.matchAll(/<parentImage\s+id="([^"]+)"/g)].map((m) => m[1]);
     if (imageIds.length === 0) log.add(path, 'report names no <parentImage>');
     for (const imageId of imageIds) {
       const imagePath = join(imageDir, `${imageId}.png`);
-      if (!existsSync(imagePath)) { log.add(imagePath, `image of ${parsed.id} missing`); continue; }
+      if (!existsSync(imagePath)) {
+        log.add(imagePath, `image of ${parsed.id} missing`);
+        continue;
+      }
       // Open-i has one report per patient visit and no patient ids: the report's uId stands for the patient.
-      records.push({ id: `${parsed.id}/${imageId}`, imagePath, report: text, patientId: parsed.id, studyId: parsed.id });
+      records.push({
+        id: `${parsed.id}/${imageId}`,
+        imagePath,
+        report: text,
+        patientId: parsed.id,
+        studyId: parsed.id,
+      });
     }
   }
   return { records, skipped: log.skipped };

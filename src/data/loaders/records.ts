@@ -50,7 +50,15 @@ export function errorMessage(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0];
 }
 
-const splitAliases: Record<string, SplitName> = { train: 'train', training: 'train', validate: 'validation', validation: 'validation', val: 'validation', valid: 'validation', test: 'test' };
+const splitAliases: Record<string, SplitName> = {
+  train: 'train',
+  training: 'train',
+  validate: 'validation',
+  validation: 'validation',
+  val: 'validation',
+  valid: 'validation',
+  test: 'test',
+};
 
 /** Maps a split name as data sets write it ("validate", "val") to ours; undefined if unknown. */
 export function normaliseSplit(name: string | undefined): SplitName | undefined {

@@ -20,7 +20,9 @@ export class ImageCache {
     } catch {
       return null; // the decoder will report the file
     }
-    const key = createHash('sha1').update(`${resolve(imagePath)}\0${stat.size}\0${stat.mtimeMs}\0${this.size}\0${this.fit}`).digest('hex');
+    const key = createHash('sha1')
+      .update(`${resolve(imagePath)}\0${stat.size}\0${stat.mtimeMs}\0${this.size}\0${this.fit}`)
+      .digest('hex');
     return join(this.dir, key.slice(0, 2), `${key}.u16`);
   }
 

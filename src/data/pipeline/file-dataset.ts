@@ -5,7 +5,14 @@
 // skipBadImages, is logged once and replaced by the next usable sample of its split.
 import type { EntitySet } from '../../ober/entities.js';
 import { errorMessage, type ImageReportRecord } from '../loaders/records.js';
-import { splitNames, type PairedDataset, type PairedSample, type SampleInfo, type SampleOptions, type SplitName } from '../paired.js';
+import {
+  splitNames,
+  type PairedDataset,
+  type PairedSample,
+  type SampleInfo,
+  type SampleOptions,
+  type SplitName,
+} from '../paired.js';
 import { hash32, Stream } from '../../util/rng.js';
 import { prepareImage, type ImageFit } from './fit.js';
 import { ImagePipeline, type ImageJob } from './image-pipeline.js';
@@ -38,7 +45,8 @@ function idHash(id: string): number {
 
 export function createFileDataset(records: readonly ImageReportRecord[], options: FileDatasetOptions): PairedDataset {
   const { size } = options;
-  if (!Number.isInteger(size) || size < 8 || size > 1024) throw new Error(`image size must be an integer from 8 to 1024, got ${size}`);
+  if (!Number.isInteger(size) || size < 8 || size > 1024)
+    throw new Error(`image size must be an integer from 8 to 1024, got ${size}`);
   const bySplit = new Map<SplitName, number[]>(splitNames.map((s) => [s, []]));
   records.forEach((r, i) => {
     if (!r.split) throw new Error(`record ${r.id} has no split`);
@@ -46,24 +54,39 @@ export function createFileDataset(records: readonly ImageReportRecord[], options
   });
   const warn = options.warn ?? ((line: string) => process.stderr.write(line + '\n'));
   const pipeline = new ImagePipeline({
-    size, fit: options.fit, cacheDir: options.cacheDir, workers: options.workers,
+    size,
+    fit: options.fit,
+    cacheDir: options.cacheDir,
+    workers: options.workers,
     slots: Math.max(1, options.batchSize * (options.prefetchBatches + 1)),
   });
   const bad = new Set<number>();
   let prefetched = new Set<string>();
 
   const checkIndex = (i: number) => {
-    if (!Number.isInteger(i) || i < 0 || i >= records.length) throw new Error(`data set: sample index ${i} out of range [0, ${records.length})`);
+    if (!Number.isInteger(i) || i < 0 || i >= records.length)
+      throw new Error(`data set: sample index ${i} out of range [0, ${records.length})`);
   };
   const info = (i: number): SampleInfo => {
     checkIndex(i);
     const r = records[i]!;
-    return { id: r.id, index: i, split: r.split!, report: r.report, patientId: r.patientId, studyId: r.studyId, source: r.imagePath };
+    return {
+      id: r.id,
+      index: i,
+      split: r.split!,
+      report: r.report,
+      patientId: r.patientId,
+      studyId: r.studyId,
+      source: r.imagePath,
+    };
   };
   const key = (i: number, o: SampleOptions) => `${i}@${o.augmentEpoch ?? '-'}`;
   const job = (i: number, o: SampleOptions): ImageJob => ({
     path: records[i]!.imagePath,
-    augmentKey: o.augmentEpoch === undefined ? undefined : [options.augmentSeed, o.augmentEpoch, hash32(idHash(records[i]!.id)), Stream.Augment],
+    augmentKey:
+      o.augmentEpoch === undefined
+        ? undefined
+        : [options.augmentSeed, o.augmentEpoch, hash32(idHash(records[i]!.id)), Stream.Augment],
   });
   /** The next usable sample of i's split after i (cyclic), for a bad image under skipBadImages. */
   const replacement = (i: number): number => {
@@ -100,7 +123,8 @@ export function createFileDataset(records: readonly ImageReportRecord[], options
   const samples = (indices: readonly number[], o: SampleOptions = {}): PairedSample[] => {
     indices.forEach(checkIndex);
     const wanted = new Set(indices.map((i) => key(i, o)));
-    if (pipeline.available < wanted.size) pipeline.discard(pipeline.inFlightKeys().filter((k) => !wanted.has(k) && !prefetched.has(k)));
+    if (pipeline.available < wanted.size)
+      pipeline.discard(pipeline.inFlightKeys().filter((k) => !wanted.has(k) && !prefetched.has(k)));
     for (const i of indices) if (!bad.has(i)) pipeline.request(key(i, o), job(i, o));
     const done = new Map<string, { index: number; image: Float32Array }>();
     return indices.map((i) => {

@@ -37,7 +37,10 @@ function padSquare(img: GrayImage, size: number): Float32Array {
   const out = new Float32Array(size * size);
   for (let row = 0; row < h; row++) {
     for (let col = 0; col < w; col++) {
-      out[(top + row) * size + left + col] = sx > 1 || sy > 1 ? boxMean(img, col * sx, row * sy, sx, sy) : bilinear(img, (col + 0.5) * sx - 0.5, (row + 0.5) * sy - 0.5);
+      out[(top + row) * size + left + col] =
+        sx > 1 || sy > 1
+          ? boxMean(img, col * sx, row * sy, sx, sy)
+          : bilinear(img, (col + 0.5) * sx - 0.5, (row + 0.5) * sy - 0.5);
     }
   }
   return out;

@@ -30,13 +30,16 @@ export class ImagePipeline {
   waitMs = 0;
 
   constructor(readonly options: ImagePipelineOptions) {
-    if (!(Number.isInteger(options.slots) && options.slots >= 1)) throw new Error(`image pipeline: slots must be a positive integer, got ${options.slots}`);
+    if (!(Number.isInteger(options.slots) && options.slots >= 1))
+      throw new Error(`image pipeline: slots must be a positive integer, got ${options.slots}`);
     this.slots = SharedSlots.allocate(options.workers > 0 ? options.slots : 0, options.size * options.size);
     this.free = Array.from({ length: this.slots.count }, (_, i) => this.slots.count - 1 - i);
     this.inline = new Decoder(options);
     const settings: DecodeSettings = { size: options.size, fit: options.fit, cacheDir: options.cacheDir };
     for (let w = 0; w < options.workers; w++) {
-      const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: { settings, buffers: this.slots.buffers } });
+      const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
+        workerData: { settings, buffers: this.slots.buffers },
+      });
       worker.unref();
       this.workers.push(worker);
     }
@@ -65,7 +68,10 @@ export class ImagePipeline {
       if (!this.request(key, job)) return this.inline.run(job);
       const slot = this.inFlight.get(key)!;
       const status = this.slots.wait(slot, WORKER_TIMEOUT_MS);
-      if (status === null) throw new Error(`${job.path}: no decoding result after ${WORKER_TIMEOUT_MS / 1000} s (a decoding worker thread stopped; try --data-workers 0)`);
+      if (status === null)
+        throw new Error(
+          `${job.path}: no decoding result after ${WORKER_TIMEOUT_MS / 1000} s (a decoding worker thread stopped; try --data-workers 0)`,
+        );
       this.inFlight.delete(key);
       this.free.push(slot);
       if (status === SLOT_FAILED) throw new Error(this.slots.message(slot));

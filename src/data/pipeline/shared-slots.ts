@@ -28,7 +28,14 @@ export class SharedSlots {
   }
 
   static allocate(slots: number, plane: number): SharedSlots {
-    return new SharedSlots({ pixels: new SharedArrayBuffer(slots * plane * 4), status: new SharedArrayBuffer(slots * 4), messages: new SharedArrayBuffer(slots * MESSAGE_BYTES) }, plane);
+    return new SharedSlots(
+      {
+        pixels: new SharedArrayBuffer(slots * plane * 4),
+        status: new SharedArrayBuffer(slots * 4),
+        messages: new SharedArrayBuffer(slots * MESSAGE_BYTES),
+      },
+      plane,
+    );
   }
 
   get count(): number {

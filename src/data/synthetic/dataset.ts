@@ -5,7 +5,14 @@
 import type { EntitySet } from '../../ober/entities.js';
 import { loadOntology } from '../../ober/ontology.js';
 import { augment, decodeImage, resizeSquare } from '../image.js';
-import { splitNames, type PairedDataset, type PairedSample, type SampleInfo, type SampleOptions, type SplitName } from '../paired.js';
+import {
+  splitNames,
+  type PairedDataset,
+  type PairedSample,
+  type SampleInfo,
+  type SampleOptions,
+  type SplitName,
+} from '../paired.js';
 import { Rng, Stream, hashUnit } from '../../util/rng.js';
 import { type Anatomy, sampleAnatomy } from './anatomy.js';
 import { type Finding, findingAdjectives, findingDirections, painterFor } from './findings.js';
@@ -64,7 +71,11 @@ export interface SyntheticDataset extends PairedDataset {
 }
 
 function parentsOf(): Map<string, string> {
-  return new Map(loadOntology().classes.filter((c) => c.parent).map((c) => [c.name, c.parent!]));
+  return new Map(
+    loadOntology()
+      .classes.filter((c) => c.parent)
+      .map((c) => [c.name, c.parent!]),
+  );
 }
 
 function union(a: string[], b: string[]): string[] {
@@ -82,7 +93,9 @@ export function truthOf(findings: Finding[], uncertain: string[]): EntitySet {
   const truth: EntitySet = {};
   const add = (cls: string, adjectives: string[], directions: string[]) => {
     const prev = truth[cls];
-    truth[cls] = prev ? { adjectives: union(prev.adjectives, adjectives), directions: union(prev.directions, directions) } : { adjectives, directions };
+    truth[cls] = prev
+      ? { adjectives: union(prev.adjectives, adjectives), directions: union(prev.directions, directions) }
+      : { adjectives, directions };
   };
   for (const f of findings) {
     add(f.cls, findingAdjectives(f), findingDirections(f));
@@ -90,7 +103,11 @@ export function truthOf(findings: Finding[], uncertain: string[]): EntitySet {
     if (parent) add(parent, findingAdjectives(f), findingDirections(f));
   }
   if (noFinding) truth['No Finding'] = { adjectives: [], directions: [] };
-  return Object.fromEntries(Object.keys(truth).sort().map((k) => [k, truth[k]]));
+  return Object.fromEntries(
+    Object.keys(truth)
+      .sort()
+      .map((k) => [k, truth[k]]),
+  );
 }
 
 function checkOptions(o: SyntheticOptions): Required<Pick<SyntheticOptions, 'seed' | 'size' | 'count'>> {
@@ -98,15 +115,18 @@ function checkOptions(o: SyntheticOptions): Required<Pick<SyntheticOptions, 'see
   const size = o.size ?? 64;
   const count = o.count ?? 10_000;
   if (!Number.isInteger(seed)) throw new Error(`synthetic data: seed must be an integer, got ${seed}`);
-  if (!Number.isInteger(size) || size < 32 || size > 224) throw new Error(`synthetic data: size must be an integer from 32 to 224, got ${size}`);
-  if (!Number.isInteger(count) || count < 0) throw new Error(`synthetic data: count must be a non-negative integer, got ${count}`);
+  if (!Number.isInteger(size) || size < 32 || size > 224)
+    throw new Error(`synthetic data: size must be an integer from 32 to 224, got ${size}`);
+  if (!Number.isInteger(count) || count < 0)
+    throw new Error(`synthetic data: count must be a non-negative integer, got ${count}`);
   return { seed, size, count };
 }
 
 function splitThresholds(fractions: Partial<Record<SplitName, number>> | undefined): number[] {
   const f = { train: 0.8, validation: 0.1, test: 0.1, ...fractions };
   const values = splitNames.map((n) => f[n]);
-  if (values.some((v) => !(v >= 0))) throw new Error(`synthetic data: split fractions must be non-negative, got ${JSON.stringify(f)}`);
+  if (values.some((v) => !(v >= 0)))
+    throw new Error(`synthetic data: split fractions must be non-negative, got ${JSON.stringify(f)}`);
   const total = values.reduce((s, v) => s + v, 0);
   if (!(total > 0)) throw new Error('synthetic data: split fractions must not all be zero');
   return [values[0] / total, (values[0] + values[1]) / total];
@@ -116,11 +136,13 @@ export function createSyntheticDataset(options: SyntheticOptions = {}): Syntheti
   const { seed, size, count } = checkOptions(options);
   const frequencies = options.classFrequencies ?? defaultClassFrequencies;
   const normalFraction = options.normalFraction ?? defaultNormalFraction;
-  if (!(normalFraction >= 0 && normalFraction <= 1)) throw new Error(`synthetic data: normalFraction must be in [0, 1], got ${normalFraction}`);
+  if (!(normalFraction >= 0 && normalFraction <= 1))
+    throw new Error(`synthetic data: normalFraction must be in [0, 1], got ${normalFraction}`);
   const [trainEnd, validationEnd] = splitThresholds(options.splitFractions);
 
   const checkIndex = (i: number) => {
-    if (!Number.isInteger(i) || i < 0 || i >= count) throw new Error(`synthetic data: sample index ${i} out of range [0, ${count})`);
+    if (!Number.isInteger(i) || i < 0 || i >= count)
+      throw new Error(`synthetic data: sample index ${i} out of range [0, ${count})`);
   };
   const splitOf = (i: number): SplitName => {
     const u = hashUnit(seed, i, Stream.Split);
@@ -131,12 +153,23 @@ export function createSyntheticDataset(options: SyntheticOptions = {}): Syntheti
     findings: drawFindings(new Rng(seed, i, Stream.Findings), frequencies, normalFraction),
   });
   const render = (i: number, c: SyntheticCase) =>
-    renderRadiograph(c.anatomy, c.findings.map((f) => painterFor(c.anatomy, f)), size, new Rng(seed, i, Stream.Noise));
+    renderRadiograph(
+      c.anatomy,
+      c.findings.map((f) => painterFor(c.anatomy, f)),
+      size,
+      new Rng(seed, i, Stream.Noise),
+    );
 
   const id = (i: number) => `synth-${seed}-${i}`;
   const info = (i: number): SampleInfo => {
     checkIndex(i);
-    return { id: id(i), index: i, split: splitOf(i), report: writeReport(caseOf(i).findings, new Rng(seed, i, Stream.Report), options.hedgeRate).text, source: 'generated' };
+    return {
+      id: id(i),
+      index: i,
+      split: splitOf(i),
+      report: writeReport(caseOf(i).findings, new Rng(seed, i, Stream.Report), options.hedgeRate).text,
+      source: 'generated',
+    };
   };
   let dataWaitMs = 0;
   const sample = (i: number, sampleOptions: SampleOptions = {}): SyntheticSample => {
@@ -145,23 +178,35 @@ export function createSyntheticDataset(options: SyntheticOptions = {}): Syntheti
     const c = caseOf(i);
     const report = writeReport(c.findings, new Rng(seed, i, Stream.Report), options.hedgeRate);
     let image = render(i, c);
-    if (sampleOptions.augmentEpoch !== undefined) image = augment(image, size, new Rng(seed, sampleOptions.augmentEpoch, i, Stream.Augment));
+    if (sampleOptions.augmentEpoch !== undefined)
+      image = augment(image, size, new Rng(seed, sampleOptions.augmentEpoch, i, Stream.Augment));
     dataWaitMs += performance.now() - started;
     return {
-      id: id(i), index: i, split: splitOf(i), image, size, source: 'generated',
-      report: report.text, truth: truthOf(c.findings, report.uncertain), negated: report.negated, uncertain: report.uncertain, findings: c.findings,
+      id: id(i),
+      index: i,
+      split: splitOf(i),
+      image,
+      size,
+      source: 'generated',
+      report: report.text,
+      truth: truthOf(c.findings, report.uncertain),
+      negated: report.negated,
+      uncertain: report.uncertain,
+      findings: c.findings,
     };
   };
 
   const split = (name: SplitName): number[] => {
-    if (!splitNames.includes(name)) throw new Error(`synthetic data: unknown split '${name}' (use ${splitNames.join(', ')})`);
+    if (!splitNames.includes(name))
+      throw new Error(`synthetic data: unknown split '${name}' (use ${splitNames.join(', ')})`);
     const out: number[] = [];
     for (let i = 0; i < count; i++) if (splitOf(i) === name) out.push(i);
     return out;
   };
 
   function* batches(name: SplitName | 'all', batchSize: number): Generator<SyntheticBatch> {
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`synthetic data: batch size must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new Error(`synthetic data: batch size must be a positive integer, got ${batchSize}`);
     let pending: SyntheticSample[] = [];
     const flush = (): SyntheticBatch => {
       const images = new Float32Array(pending.length * size * size);
@@ -180,7 +225,16 @@ export function createSyntheticDataset(options: SyntheticOptions = {}): Syntheti
 
   return {
     description: `built-in synthetic chest X-rays (seed ${seed}, ${count} samples, ${size} px)`,
-    seed, size, count, splitOf, caseOf, render, info, sample, split, batches,
+    seed,
+    size,
+    count,
+    splitOf,
+    caseOf,
+    render,
+    info,
+    sample,
+    split,
+    batches,
     truth: (i) => {
       checkIndex(i);
       const c = caseOf(i);

@@ -65,11 +65,16 @@ export interface Painter {
 }
 
 const gradeLevel: Record<string, number> = {
-  minimal: 0.15, mild: 0.33, small: 0.33, moderate: 0.6, severe: 1, large: 1,
+  minimal: 0.15,
+  mild: 0.33,
+  small: 0.33,
+  moderate: 0.6,
+  severe: 1,
+  large: 1,
 };
 
 function level(f: Finding, fallback = 0.5): number {
-  return f.grade ? gradeLevel[f.grade] ?? fallback : fallback;
+  return f.grade ? (gradeLevel[f.grade] ?? fallback) : fallback;
 }
 
 function smoothstep(e0: number, e1: number, x: number): number {
@@ -194,7 +199,12 @@ function pleuralThickeningPainter(f: Finding): Painter {
 function fracturePainter(f: Finding): Painter {
   return {
     adjust(a) {
-      a.ribGaps.push({ side: f.sides[0], rib: 4 + Math.floor(f.jitter * 4), at: 0.7 + 0.2 * f.jitter, step: f.kind === 'acute' ? 0.02 : 0 });
+      a.ribGaps.push({
+        side: f.sides[0],
+        rib: 4 + Math.floor(f.jitter * 4),
+        at: 0.7 + 0.2 * f.jitter,
+        step: f.kind === 'acute' ? 0.02 : 0,
+      });
     },
   };
 }
@@ -224,9 +234,17 @@ export function painterFor(a: Anatomy, f: Finding): Painter {
     case 'Pneumothorax':
       return pneumothoraxPainter(f);
     case 'Cardiomegaly':
-      return { adjust: (an) => { an.cardiothoracicRatio = 0.48 + 0.2 * level(f) + 0.02 * f.jitter; } };
+      return {
+        adjust: (an) => {
+          an.cardiothoracicRatio = 0.48 + 0.2 * level(f) + 0.02 * f.jitter;
+        },
+      };
     case 'Enlarged Cardiomediastinum':
-      return { adjust: (an) => { an.mediastinumHalfWidth *= 1.45 + 0.6 * level(f); } };
+      return {
+        adjust: (an) => {
+          an.mediastinumHalfWidth *= 1.45 + 0.6 * level(f);
+        },
+      };
     case 'Consolidation':
     case 'Pneumonia':
       return blobPainter(a, f, 0.13 + 0.05 * f.jitter, 0.95, f.kind === 'patchy' ? 0.6 : 0.25);

@@ -5,7 +5,15 @@
 // looks the same at 32 px and at 224 px.
 import { mat3 } from 'gl-matrix';
 import type { Rng } from '../../util/rng.js';
-import { type Anatomy, type Side, diaphragmY, heartRadii, lungLateralEdge, lungTopY, vesselGridSize } from './anatomy.js';
+import {
+  type Anatomy,
+  type Side,
+  diaphragmY,
+  heartRadii,
+  lungLateralEdge,
+  lungTopY,
+  vesselGridSize,
+} from './anatomy.js';
 import type { Painter, PixelState } from './findings.js';
 
 function smoothstep(e0: number, e1: number, x: number): number {
@@ -42,7 +50,9 @@ function vesselTexture(a: Anatomy, p: PixelState): number {
   const fy = gy - y0;
   const g = a.vesselGrid;
   const i = y0 * vesselGridSize + x0;
-  const v = (g[i] * (1 - fx) + g[i + 1] * fx) * (1 - fy) + (g[i + vesselGridSize] * (1 - fx) + g[i + vesselGridSize + 1] * fx) * fy;
+  const v =
+    (g[i] * (1 - fx) + g[i + 1] * fx) * (1 - fy) +
+    (g[i + vesselGridSize] * (1 - fx) + g[i + vesselGridSize + 1] * fx) * fy;
   // A ridge of the noise (where it crosses one half) reads as a vessel rather than a blob.
   return Math.max(0, 1 - Math.abs(2 * v - 1) * 4) / (0.6 + 2 * r);
 }
@@ -105,7 +115,10 @@ function lungAir(a: Anatomy, p: PixelState, mediastinum: number, heart: number):
   if (p.v <= 0 || p.y >= diaphragm + 0.03 || p.lateral > 1.05) return 0;
   const edge = 0.025;
   const lateralEdge = (lungLateralEdge(p.v) - p.lateral) * a.thoraxHalfWidth;
-  const air = smoothstep(0, edge, lateralEdge) * smoothstep(0, edge, p.y - lungTopY(a, p.lateral)) * smoothstep(0, edge, diaphragm - p.y);
+  const air =
+    smoothstep(0, edge, lateralEdge) *
+    smoothstep(0, edge, p.y - lungTopY(a, p.lateral)) *
+    smoothstep(0, edge, diaphragm - p.y);
   return air * (1 - mediastinum) * (1 - heart) * (0.85 + 0.15 * Math.sin(Math.PI * Math.min(1, p.lateral)));
 }
 
@@ -124,9 +137,21 @@ export function renderRadiograph(anatomy: Anatomy, painters: Painter[], size: nu
   for (const painter of painters) painter.adjust?.(a);
   const shaders = painters.filter((p) => p.shade);
   const m = pixelToAnatomy(a, size);
-  const pixel = (2 / size) / a.scale;
+  const pixel = 2 / size / a.scale;
   const out = new Float32Array(size * size);
-  const p: PixelState = { x: 0, y: 0, side: 'right', lateral: 0, v: 0, diaphragm: 0, pixel, fill: 0, density: 0, markings: 1, extraAir: 0 };
+  const p: PixelState = {
+    x: 0,
+    y: 0,
+    side: 'right',
+    lateral: 0,
+    v: 0,
+    diaphragm: 0,
+    pixel,
+    fill: 0,
+    density: 0,
+    markings: 1,
+    extraAir: 0,
+  };
   for (let row = 0; row < size; row++) {
     for (let col = 0; col < size; col++) {
       p.x = m[0] * col + m[3] * row + m[6];
@@ -148,20 +173,33 @@ export function renderRadiograph(anatomy: Anatomy, painters: Painter[], size: nu
 
 function pixelBrightness(a: Anatomy, p: PixelState, noise: Rng): number {
   const { x, y } = p;
-  const mediastinumMask = Math.abs(x) > 0.4 ? 0 : smoothstep(0.015, -0.015, Math.abs(x - 0.01) - mediastinumHalfWidth(a, y)) * smoothstep(a.heartCenterY + 0.1, a.heartCenterY - 0.1, y);
+  const mediastinumMask =
+    Math.abs(x) > 0.4
+      ? 0
+      : smoothstep(0.015, -0.015, Math.abs(x - 0.01) - mediastinumHalfWidth(a, y)) *
+        smoothstep(a.heartCenterY + 0.1, a.heartCenterY - 0.1, y);
   const heart = heartMask(a, x, y);
   const air = lungAir(a, p, mediastinumMask, heart);
   const aerated = air * (1 - Math.min(1, p.fill));
   const belowDiaphragm = smoothstep(-0.02, 0.02, y - p.diaphragm) * smoothstep(1.1, 1.0, p.lateral);
-  const gastricBubble = p.side === 'left' ? Math.exp(-(((p.lateral - 0.4) / 0.12) ** 2 + ((y - a.angleY.left - 0.09) / 0.05) ** 2)) : 0;
-  let density = bodyDensity(x, y)
-    - 0.38 * aerated - 0.5 * p.extraAir * air - 0.15 * tracheaAir(x, y)
-    + 0.3 * Math.max(mediastinumMask, heart)
-    + 0.12 * belowDiaphragm - 0.12 * gastricBubble * belowDiaphragm
-    + ribDensity(a, p.side, p.lateral, y, p.pixel) + clavicleDensity(x, y) + spineDensity(x, y)
-    + (aerated > 0 ? 0.12 * p.markings * vesselTexture(a, p) * aerated : 0)
-    + 0.22 * air * Math.min(1, p.fill) + p.density;
+  const gastricBubble =
+    p.side === 'left' ? Math.exp(-(((p.lateral - 0.4) / 0.12) ** 2 + ((y - a.angleY.left - 0.09) / 0.05) ** 2)) : 0;
+  let density =
+    bodyDensity(x, y) -
+    0.38 * aerated -
+    0.5 * p.extraAir * air -
+    0.15 * tracheaAir(x, y) +
+    0.3 * Math.max(mediastinumMask, heart) +
+    0.12 * belowDiaphragm -
+    0.12 * gastricBubble * belowDiaphragm +
+    ribDensity(a, p.side, p.lateral, y, p.pixel) +
+    clavicleDensity(x, y) +
+    spineDensity(x, y) +
+    (aerated > 0 ? 0.12 * p.markings * vesselTexture(a, p) * aerated : 0) +
+    0.22 * air * Math.min(1, p.fill) +
+    p.density;
   density = Math.max(0, density);
-  const brightness = (1 - Math.exp(-2.2 * density) - 0.5) * a.contrast + 0.5 + a.exposure + a.noiseSigma * noise.roughNormal();
+  const brightness =
+    (1 - Math.exp(-2.2 * density) - 0.5) * a.contrast + 0.5 + a.exposure + a.noiseSigma * noise.roughNormal();
   return Math.min(1, Math.max(0, brightness));
 }

@@ -55,11 +55,15 @@ function checkAgainstOntology(): void {
   const o = loadOntology();
   const classTerms = new Map(o.classes.map((c) => [c.name, new Set(c.terms)]));
   for (const [cls, forms] of Object.entries(classForms)) {
-    for (const form of forms) if (!classTerms.get(cls)?.has(form)) throw new Error(`report grammar: '${form}' is not an ontology term of ${cls}`);
+    for (const form of forms)
+      if (!classTerms.get(cls)?.has(form))
+        throw new Error(`report grammar: '${form}' is not an ontology term of ${cls}`);
   }
   for (const [canonical, forms] of Object.entries(adjectiveForms)) {
     const terms = new Set(o.adjectives[canonical]?.terms ?? []);
-    for (const form of [...forms.adj, ...forms.adv]) if (!terms.has(form)) throw new Error(`report grammar: '${form}' is not an ontology form of adjective ${canonical}`);
+    for (const form of [...forms.adj, ...forms.adv])
+      if (!terms.has(form))
+        throw new Error(`report grammar: '${form}' is not an ontology form of adjective ${canonical}`);
   }
   checked = true;
 }
@@ -105,14 +109,19 @@ class Writer {
   /** A basal or apical location: "at the left base", "bibasilar", "right apical". */
   region(f: Finding): string {
     const both = f.sides.length === 2;
-    if (f.zone === 'basilar') return both ? this.rng.pick(['bibasilar', 'at both lung bases']) : this.rng.pick([`at the ${f.sides[0]} base`, `${f.sides[0]} basilar`]);
+    if (f.zone === 'basilar')
+      return both
+        ? this.rng.pick(['bibasilar', 'at both lung bases'])
+        : this.rng.pick([`at the ${f.sides[0]} base`, `${f.sides[0]} basilar`]);
     return both ? 'biapical' : this.rng.pick([`${f.sides[0]} apical`, `at the ${f.sides[0]} apex`]);
   }
 }
 
 /** A located phrase: pre-noun forms go before the term, "at the …" forms after it. */
 function placed(adjective: string | null, location: string, term: string): string {
-  return location.startsWith('at ') || location.startsWith('in ') ? words(adjective, term, location) : words(adjective, location, term);
+  return location.startsWith('at ') || location.startsWith('in ')
+    ? words(adjective, term, location)
+    : words(adjective, location, term);
 }
 
 type Phrase = (w: Writer, f: Finding, rng: Rng) => string;
@@ -123,9 +132,19 @@ const phrases: Record<string, Phrase> = {
     const np = words(w.adj(f.grade), w.side(f.sides), w.term(f.cls, both));
     return rng.pick([both ? `there are ${np}` : `there is a ${np}`, np]);
   },
-  Cardiomegaly: (w, f, rng) => rng.chance(0.4) ? `the heart is ${w.adv(f.grade!)} enlarged` : words(rng.chance(0.5) && 'there is', w.adj(f.grade), w.term(f.cls)),
+  Cardiomegaly: (w, f, rng) =>
+    rng.chance(0.4)
+      ? `the heart is ${w.adv(f.grade!)} enlarged`
+      : words(rng.chance(0.5) && 'there is', w.adj(f.grade), w.term(f.cls)),
   'Enlarged Cardiomediastinum': (w, f) => words(w.adj(f.grade), w.term(f.cls)),
-  Pneumothorax: (w, f, rng) => words(rng.chance(0.4) && 'there is a', w.adj(f.grade), w.side(f.sides), f.zone === 'apical' && 'apical', w.term(f.cls)),
+  Pneumothorax: (w, f, rng) =>
+    words(
+      rng.chance(0.4) && 'there is a',
+      w.adj(f.grade),
+      w.side(f.sides),
+      f.zone === 'apical' && 'apical',
+      w.term(f.cls),
+    ),
   Consolidation: (w, f, rng) => lobar(w, f, rng),
   Pneumonia: (w, f, rng) => lobar(w, f, rng),
   'Lung Opacity': (w, f, rng) => lobar(w, f, rng),
@@ -134,14 +153,21 @@ const phrases: Record<string, Phrase> = {
   Atelectasis: (w, f) => placed(words(w.adj(f.grade), w.adj(f.kind)), w.region(f), w.term(f.cls)),
   'Pleural Thickening': (w, f) => placed(null, w.region(f), w.term(f.cls)),
   Edema: (w, f, rng) => {
-    if (f.zone === 'perihilar') return rng.pick([words(w.adj(f.grade), 'bilateral perihilar edema'), words(w.adj(f.grade), 'bihilar', w.term(f.cls))]);
+    if (f.zone === 'perihilar')
+      return rng.pick([
+        words(w.adj(f.grade), 'bilateral perihilar edema'),
+        words(w.adj(f.grade), 'bihilar', w.term(f.cls)),
+      ]);
     return words(rng.chance(0.4) && 'there is', w.adj(f.grade), w.term(f.cls));
   },
   Fracture: (w, f, rng) => {
     const ordinal = rng.pick(['fifth', 'sixth', 'seventh', 'eighth']);
-    return rng.chance(0.5) ? words(w.adj(f.kind), 'fracture of the', f.sides[0], ordinal, 'rib') : words(w.adj(f.kind), w.side(f.sides), 'rib fracture');
+    return rng.chance(0.5)
+      ? words(w.adj(f.kind), 'fracture of the', f.sides[0], ordinal, 'rib')
+      : words(w.adj(f.kind), w.side(f.sides), 'rib fracture');
   },
-  'Support Devices': (w, f) => `${f.sides[0]} jugular ${w.term(f.cls)} with its tip at the cavoatrial junction. Endotracheal tube tip 4 cm above the carina`,
+  'Support Devices': (w, f) =>
+    `${f.sides[0]} jugular ${w.term(f.cls)} with its tip at the cavoatrial junction. Endotracheal tube tip 4 cm above the carina`,
 };
 
 function lobar(w: Writer, f: Finding, rng: Rng): string {
@@ -152,20 +178,58 @@ function lobar(w: Writer, f: Finding, rng: Rng): string {
 
 /** Statements of normality, each negating a class, usable when that class (and its relatives) is absent. */
 const normalStatements: { cls: string; needsAbsent: string[]; forms: string[] }[] = [
-  { cls: 'Cardiomegaly', needsAbsent: ['Cardiomegaly'], forms: ['heart size is normal', 'the cardiac silhouette is within normal limits', 'heart size is within normal limits'] },
-  { cls: 'Enlarged Cardiomediastinum', needsAbsent: ['Enlarged Cardiomediastinum', 'Cardiomegaly'], forms: ['the mediastinal contour is normal', 'the cardiomediastinal silhouette is unremarkable'] },
-  { cls: 'Lung Opacity', needsAbsent: ['Lung Opacity', 'Consolidation', 'Pneumonia', 'Edema', 'Atelectasis', 'Nodule', 'Mass'], forms: ['the lungs are clear', 'lungs are clear'] },
-  { cls: 'Pleural Effusion', needsAbsent: ['Pleural Effusion'], forms: ['no pleural effusion', 'there is no pleural effusion', 'the costophrenic angles are sharp'] },
-  { cls: 'Pneumothorax', needsAbsent: ['Pneumothorax'], forms: ['no pneumothorax', 'there is no pneumothorax', 'no evidence of pneumothorax'] },
-  { cls: 'Consolidation', needsAbsent: ['Consolidation', 'Pneumonia'], forms: ['no focal consolidation', 'there is no consolidation'] },
+  {
+    cls: 'Cardiomegaly',
+    needsAbsent: ['Cardiomegaly'],
+    forms: [
+      'heart size is normal',
+      'the cardiac silhouette is within normal limits',
+      'heart size is within normal limits',
+    ],
+  },
+  {
+    cls: 'Enlarged Cardiomediastinum',
+    needsAbsent: ['Enlarged Cardiomediastinum', 'Cardiomegaly'],
+    forms: ['the mediastinal contour is normal', 'the cardiomediastinal silhouette is unremarkable'],
+  },
+  {
+    cls: 'Lung Opacity',
+    needsAbsent: ['Lung Opacity', 'Consolidation', 'Pneumonia', 'Edema', 'Atelectasis', 'Nodule', 'Mass'],
+    forms: ['the lungs are clear', 'lungs are clear'],
+  },
+  {
+    cls: 'Pleural Effusion',
+    needsAbsent: ['Pleural Effusion'],
+    forms: ['no pleural effusion', 'there is no pleural effusion', 'the costophrenic angles are sharp'],
+  },
+  {
+    cls: 'Pneumothorax',
+    needsAbsent: ['Pneumothorax'],
+    forms: ['no pneumothorax', 'there is no pneumothorax', 'no evidence of pneumothorax'],
+  },
+  {
+    cls: 'Consolidation',
+    needsAbsent: ['Consolidation', 'Pneumonia'],
+    forms: ['no focal consolidation', 'there is no consolidation'],
+  },
   { cls: 'Edema', needsAbsent: ['Edema'], forms: ['no pulmonary edema', 'no evidence of pulmonary edema'] },
   { cls: 'Pneumonia', needsAbsent: ['Pneumonia', 'Consolidation'], forms: ['no evidence of pneumonia'] },
   { cls: 'Fracture', needsAbsent: ['Fracture'], forms: ['no displaced rib fractures', 'no acute fracture'] },
 ];
 
 const hedgeable = ['Pneumonia', 'Pleural Effusion', 'Pneumothorax', 'Atelectasis', 'Edema', 'Fracture'];
-const hedgeForms = ['cannot exclude early {t}', '{t} cannot be excluded', 'possible {t}', 'findings may represent early {t}'];
-const normalImpressions = ['no acute cardiopulmonary abnormality', 'no acute cardiopulmonary disease', 'no active disease', 'normal chest'];
+const hedgeForms = [
+  'cannot exclude early {t}',
+  '{t} cannot be excluded',
+  'possible {t}',
+  'findings may represent early {t}',
+];
+const normalImpressions = [
+  'no acute cardiopulmonary abnormality',
+  'no acute cardiopulmonary disease',
+  'no active disease',
+  'normal chest',
+];
 
 function sentence(s: string): string {
   return capitalise(s) + '.';
@@ -196,11 +260,19 @@ export function writeReport(findings: Finding[], rng: Rng, hedgeRate = 0.15): Re
   }
 
   const findingsText = rng.shuffle([...positives, ...normals]).join(' ');
-  const impressionParts = findings.length === 0 ? [sentence(rng.pick(normalImpressions))] : findings.map((f) => sentence(phrases[f.cls](w, f, rng)));
+  const impressionParts =
+    findings.length === 0
+      ? [sentence(rng.pick(normalImpressions))]
+      : findings.map((f) => sentence(phrases[f.cls](w, f, rng)));
   impressionParts.push(...hedges);
-  const impression = rng.chance(0.5) && impressionParts.length > 1 ? impressionParts.map((s, i) => `${i + 1}. ${s}`).join('\n') : impressionParts.join(' ');
+  const impression =
+    rng.chance(0.5) && impressionParts.length > 1
+      ? impressionParts.map((s, i) => `${i + 1}. ${s}`).join('\n')
+      : impressionParts.join(' ');
   const findingsSection = findingsText || sentence(rng.pick(['the lungs are clear', 'lungs are clear']));
   if (!findingsText) negated.push('Lung Opacity');
-  const text = rng.chance(0.5) ? `FINDINGS: ${findingsSection}\n\nIMPRESSION: ${impression}` : `FINDINGS:\n${findingsSection}\n\nIMPRESSION:\n${impression}`;
+  const text = rng.chance(0.5)
+    ? `FINDINGS: ${findingsSection}\n\nIMPRESSION: ${impression}`
+    : `FINDINGS:\n${findingsSection}\n\nIMPRESSION:\n${impression}`;
   return { text, negated: [...new Set(negated)].sort(), uncertain: uncertain.sort() };
 }

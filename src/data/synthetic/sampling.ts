@@ -77,10 +77,16 @@ function drawFinding(rng: Rng, cls: string): Finding {
 }
 
 /** The findings of one case (empty for a normal study), in a fixed class order. */
-export function drawFindings(rng: Rng, frequencies: Readonly<Record<string, number>>, normalFraction: number): Finding[] {
+export function drawFindings(
+  rng: Rng,
+  frequencies: Readonly<Record<string, number>>,
+  normalFraction: number,
+): Finding[] {
   if (rng.chance(normalFraction)) return [];
   const classes = Object.keys(frequencies);
-  for (const cls of classes) if (!classSpecs[cls]) throw new Error(`synthetic data: cannot draw class '${cls}' (drawable: ${Object.keys(classSpecs).join(', ')})`);
+  for (const cls of classes)
+    if (!classSpecs[cls])
+      throw new Error(`synthetic data: cannot draw class '${cls}' (drawable: ${Object.keys(classSpecs).join(', ')})`);
   const abnormal = Math.max(1e-9, 1 - normalFraction);
   let chosen = classes.filter((cls) => rng.chance(Math.min(0.95, frequencies[cls] / abnormal)));
   if (chosen.length === 0) chosen = [weightedPick(rng, classes, frequencies)];

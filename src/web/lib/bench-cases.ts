@@ -26,7 +26,13 @@ const HIDDEN = 768;
 const HEADS = 12;
 
 function inputs(rt: Runtime, shapes: number[][]): Tensor[] {
-  return shapes.map((shape, k) => tensorFrom(rt, Float32Array.from({ length: sizeOf(shape) }, (_, i) => Math.sin(i * 0.37 + k)), shape));
+  return shapes.map((shape, k) =>
+    tensorFrom(
+      rt,
+      Float32Array.from({ length: sizeOf(shape) }, (_, i) => Math.sin(i * 0.37 + k)),
+      shape,
+    ),
+  );
 }
 
 function prepared(rt: Runtime, shapes: number[][], op: (xs: Tensor[]) => Tensor): PreparedCase {
@@ -38,7 +44,20 @@ function prepared(rt: Runtime, shapes: number[][], op: (xs: Tensor[]) => Tensor)
 }
 
 function matmulCase(name: string, m: number, k: number, n: number): BenchCase {
-  return { name, unit: 'GFLOP/s', work: 2 * m * n * k, prepare: (rt) => prepared(rt, [[m, k], [k, n]], ([a, b]) => matmul(a!, b!)) };
+  return {
+    name,
+    unit: 'GFLOP/s',
+    work: 2 * m * n * k,
+    prepare: (rt) =>
+      prepared(
+        rt,
+        [
+          [m, k],
+          [k, n],
+        ],
+        ([a, b]) => matmul(a!, b!),
+      ),
+  };
 }
 
 export function squareMatmul(n: number): BenchCase {
@@ -75,7 +94,8 @@ export const DEFAULT_BENCH: BenchSettings = { squareSizes: [128, 256, 512], tran
 
 function positiveInts(text: string, what: string): number[] {
   const values = text.split(',').map((s) => Number(s.trim()));
-  if (!values.length || values.some((v) => !Number.isInteger(v) || v < 1)) throw new Error(`${what} must be positive integers separated by commas, got '${text}'`);
+  if (!values.length || values.some((v) => !Number.isInteger(v) || v < 1))
+    throw new Error(`${what} must be positive integers separated by commas, got '${text}'`);
   return values;
 }
 
@@ -83,7 +103,8 @@ function positiveInts(text: string, what: string): number[] {
 export function benchSettings(query: URLSearchParams): BenchSettings {
   const sizes = query.get('sizes');
   const transformer = query.get('transformer') ?? 'yes';
-  if (transformer !== 'yes' && transformer !== 'no') throw new Error(`transformer must be yes or no, got '${transformer}'`);
+  if (transformer !== 'yes' && transformer !== 'no')
+    throw new Error(`transformer must be yes or no, got '${transformer}'`);
   const runs = query.get('runs');
   return {
     squareSizes: sizes === null ? DEFAULT_BENCH.squareSizes : positiveInts(sizes, 'sizes'),

@@ -99,7 +99,11 @@ export function fillDescriptionList(list: HTMLElement, entries: readonly [string
 }
 
 /** Fills a <table> with a header row and body rows of text cells. */
-export function fillTable(table: HTMLTableElement, header: readonly string[], rows: readonly (readonly string[])[]): void {
+export function fillTable(
+  table: HTMLTableElement,
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+): void {
   const row = (cells: readonly string[], tag: 'th' | 'td') => {
     const tr = document.createElement('tr');
     for (const text of cells) {

@@ -80,9 +80,22 @@ async function servedTestSplit(config: TrainConfig, testSplitUrl: string): Promi
     } catch (err) {
       throw new Error(`${s.image}: ${(err as Error).message}`);
     }
-    samples.push({ id: s.id, split: 'test', report: s.report, patientId: s.patientId, studyId: s.studyId, source: s.image, image });
+    samples.push({
+      id: s.id,
+      split: 'test',
+      report: s.report,
+      patientId: s.patientId,
+      studyId: s.studyId,
+      source: s.image,
+      image,
+    });
   }
-  return createMemoryDataset(samples, { description: `${listing.length} test images of ${config.data}`, size, entities: (_id, report) => recognize(report).entities, prepareImage: prepare });
+  return createMemoryDataset(samples, {
+    description: `${listing.length} test images of ${config.data}`,
+    size,
+    entities: (_id, report) => recognize(report).entities,
+    prepareImage: prepare,
+  });
 }
 
 /**
@@ -90,18 +103,27 @@ async function servedTestSplit(config: TrainConfig, testSplitUrl: string): Promi
  * a run trained on files searches the test samples the site lists at `testSplitUrl`.
  */
 export async function loadServedRun(rt: Runtime, prefix: string, testSplitUrl?: string | null): Promise<DemoModel> {
-  const [configUrl, vocabUrl, checkpointUrl] = [RUN_FILES.config, RUN_FILES.vocab, RUN_FILES.checkpoint].map((f) => prefix + f) as [string, string, string];
+  const [configUrl, vocabUrl, checkpointUrl] = [RUN_FILES.config, RUN_FILES.vocab, RUN_FILES.checkpoint].map(
+    (f) => prefix + f,
+  ) as [string, string, string];
   const config = resolveConfig(await fetchJson(configUrl), configUrl);
   const vocab = parseVocabTxt(await (await fetchOk(vocabUrl)).text(), vocabUrl);
   const bytes = new Uint8Array(await (await fetchOk(checkpointUrl)).arrayBuffer());
-  if (config.data !== null && !testSplitUrl) throw new Error(`${configUrl}: the run trained on ${config.data}, and the site lists none of its test images`);
+  if (config.data !== null && !testSplitUrl)
+    throw new Error(`${configUrl}: the run trained on ${config.data}, and the site lists none of its test images`);
   const dataset = config.data !== null ? await servedTestSplit(config, testSplitUrl!) : builtInDataset(config);
   const { data, model } = assembleRun(rt, config, vocab, { dataset });
   try {
     const saved = await loadModelFromBytes(bytes, checkpointUrl, { model }, subtleSha256);
-    if (JSON.stringify(saved.config) !== JSON.stringify(config)) throw new Error(`checkpoint ${checkpointUrl}: saved config differs from ${configUrl}`);
+    if (JSON.stringify(saved.config) !== JSON.stringify(config))
+      throw new Error(`checkpoint ${checkpointUrl}: saved config differs from ${configUrl}`);
     model.eval();
-    return { config, data, model, origin: { kind: 'checkpoint', url: checkpointUrl, step: saved.step, bytes: bytes.length } };
+    return {
+      config,
+      data,
+      model,
+      origin: { kind: 'checkpoint', url: checkpointUrl, step: saved.step, bytes: bytes.length },
+    };
   } catch (err) {
     model.dispose();
     throw err;
@@ -125,7 +147,11 @@ export interface InPageTraining {
 export const IN_PAGE_DEFAULTS: InPageTraining = { steps: 40, batchSize: 8, dataCount: 240, seed: 1, lr: 3e-3 };
 
 /** Trains a tiny model from scratch in the page, calling onLog with every step's loss. */
-export async function trainInPage(rt: Runtime, settings: InPageTraining, onLog: (log: StepLog) => void): Promise<DemoModel> {
+export async function trainInPage(
+  rt: Runtime,
+  settings: InPageTraining,
+  onLog: (log: StepLog) => void,
+): Promise<DemoModel> {
   const config = resolveConfig(
     { preset: 'tiny', ...settings, warmupSteps: Math.min(5, settings.steps), logEvery: 1, checkpointEvery: 0 },
     'in-page training',

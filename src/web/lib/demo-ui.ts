@@ -4,7 +4,14 @@
 import type { StepLog } from '../../train/trainer.js';
 import type { MedtrimPageApi } from './boot.js';
 import { element, fillDescriptionList } from './boot.js';
-import { fetchSiteInfo, IN_PAGE_DEFAULTS, loadServedRun, trainInPage, type DemoModel, type InPageTraining } from './demo-model.js';
+import {
+  fetchSiteInfo,
+  IN_PAGE_DEFAULTS,
+  loadServedRun,
+  trainInPage,
+  type DemoModel,
+  type InPageTraining,
+} from './demo-model.js';
 import { markReport, renderMarkedReport } from './entity-marks.js';
 import { drawLossChart } from './loss-chart.js';
 import { RetrievalIndex, type Hit } from './retrieval.js';
@@ -50,10 +57,22 @@ function originLines(demo: DemoModel): [string, string][] {
   const { origin, config } = demo;
   const source: [string, string][] =
     origin.kind === 'checkpoint'
-      ? [['checkpoint', `${origin.url} (${(origin.bytes / 2 ** 20).toFixed(2)} MiB, SHA-256 verified)`], ['step', String(origin.step)]]
-      : [['trained', `in this page, ${origin.steps} steps, loss ${origin.losses[0]?.toFixed(3)} → ${origin.losses.at(-1)?.toFixed(3)}`]];
+      ? [
+          ['checkpoint', `${origin.url} (${(origin.bytes / 2 ** 20).toFixed(2)} MiB, SHA-256 verified)`],
+          ['step', String(origin.step)],
+        ]
+      : [
+          [
+            'trained',
+            `in this page, ${origin.steps} steps, loss ${origin.losses[0]?.toFixed(3)} → ${origin.losses.at(-1)?.toFixed(3)}`,
+          ],
+        ];
   const test = demo.data.dataset.split('test').length;
-  return [...source, ['model', `${config.preset} preset, ${config.objective} objective`], ['data', `${demo.data.dataset.description} (${test} in the test split)`]];
+  return [
+    ...source,
+    ['model', `${config.preset} preset, ${config.objective} objective`],
+    ['data', `${demo.data.dataset.description} (${test} in the test split)`],
+  ];
 }
 
 class DemoPage implements MedtrimDemoApi {
@@ -66,7 +85,10 @@ class DemoPage implements MedtrimDemoApi {
   constructor(private readonly api: MedtrimPageApi) {}
 
   private get ready(): RetrievalIndex {
-    if (!this.index) throw new Error(`no model to search with (${this.phase === 'failed' ? this.error : 'load a run or train one first'})`);
+    if (!this.index)
+      throw new Error(
+        `no model to search with (${this.phase === 'failed' ? this.error : 'load a run or train one first'})`,
+      );
     return this.index;
   }
 
@@ -91,7 +113,11 @@ class DemoPage implements MedtrimDemoApi {
     const site = await fetchSiteInfo();
     if (!site.run) {
       this.phase = 'no-run';
-      setStatus('model-status', 'none', 'No training run is served (start the demo with medtrim demo --run DIR). Train a small model in the page below instead.');
+      setStatus(
+        'model-status',
+        'none',
+        'No training run is served (start the demo with medtrim demo --run DIR). Train a small model in the page below instead.',
+      );
       return;
     }
     this.phase = 'loading';
@@ -128,7 +154,10 @@ class DemoPage implements MedtrimDemoApi {
     const caption = document.createElement('figcaption');
     caption.textContent = hit.score === undefined ? hit.id : `${hit.score.toFixed(3)} · ${hit.id}`;
     figure.append(grayCanvas(sample.image, sample.size), caption);
-    figure.addEventListener('click', () => void this.searchImage(hit.index, this.k()).catch((err) => setStatus('search-status', 'fail', String(err))));
+    figure.addEventListener(
+      'click',
+      () => void this.searchImage(hit.index, this.k()).catch((err) => setStatus('search-status', 'fail', String(err))),
+    );
     return figure;
   }
 
@@ -158,7 +187,11 @@ class DemoPage implements MedtrimDemoApi {
       Object.assign(item.dataset, { index: String(h.index), entities: JSON.stringify(entities) });
       const head = document.createElement('p');
       head.className = 'hit-head';
-      head.textContent = `${h.score.toFixed(3)} · ${h.id} · OBER: ${Object.entries(entities).map(([c, d]) => [c, ...d.adjectives, ...d.directions].join(' ')).join('; ') || 'nothing positive'}`;
+      head.textContent = `${h.score.toFixed(3)} · ${h.id} · OBER: ${
+        Object.entries(entities)
+          .map(([c, d]) => [c, ...d.adjectives, ...d.directions].join(' '))
+          .join('; ') || 'nothing positive'
+      }`;
       const text = document.createElement('pre');
       text.className = 'report';
       text.append(renderMarkedReport(sample.report, marks));
@@ -166,8 +199,11 @@ class DemoPage implements MedtrimDemoApi {
       return item;
     });
     element('report-results').replaceChildren(...items);
-    element('report-results-title').textContent = `Test reports nearest to image ${this.ready.samples[this.ready.position(index)]!.id} (top ${hits.length})`;
-    element('report-query').replaceChildren(this.thumbnail({ index, id: this.ready.samples[this.ready.position(index)]!.id }));
+    element('report-results-title').textContent =
+      `Test reports nearest to image ${this.ready.samples[this.ready.position(index)]!.id} (top ${hits.length})`;
+    element('report-query').replaceChildren(
+      this.thumbnail({ index, id: this.ready.samples[this.ready.position(index)]!.id }),
+    );
     this.shown('search-status', `${hits.length} reports for the image`);
     return hits;
   }
@@ -189,12 +225,20 @@ class DemoPage implements MedtrimDemoApi {
     const onLog = (log: StepLog) => {
       losses.push(log.loss);
       drawLossChart(chart, losses, chosen.steps);
-      setStatus('train-status', 'running', `step ${log.step} / ${chosen.steps}: loss ${log.loss.toFixed(4)} (${log.samplesPerSec.toFixed(1)} samples/s)`);
+      setStatus(
+        'train-status',
+        'running',
+        `step ${log.step} / ${chosen.steps}: loss ${log.loss.toFixed(4)} (${log.samplesPerSec.toFixed(1)} samples/s)`,
+      );
     };
     try {
       setStatus('train-status', 'running', 'building the vocabulary and the model…');
       const demo = await this.api.exclusive(() => trainInPage(this.api.rt, chosen, onLog));
-      setStatus('train-status', 'done', `trained ${chosen.steps} steps in ${((performance.now() - started) / 1000).toFixed(1)} s; search now uses this model`);
+      setStatus(
+        'train-status',
+        'done',
+        `trained ${chosen.steps} steps in ${((performance.now() - started) / 1000).toFixed(1)} s; search now uses this model`,
+      );
       await this.use(demo);
       return losses;
     } catch (err) {
@@ -208,7 +252,8 @@ class DemoPage implements MedtrimDemoApi {
 
   /** Hooks the page's form controls to the actions. */
   wire(): void {
-    const fail = (id: string) => (err: unknown) => setStatus(id, 'fail', err instanceof Error ? err.message : String(err));
+    const fail = (id: string) => (err: unknown) =>
+      setStatus(id, 'fail', err instanceof Error ? err.message : String(err));
     element('search-form').addEventListener('submit', (event) => {
       event.preventDefault();
       void this.search(element<HTMLTextAreaElement>('search-text').value, this.k()).catch(fail('search-status'));

@@ -55,7 +55,8 @@ function descriptorMarks(report: string, findings: Finding[]): EntityMark[] {
     for (const e of m.entries) {
       if (e.kind !== 'adjective' && e.kind !== 'direction') continue;
       const values = e.kind === 'adjective' ? [e.value] : e.values;
-      const held = (f: Finding) => values.some((v) => (e.kind === 'adjective' ? f.adjectives : f.directions).includes(v));
+      const held = (f: Finding) =>
+        values.some((v) => (e.kind === 'adjective' ? f.adjectives : f.directions).includes(v));
       const owner = findings
         .filter((f) => held(f) && sentence(f.span[0]) === sentence(start))
         .sort((a, b) => Math.abs(a.span[0] - start) - Math.abs(b.span[0] - start))[0];
@@ -67,16 +68,34 @@ function descriptorMarks(report: string, findings: Finding[]): EntityMark[] {
 
 export function markReport(report: string): MarkedReport {
   const { findings, entities } = recognize(report);
-  const classMarks = findings.map((f): EntityMark => ({ kind: 'class', start: f.span[0], end: f.span[1], disease: f.disease, values: [], state: stateOf(f) }));
+  const classMarks = findings.map(
+    (f): EntityMark => ({
+      kind: 'class',
+      start: f.span[0],
+      end: f.span[1],
+      disease: f.disease,
+      values: [],
+      state: stateOf(f),
+    }),
+  );
   // Containers first: a finding's span can hold its descriptors ("the heart is mildly enlarged").
-  const marks = [...classMarks, ...descriptorMarks(report, findings)].sort((a, b) => a.start - b.start || b.end - a.end);
+  const marks = [...classMarks, ...descriptorMarks(report, findings)].sort(
+    (a, b) => a.start - b.start || b.end - a.end,
+  );
   return { marks, entities };
 }
 
 function markElement(m: EntityMark): HTMLElement {
   const mark = document.createElement('mark');
   mark.className = `entity entity-${m.kind} entity-${m.state}`;
-  Object.assign(mark.dataset, { kind: m.kind, disease: m.disease, state: m.state, start: String(m.start), end: String(m.end), values: m.values.join('|') });
+  Object.assign(mark.dataset, {
+    kind: m.kind,
+    disease: m.disease,
+    state: m.state,
+    start: String(m.start),
+    end: String(m.end),
+    values: m.values.join('|'),
+  });
   mark.title = m.kind === 'class' ? `${m.disease} (${m.state})` : `${m.kind} ${m.values.join(', ')} of ${m.disease}`;
   return mark;
 }
@@ -91,7 +110,13 @@ function appendMarked(parent: Node, report: string, from: number, to: number, ma
     parent.appendChild(document.createTextNode(report.slice(at, m.start)));
     const element = markElement(m);
     // A mark that starts inside this one but ends beyond it cannot nest; it is left out.
-    appendMarked(element, report, m.start, m.end, marks.slice(i + 1, j).filter((x) => x.end <= m.end));
+    appendMarked(
+      element,
+      report,
+      m.start,
+      m.end,
+      marks.slice(i + 1, j).filter((x) => x.end <= m.end),
+    );
     parent.appendChild(element);
     at = m.end;
     i = j;

@@ -18,10 +18,21 @@ export interface KernelCase {
 
 /** Odd sizes on purpose, so that partial tiles and unaligned (non-vec4) fetches are exercised. */
 export const KERNEL_CASES: readonly KernelCase[] = [
-  { name: 'matmul 33×47 · 47×29', shapes: [[33, 47], [47, 29]], gpu: ([a, b]) => matmul(a!, b!), ref: ([a, b]) => matmulRef(a!, b!) },
+  {
+    name: 'matmul 33×47 · 47×29',
+    shapes: [
+      [33, 47],
+      [47, 29],
+    ],
+    gpu: ([a, b]) => matmul(a!, b!),
+    ref: ([a, b]) => matmulRef(a!, b!),
+  },
   {
     name: 'batched matmul 3×16×20 · (3×24×20)ᵀ',
-    shapes: [[3, 16, 20], [3, 24, 20]],
+    shapes: [
+      [3, 16, 20],
+      [3, 24, 20],
+    ],
     gpu: ([a, b]) => matmul(a!, b!, { transB: true }),
     ref: ([a, b]) => matmulRef(a!, b!, { transB: true }),
   },
@@ -48,11 +59,19 @@ export function kernelCase(name: string): KernelCase {
 
 /** Deterministic inputs in [-1, 1), already rounded to float32 so that the GPU and the reference see the same values. */
 export function caseInputs(c: KernelCase, seed: number): number[][] {
-  return c.shapes.map((shape, k) => Array.from({ length: sizeOf(shape) }, (_, i) => Math.fround(2 * hashUnit(seed, k, i) - 1)));
+  return c.shapes.map((shape, k) =>
+    Array.from({ length: sizeOf(shape) }, (_, i) => Math.fround(2 * hashUnit(seed, k, i) - 1)),
+  );
 }
 
-export async function runCaseOnGpu(rt: Runtime, c: KernelCase, inputs: readonly ArrayLike<number>[]): Promise<Float32Array> {
-  return tidyAsync(async () => new Float32Array(await c.gpu(inputs.map((data, k) => tensorFrom(rt, data, c.shapes[k]!))).read()));
+export async function runCaseOnGpu(
+  rt: Runtime,
+  c: KernelCase,
+  inputs: readonly ArrayLike<number>[],
+): Promise<Float32Array> {
+  return tidyAsync(
+    async () => new Float32Array(await c.gpu(inputs.map((data, k) => tensorFrom(rt, data, c.shapes[k]!))).read()),
+  );
 }
 
 export function runCaseReference(c: KernelCase, inputs: readonly ArrayLike<number>[]): HostTensor {
@@ -63,6 +82,7 @@ export function runCaseReference(c: KernelCase, inputs: readonly ArrayLike<numbe
 export function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`cannot compare ${a.length} values with ${b.length}`);
   let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Number.isNaN(a[i]! - b[i]!) ? Infinity : Math.abs(a[i]! - b[i]!));
+  for (let i = 0; i < a.length; i++)
+    worst = Math.max(worst, Number.isNaN(a[i]! - b[i]!) ? Infinity : Math.abs(a[i]! - b[i]!));
   return worst;
 }

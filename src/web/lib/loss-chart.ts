@@ -30,17 +30,32 @@ function svgElement(tag: string, attributes: Record<string, string>, text?: stri
 }
 
 /** Redraws the chart inside `svg` (axes, the loss line, the first and latest values). */
-export function drawLossChart(svg: SVGSVGElement, losses: readonly number[], steps: number, box: ChartBox = { width: 480, height: 180, margin: 28 }): void {
+export function drawLossChart(
+  svg: SVGSVGElement,
+  losses: readonly number[],
+  steps: number,
+  box: ChartBox = { width: 480, height: 180, margin: 28 },
+): void {
   svg.setAttribute('viewBox', `0 0 ${box.width} ${box.height}`);
   const { margin: m, width: w, height: h } = box;
   const children: SVGElement[] = [
     svgElement('line', { x1: String(m), y1: String(h - m), x2: String(w - m), y2: String(h - m), class: 'axis' }),
     svgElement('line', { x1: String(m), y1: String(m), x2: String(m), y2: String(h - m), class: 'axis' }),
-    svgElement('text', { x: String(w - m), y: String(h - 8), 'text-anchor': 'end' }, `step ${losses.length} / ${steps}`),
+    svgElement(
+      'text',
+      { x: String(w - m), y: String(h - 8), 'text-anchor': 'end' },
+      `step ${losses.length} / ${steps}`,
+    ),
   ];
   if (losses.length > 0) {
     children.push(svgElement('polyline', { points: lossPolyline(losses, steps, box), class: 'loss-line' }));
-    children.push(svgElement('text', { x: String(m + 4), y: String(m - 8) }, `loss ${losses[0]!.toFixed(3)} → ${losses.at(-1)!.toFixed(3)}`));
+    children.push(
+      svgElement(
+        'text',
+        { x: String(m + 4), y: String(m - 8) },
+        `loss ${losses[0]!.toFixed(3)} → ${losses.at(-1)!.toFixed(3)}`,
+      ),
+    );
   }
   svg.replaceChildren(...children);
 }

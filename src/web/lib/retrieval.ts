@@ -33,7 +33,10 @@ export class RetrievalIndex {
   /** Position of a data-set sample in the test split, or a clear error. */
   position(index: number): number {
     const at = this.samples.findIndex((s) => s.index === index);
-    if (at < 0) throw new Error(`sample ${index} is not in the test split (test samples: ${this.samples.map((s) => s.index).join(', ')})`);
+    if (at < 0)
+      throw new Error(
+        `sample ${index} is not in the test split (test samples: ${this.samples.map((s) => s.index).join(', ')})`,
+      );
     return at;
   }
 
@@ -70,7 +73,11 @@ export class RetrievalIndex {
       return Array.from(indices)
         .map((position, rank) => ({ position, score: values[rank]! }))
         .filter((h) => h.position >= 0)
-        .map(({ position, score }) => ({ index: this.samples[position]!.index, id: this.samples[position]!.id, score }));
+        .map(({ position, score }) => ({
+          index: this.samples[position]!.index,
+          id: this.samples[position]!.id,
+          score,
+        }));
     } finally {
       keyTensor.dispose();
       queryTensor.dispose();

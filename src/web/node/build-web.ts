@@ -84,7 +84,10 @@ function assertNoStaticNodeImports(meta: Metafile): void {
     seen.add(file);
     const statics = meta.outputs[file]!.imports.filter((i) => i.kind === 'import-statement');
     const bad = statics.filter((i) => i.external && NODE_ONLY.includes(i.path));
-    if (bad.length) throw new Error(`${file} (loaded by ${from}) imports Node-only ${bad.map((i) => `'${i.path}'`).join(', ')} statically; the browser cannot load it`);
+    if (bad.length)
+      throw new Error(
+        `${file} (loaded by ${from}) imports Node-only ${bad.map((i) => `'${i.path}'`).join(', ')} statically; the browser cannot load it`,
+      );
     for (const i of statics) if (!i.external && meta.outputs[i.path]) visit(i.path, from);
   };
   for (const entry of entries) visit(entry, entry);
@@ -118,7 +121,9 @@ export async function buildWeb(): Promise<WebBuild> {
     if (!file.endsWith('.map')) outputs[file.replace(/^dist\/web\//, '')] = output.bytes;
   }
   const inputs = [
-    ...Object.keys(result.metafile.inputs).filter((i) => !i.startsWith('medtrim-')).map((i) => join(ROOT, i)),
+    ...Object.keys(result.metafile.inputs)
+      .filter((i) => !i.startsWith('medtrim-'))
+      .map((i) => join(ROOT, i)),
     ...shaderFiles(),
     ...ontologyFiles(),
     fileURLToPath(import.meta.url),
@@ -150,6 +155,8 @@ export async function ensureWebBundle(log: (line: string) => void = () => {}): P
   const reason = staleReason();
   if (!reason) return null;
   const built = await buildWeb();
-  log(`built ${WEB_BUNDLE_DIR} (${reason}): ${(built.totalBytes / 1024).toFixed(0)} KiB in ${built.milliseconds.toFixed(0)} ms`);
+  log(
+    `built ${WEB_BUNDLE_DIR} (${reason}): ${(built.totalBytes / 1024).toFixed(0)} KiB in ${built.milliseconds.toFixed(0)} ms`,
+  );
   return built;
 }

@@ -57,7 +57,10 @@ function inside(root: string, path: string): boolean {
  * The run's test samples and the files behind their image URLs; null for a run on the built-in data, and for
  * a config.json that does not parse (the page loads it and reports it by name).
  */
-export function testSplitListing(runDir: string, options: Pick<DemoSiteOptions, 'dataPath' | 'testLimit' | 'log'> = {}): { samples: ServedSample[]; files: Record<string, string> } | null {
+export function testSplitListing(
+  runDir: string,
+  options: Pick<DemoSiteOptions, 'dataPath' | 'testLimit' | 'log'> = {},
+): { samples: ServedSample[]; files: Record<string, string> } | null {
   const configPath = join(runDir, RUN_FILES.config);
   let config: TrainConfig;
   try {
@@ -89,7 +92,10 @@ export function testSplitListing(runDir: string, options: Pick<DemoSiteOptions, 
   return { samples, files };
 }
 
-export function demoMounts(runDir?: string, options: Pick<DemoSiteOptions, 'dataPath' | 'testLimit' | 'log'> = {}): Mount[] {
+export function demoMounts(
+  runDir?: string,
+  options: Pick<DemoSiteOptions, 'dataPath' | 'testLimit' | 'log'> = {},
+): Mount[] {
   const listing = runDir ? testSplitListing(runDir, options) : null;
   const info: SiteInfo = { run: runDir ? '/run/' : null, ...(listing ? { testSplit: '/site/test-split.json' } : {}) };
   const siteFiles: Record<string, string> = { 'site.json': JSON.stringify(info) };

@@ -80,7 +80,9 @@ export function safeSegments(rawUrl: string): string[] {
 function findMount(mounts: readonly Mount[], segments: string[]): { mount: Mount; rest: string[] } {
   const path = '/' + segments.join('/');
   // The longest prefix wins, so '/dist/' is not served from the '/' mount.
-  const candidates = mounts.filter((m) => path.startsWith(m.prefix) || path + '/' === m.prefix).sort((a, b) => b.prefix.length - a.prefix.length);
+  const candidates = mounts
+    .filter((m) => path.startsWith(m.prefix) || path + '/' === m.prefix)
+    .sort((a, b) => b.prefix.length - a.prefix.length);
   const mount = candidates[0];
   if (!mount) throw new HttpError(404, 'not found');
   const depth = mount.prefix.split('/').filter(Boolean).length;
@@ -98,7 +100,11 @@ function inside(root: string, path: string): boolean {
 }
 
 /** The real path of the file a request names (a directory's index.html), checked to stay inside the mount. */
-async function resolveFile(mount: Mount & { dir: string }, rootReal: string, rest: string[]): Promise<{ path: string; stats: Stats }> {
+async function resolveFile(
+  mount: Mount & { dir: string },
+  rootReal: string,
+  rest: string[],
+): Promise<{ path: string; stats: Stats }> {
   let candidate = join(rootReal, ...rest);
   if (!inside(rootReal, candidate)) throw new HttpError(400, 'path leaves the served directory');
   if (rest.some(hiddenName)) throw new HttpError(404, `not found under ${mount.prefix}`);
@@ -116,17 +122,27 @@ async function resolveFile(mount: Mount & { dir: string }, rootReal: string, res
     throw new HttpError(404, 'not found');
   }
   // A symlink inside the mount that points outside it is treated as absent.
-  if (!inside(rootReal, candidate) || !stats.isFile() || relative(rootReal, candidate).split(sep).some(hiddenName)) throw new HttpError(404, `not found under ${mount.prefix}`);
+  if (!inside(rootReal, candidate) || !stats.isFile() || relative(rootReal, candidate).split(sep).some(hiddenName))
+    throw new HttpError(404, `not found under ${mount.prefix}`);
   return { path: candidate, stats };
 }
 
 function sendError(res: ServerResponse, status: number, message: string, head: boolean): void {
   const body = `${status} ${message}\n`;
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-content-type-options': 'nosniff' });
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'x-content-type-options': 'nosniff',
+  });
   res.end(head ? undefined : body);
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, mounts: readonly Mount[], realRoots: Map<Mount, string>): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  mounts: readonly Mount[],
+  realRoots: Map<Mount, string>,
+): Promise<void> {
   const head = req.method === 'HEAD';
   try {
     if (req.method !== 'GET' && !head) {
@@ -156,13 +172,19 @@ async function handle(req: IncomingMessage, res: ServerResponse, mounts: readonl
       if (!stats?.isFile()) throw new HttpError(404, `not found under ${mount.prefix}`);
       res.writeHead(200, headers(mount.listed[name]!, stats.size));
       if (head) res.end();
-      else createReadStream(mount.listed[name]!).on('error', () => res.destroy()).pipe(res);
+      else
+        createReadStream(mount.listed[name]!)
+          .on('error', () => res.destroy())
+          .pipe(res);
       return;
     }
     const file = await resolveFile(mount, realRoots.get(mount)!, rest);
     res.writeHead(200, headers(file.path, file.stats.size));
     if (head) res.end();
-    else createReadStream(file.path).on('error', () => res.destroy()).pipe(res);
+    else
+      createReadStream(file.path)
+        .on('error', () => res.destroy())
+        .pipe(res);
   } catch (err) {
     if (err instanceof HttpError) sendError(res, err.status, err.message, head);
     else sendError(res, 500, 'internal error', head);
@@ -189,7 +211,11 @@ export async function startStaticServer(mounts: readonly Mount[], port = 0): Pro
   const server = createServer((req, res) => void handle(req, res, mounts, realRoots));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new Error(err.code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is already in use (try --port 0)` : err.message)),
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is already in use (try --port 0)` : err.message,
+        ),
+      ),
     );
     server.listen(port, '127.0.0.1', resolve);
   });
