@@ -13,14 +13,18 @@ export function lossChart(data: RunReportData): Chart {
 }
 
 const HEALTH_SERIES: [string, string][] = [
-  ['imageCosine', 'image embeddings: mean pairwise cosine'],
-  ['textCosine', 'text embeddings: mean pairwise cosine'],
-  ['validAnchors', 'anchors with a valid triplet'],
-  ['bandNegatives', 'negatives from the semi-hard band'],
-  ['activeTriplets', 'triplet hinges > 0'],
+  ['imageCosine', 'image cosine'],
+  ['textCosine', 'text cosine'],
+  ['validAnchors', 'valid anchors'],
+  ['bandNegatives', 'band negatives'],
+  ['activeTriplets', 'active hinges'],
 ];
 
-/** Training health per logged step (collapse shows as cosines near 1; stalled mining as active → 0). */
+/**
+ * Training health per logged step: mean pairwise cosine of the batch's image and text embeddings (collapse shows
+ * as cosines near 1), the share of anchors with a valid triplet, of negatives from the semi-hard score band, and of
+ * triplet hinges that are non-zero (stalled mining shows as active → 0). Short names: the legend sits beside it.
+ */
 export function healthChart(data: RunReportData): Chart | null {
   const series: Series[] = [];
   HEALTH_SERIES.forEach(([key, name], i) => {
