@@ -2,13 +2,15 @@
 // shaders/mine_triplets.wgsl). References: scoreMatrixFromEncoding (encode.ts) for scores, bit for bit, and
 // mineTripletsCpu (mine-cpu.ts) for mining. In-batch mining is one block; offline mining streams a large
 // pool through the same kernels in column blocks, so memory stays at anchors × block.
-import { grid1d, type Runtime } from '../gpu/runtime.js';
+import { defineKernel, grid1d, type Runtime } from '../gpu/runtime.js';
 import { Tensor, tensorFrom, tidy } from '../tensor/tensor.js';
 import { reciprocalTable, type EncodedBatch } from './encode.js';
 import { defaultMiningOptions, type MiningOptions } from './mine-cpu.js';
 import { defaultGammas, type Gammas } from './score.js';
 
 const WG = 64;
+const scoreMatrixDef = defineKernel({ shader: 'score_matrix' });
+const mineTripletsDef = defineKernel({ shader: 'mine_triplets' });
 /** u32 words per MineState in mine_triplets.wgsl. */
 const MINE_STATE_WORDS = 6;
 
@@ -72,7 +74,7 @@ export function scoreMatrixGpu(
     throw new Error('scoreMatrixGpu: anchors and candidates were encoded with different vocabularies');
   }
   const scores = new Tensor(rt, [anchors.n, candidates.n]);
-  const kernel = rt.kernel({ shader: 'score_matrix', constants: { WG } });
+  const kernel = rt.kernelOf(scoreMatrixDef, { WG });
   rt.dispatch(
     kernel,
     { anchors: anchors.packed, candidates: candidates.packed, recip: reciprocals(rt), scores },
@@ -106,7 +108,7 @@ function minePass(
   o: MiningOptions,
 ): void {
   const nAnchors = block.shape[0]!;
-  const kernel = rt.kernel({ shader: 'mine_triplets', constants: { PASS: pass, WG } });
+  const kernel = rt.kernelOf(mineTripletsDef, { PASS: pass, WG });
   rt.dispatch(
     kernel,
     { scores: block, state: s.state, positives: s.positives, negatives: s.negatives },

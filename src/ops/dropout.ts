@@ -4,6 +4,7 @@
 import { record } from '../tensor/tape.js';
 import { defineKernel, grid1d } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
+import { fmix32 } from '../util/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 
 const WG = 64;
@@ -30,15 +31,6 @@ export function dropout(x: Tensor, p: number, seed: number): Tensor {
   checkRate(p);
   const y = dropoutKernel(x, p, seed);
   return record('dropout', y, [x], (g) => [dropoutKernel(g, p, seed)]);
-}
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /** Whether element `index` survives dropout at `seed` (the kernel's mask, bit for bit). */

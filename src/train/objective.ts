@@ -23,6 +23,7 @@ import type { EntitySet } from '../ober/entities.js';
 import { mineTripletsGpu, scoreMatrixGpu, uploadEntities } from '../mining/score-gpu.js';
 import { binary, unary, unaryOp } from '../ops/elementwise.js';
 import { medtrimTripletLoss } from '../ops/triplet.js';
+import type { Runtime } from '../gpu/runtime.js';
 import { type Tensor, tensorFrom } from '../tensor/tensor.js';
 import { effectiveLossSettings, type TrainConfig } from './config.js';
 
@@ -46,6 +47,16 @@ function tripletTerms<T>(img: T, txt: T, eta: number): [T, T, number][] {
   ];
 }
 
+/** Small constant tensors of the loss, uploaded once per runtime and kept (not once per training step). */
+const constants = new WeakMap<Runtime, Map<string, Tensor>>();
+function constant(rt: Runtime, key: string, make: () => Tensor): Tensor {
+  let byKey = constants.get(rt);
+  if (!byKey) constants.set(rt, (byKey = new Map()));
+  let t = byKey.get(key);
+  if (!t) byKey.set(key, (t = make().keep()));
+  return t;
+}
+
 /**
  * valid[a, p, q] = 1 when S(a,p) > S(a,q), S(a,q) < τmax and p ≠ a ≠ q: every ordering the score admits
  * with a negative outside the similar range. [n, n, n], no gradient.
@@ -53,12 +64,15 @@ function tripletTerms<T>(img: T, txt: T, eta: number): [T, T, number][] {
 function scoreOrderMask(scores: Tensor, tauMax: number): Tensor {
   const rt = scores.runtime;
   const n = scores.shape[0]!;
-  const notSelf = tensorFrom(
-    rt,
-    Array.from({ length: n * n }, (_, k) => (Math.floor(k / n) === k % n ? 0 : 1)),
-    [n, n],
+  const notSelf = constant(rt, `notSelf ${n}`, () =>
+    tensorFrom(
+      rt,
+      Array.from({ length: n * n }, (_, k) => (Math.floor(k / n) === k % n ? 0 : 1)),
+      [n, n],
+    ),
   );
-  const negativeOk = mul(binary('greater', tensorFrom(rt, [tauMax], [1, 1]), scores), notSelf);
+  const tau = constant(rt, `tauMax ${tauMax}`, () => tensorFrom(rt, [tauMax], [1, 1]));
+  const negativeOk = mul(binary('greater', tau, scores), notSelf);
   const ordered = binary('greater', reshape(scores, [n, n, 1]), reshape(scores, [n, 1, n]));
   return mul(mul(ordered, reshape(notSelf, [n, n, 1])), reshape(negativeOk, [n, 1, n]));
 }
@@ -89,7 +103,13 @@ export function allTripletLoss(
       return mul(mul(valid, farther), withinMargin);
     });
     const hinge = relu(unaryOp('addScalar', sub(simQ, simP), o.margin));
-    const count = noGrad(() => binary('maximum', sum(reshape(mask, [n * n * n]), 0), tensorFrom(img.runtime, [1], [])));
+    const count = noGrad(() =>
+      binary(
+        'maximum',
+        sum(reshape(mask, [n * n * n]), 0),
+        constant(img.runtime, 'one', () => tensorFrom(img.runtime, [1], [])),
+      ),
+    );
     const term = scale(div(sum(reshape(mul(hinge, mask), [n * n * n]), 0), count), weight);
     loss = loss ? add(loss, term) : term;
   }

@@ -3,7 +3,7 @@
 // parts of a sample independent: redrawing the findings does not move the anatomy or the pixel noise.
 
 /** murmur3's 32-bit finaliser: a bijective avalanche mix. */
-function fmix32(h: number): number {
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
