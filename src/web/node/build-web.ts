@@ -1,11 +1,11 @@
-// Bundles the browser entry points (src/web/*.ts) into dist/web/ with esbuild: ESM, every shaders/*.wgsl
+// Bundles the browser entry points (src/web/*.ts) into dist/web/ with esbuild: ESM, every shaders/**/*.wgsl
 // embedded through the virtual module `medtrim:shaders`, the OBER ontology (ontology/*.json) through
 // `medtrim:ontology`, wgsl_reflect bundled, and the Node-only pieces (Dawn's `webgpu` package, node:
 // built-ins) left as imports that only the Node path ever reaches. Its command line: scripts/build-web.ts.
 import { build, type Metafile, type Plugin } from 'esbuild';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
@@ -37,9 +37,11 @@ function entryPoints(): string[] {
     .map((f) => join(WEB_SOURCE_DIR, f));
 }
 
+// Every .wgsl under shaders/: the kernels and the lib/ files they include.
 function shaderFiles(): string[] {
-  return readdirSync(SHADER_DIR)
+  return readdirSync(SHADER_DIR, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.wgsl'))
+    .sort()
     .map((f) => join(SHADER_DIR, f));
 }
 
@@ -64,8 +66,13 @@ function embedFiles(name: string, files: () => string[], key: (file: string) => 
   };
 }
 
-/** `medtrim:shaders`: { shader name: WGSL text } of shaders/*.wgsl. */
-const embedShaders = embedFiles('shaders', shaderFiles, (f) => basename(f, '.wgsl'));
+/** `medtrim:shaders`: { shader name: WGSL text }, the name being the path under shaders/ (`lib/row_layout`). */
+const embedShaders = embedFiles('shaders', shaderFiles, (f) =>
+  relative(SHADER_DIR, f)
+    .replace(/\.wgsl$/, '')
+    .split(sep)
+    .join('/'),
+);
 /** `medtrim:ontology`: { 'classes.json': JSON text, … } of ontology/*.json. */
 const embedOntology = embedFiles('ontology', ontologyFiles, (f) => basename(f));
 
