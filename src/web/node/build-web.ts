@@ -66,13 +66,21 @@ function embedFiles(name: string, files: () => string[], key: (file: string) => 
   };
 }
 
-/** `medtrim:shaders`: { shader name: WGSL text }, the name being the path under shaders/ (`lib/row_layout`). */
-const embedShaders = embedFiles('shaders', shaderFiles, (f) =>
-  relative(SHADER_DIR, f)
+/** A shader's name: its path under shaders/ without `.wgsl` (`softmax`, `lib/row_layout`), as `#include` names it. */
+function shaderName(file: string): string {
+  return relative(SHADER_DIR, file)
     .replace(/\.wgsl$/, '')
     .split(sep)
-    .join('/'),
-);
+    .join('/');
+}
+
+/** { shader name: WGSL text } of every shader, lib files included: the table the bundle embeds. */
+export function shaderTable(): Record<string, string> {
+  return Object.fromEntries(shaderFiles().map((f) => [shaderName(f), readFileSync(f, 'utf8')]));
+}
+
+/** `medtrim:shaders`: shaderTable() (see src/web/lib/boot.ts). */
+const embedShaders = embedFiles('shaders', shaderFiles, shaderName);
 /** `medtrim:ontology`: { 'classes.json': JSON text, … } of ontology/*.json. */
 const embedOntology = embedFiles('ontology', ontologyFiles, (f) => basename(f));
 
