@@ -314,7 +314,7 @@ export class Runtime {
     return kernel;
   }
 
-  /** The compiled kernel of a full spec (its source resolved on every call: for one-off kernels; hot paths use kernelOf). */
+  /** A full spec's kernel, its source resolved on every call: for one-off kernels (hot paths use kernelOf). */
   kernel(spec: KernelSpec): Kernel {
     return this.compiled(spec, resolveSource(spec), spec.constants ?? {});
   }

@@ -154,8 +154,8 @@ function tileCandidates(rt: Runtime): AttentionTiles[] {
 }
 
 /**
- * ROWS_IN_REGISTERS (shaders/lib/attention_common.wgsl) per adapter: on llvmpipe, each invocation's query rows in registers
- * (with keyBlocks below) made fused forward+backward faster against tfjs (`medtrim bench attention --quick
+ * ROWS_IN_REGISTERS (shaders/lib/attention_common.wgsl) per adapter: on llvmpipe, each invocation's query rows in
+ * registers (with keyBlocks below) made fused forward+backward faster against tfjs (`medtrim bench attention --quick
  * --backend gles`, bench/results/suite-gles-llvmpipe.md); SwiftShader spills per-invocation arrays to memory and
  * was not faster, so it keeps reading the tiles.
  */
