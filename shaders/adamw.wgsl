@@ -11,7 +11,7 @@ struct Params {
   lr: f32, beta1: f32, beta2: f32, eps: f32, weight_decay: f32,
   bc1: f32, sqrt_bc2: f32, max_norm: f32,
 }
-override WG: u32 = 64u;
+#include "lib/prologue"
 override PER_INVOCATION: u32 = 4u;
 @group(0) @binding(0) var<storage, read_write> param: array<f32>;
 @group(0) @binding(1) var<storage, read> grad: array<f32>;
@@ -24,7 +24,7 @@ override PER_INVOCATION: u32 = 4u;
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let clip = select(1.0, min(1.0, params.max_norm / (grad_norm[0] + 1e-6)), params.clip != 0u);
-  let first = (wid.x + wid.y * groups.x) * WG * PER_INVOCATION + lid;
+  let first = linear_workgroup(wid, groups) * WG * PER_INVOCATION + lid;
   for (var e = 0u; e < PER_INVOCATION; e++) {
     let i = first + e * WG;
     if (i >= params.count) { return; }

@@ -3,7 +3,7 @@
 // wrote ([batch·heads, seq_q, key_quads], 4 keys per vec4) instead of recomputing them. Each invocation owns
 // KEY_BLOCKS blocks of 4 keys (ROWS = 4·KEY_BLOCKS·WG_Y keys a workgroup); src/ops/attention.ts picks KEY_BLOCKS
 // per adapter.
-{{COMMON}}
+#include "lib/attention_common"
 const KEY_BLOCKS = {{KEY_BLOCKS}}u;
 override KEY_QUADS: u32 = WG_Y * KEY_BLOCKS;
 @group(0) @binding(2) var<storage, read> q: array<vec4<f32>>;

@@ -2,7 +2,7 @@
 // ROW_BLOCKS blocks of 4 keys ($R) and the workgroup walks the queries 4 at a time, reading the 4×4 P and dS
 // blocks part 1 (attention_backward_dq_stream.wgsl) wrote instead of recomputing them: dV = Pᵀ·dO and
 // dK = scale·dSᵀ·Q, every Q/dO quad read serving 4·ROW_BLOCKS keys.
-{{COMMON}}
+#include "lib/attention_common"
 {{READERS}}
 const ROW_BLOCKS = {{ROW_BLOCKS}}u;
 @group(0) @binding(2) var<storage, read> q: array<vec4<f32>>;

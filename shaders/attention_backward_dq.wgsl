@@ -3,7 +3,7 @@
 // dS = P∘(dP − delta), dQ = scale·dS·K — accumulated in registers, no atomics. P and dS also go to
 // [batch·heads, seq_q, key_quads] vec4 scratch (4 keys per vec4) so that part 2 need not recompute them:
 // on the CPU adapters we run on, recomputing QKᵀ and dO·Vᵀ a second time cost more than the stores.
-{{COMMON}}
+#include "lib/attention_common"
 @group(0) @binding(2) var<storage, read> q: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> k: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> v: array<vec4<f32>>;

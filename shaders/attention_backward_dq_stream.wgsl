@@ -4,7 +4,7 @@
 // dQ = scale·dS·K. P and dS go to the scratch as 4×4 blocks, [batch·heads, query quad, key quad] × 4 vec4
 // (column j = key j over the 4 queries): part 2 reads one block per step. The key quads read for the scores are
 // kept for the dS·K product (one read per step instead of two).
-{{COMMON}}
+#include "lib/attention_common"
 {{READERS}}
 const ROW_BLOCKS = {{ROW_BLOCKS}}u;
 @group(0) @binding(2) var<storage, read> q: array<vec4<f32>>;

@@ -1,7 +1,7 @@
 // Fused attention forward (flash-style): out = softmax(scale·QKᵀ + mask)·V for a block of ROWS queries,
 // streaming COLS keys at a time with an online softmax (running max m and running sum l per row); only the
 // log-sum-exp per row is saved for the backward. A row with no attendable key gets out = 0 and lse = NEG_BIG.
-{{COMMON}}
+#include "lib/attention_common"
 /** One column of scores (4 rows × key `key`): scaled where attended, exactly NEG_BIG where not. */
 fn masked_scores(s: vec4<f32>, b: u32, rows: vec4<u32>, key: u32) -> vec4<f32> {
   return select(vec4<f32>(NEG_BIG), s * params.scale, attends4(b, rows, vec4<u32>(key)));

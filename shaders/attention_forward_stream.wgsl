@@ -3,7 +3,7 @@
 // ROW_BLOCKS blocks of 4 query rows ($R), kept in registers, and all invocations of the workgroup walk the same 4
 // keys at a time straight from storage. On llvmpipe a storage read costs a loop over the SIMD lanes whatever
 // the address, so what counts is multiply-adds per value read: every K/V quad read serves 4·ROW_BLOCKS rows.
-{{COMMON}}
+#include "lib/attention_common"
 {{READERS}}
 const ROW_BLOCKS = {{ROW_BLOCKS}}u;
 @group(0) @binding(2) var<storage, read> q: array<vec4<f32>>;

@@ -9,7 +9,7 @@ struct Params {
   a_strides: array<vec4<u32>, 2>,
   b_strides: array<vec4<u32>, 2>,
 }
-override WG: u32 = 64u;
+#include "lib/prologue"
 override RANK: u32 = 1u;
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
@@ -20,7 +20,7 @@ fn op(x: f32, y: f32) -> f32 { return {{EXPR}}; }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = gid.x + gid.y * groups.x * WG;
+  let i = linear_index(gid, groups);
   if (i >= params.count) { return; }
   // Innermost dimension first; the outermost takes what is left, without a division.
   var rest = i;

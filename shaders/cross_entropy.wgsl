@@ -1,14 +1,13 @@
 // Per-row cross-entropy of logits x [rows, n] against integer class targets: loss = logsumexp(x) − x[t].
 // Also writes the row's logsumexp, which the backward kernel needs. One workgroup per row.
 struct Params { rows: u32, n: u32 }
-override WG: u32 = 64u;
+#include "lib/prologue"
 @group(0) @binding(0) var<storage, read> x_in: array<f32>;
 @group(0) @binding(1) var<storage, read> targets: array<i32>;
 @group(0) @binding(2) var<storage, read_write> losses: array<f32>;
 @group(0) @binding(3) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
-{{WORKGROUP_REDUCE}}
-{{ROWS}}
+#include "lib/row_layout"
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

@@ -3,7 +3,7 @@
 // the backward pass regenerates it exactly (dx = dropout(dy) with the same seed) and every adapter and run
 // draws the same one: integer arithmetic only.
 struct Params { count: u32, seed: u32, threshold: u32, scale: f32 }
-override WG: u32 = 64u;
+#include "lib/prologue"
 @group(0) @binding(0) var<storage, read> x_in: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
@@ -21,7 +21,7 @@ fn fmix32(h0: u32) -> u32 {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = gid.x + gid.y * groups.x * WG;
+  let i = linear_index(gid, groups);
   if (i >= params.count) { return; }
   let h = fmix32(fmix32(i + 0x9e3779b9u) ^ params.seed);
   out[i] = select(0.0, x_in[i] * params.scale, h >= params.threshold);

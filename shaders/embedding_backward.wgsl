@@ -3,7 +3,7 @@
 // float32 sum. One invocation per (position, column); only the first position of each id does the row, so
 // the work is N·dim whatever the vocabulary. Rows no position hits keep the zeros cleared beforehand.
 struct Params { count: u32, dim: u32, vocab: u32 }
-override WG: u32 = 64u;
+#include "lib/prologue"
 @group(0) @binding(0) var<storage, read> ids: array<i32>;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> counts: array<u32>;
@@ -14,7 +14,7 @@ override WG: u32 = 64u;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = gid.x + gid.y * groups.x * WG;
+  let i = linear_index(gid, groups);
   if (i >= params.count) { return; }
   let p = i / params.dim;
   let c = i % params.dim;

@@ -1,7 +1,7 @@
 // Embedding backward, step 3 of 5: each position writes itself into its id's bucket at the slot step 1 gave
 // it, so bucket[offsets[v] .. offsets[v] + counts[v]) holds the positions of id v, in no particular order.
 struct Params { positions: u32, vocab: u32 }
-override WG: u32 = 64u;
+#include "lib/prologue"
 @group(0) @binding(0) var<storage, read> ids: array<i32>;
 @group(0) @binding(1) var<storage, read> offsets: array<u32>;
 @group(0) @binding(2) var<storage, read> slots: array<u32>;
@@ -10,7 +10,7 @@ override WG: u32 = 64u;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let p = gid.x + gid.y * groups.x * WG;
+  let p = linear_index(gid, groups);
   if (p >= params.positions) { return; }
   let id = ids[p];
   if (id < 0 || u32(id) >= params.vocab) { return; }

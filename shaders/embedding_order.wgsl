@@ -3,7 +3,7 @@
 // than it, so order[offsets[v] + rank] = p is the same list on every run however step 1's atomics
 // interleaved. Work is the squared bucket size; longer buckets are ordered by embedding_order_long.wgsl.
 struct Params { positions: u32, vocab: u32, long: u32 }
-override WG: u32 = 64u;
+#include "lib/prologue"
 @group(0) @binding(0) var<storage, read> ids: array<i32>;
 @group(0) @binding(1) var<storage, read> counts: array<u32>;
 @group(0) @binding(2) var<storage, read> offsets: array<u32>;
@@ -13,7 +13,7 @@ override WG: u32 = 64u;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let p = gid.x + gid.y * groups.x * WG;
+  let p = linear_index(gid, groups);
   if (p >= params.positions) { return; }
   let id = ids[p];
   if (id < 0 || u32(id) >= params.vocab) { return; }

@@ -1,8 +1,8 @@
 // Layer norm over the last axis of x viewed as [rows, n]: y = (x − mean)·rstd·gamma + beta, with
 // rstd = 1/sqrt(var + eps) (biased variance, two passes for accuracy). Saves mean and rstd per row for
-// the backward kernel. Rows map to invocations as ROWS (src/ops/wgsl-lib.ts) says.
+// the backward kernel. Rows map to invocations as lib/row_layout.wgsl says.
 struct Params { rows: u32, n: u32, eps: f32 }
-override WG: u32 = 64u;
+#include "lib/prologue"
 @group(0) @binding(0) var<storage, read> x_in: array<f32>;
 @group(0) @binding(1) var<storage, read> gamma: array<f32>;
 @group(0) @binding(2) var<storage, read> beta: array<f32>;
@@ -10,8 +10,7 @@ override WG: u32 = 64u;
 @group(0) @binding(4) var<storage, read_write> mean: array<f32>;
 @group(0) @binding(5) var<storage, read_write> rstd: array<f32>;
 @group(0) @binding(6) var<uniform> params: Params;
-{{WORKGROUP_REDUCE}}
-{{ROWS}}
+#include "lib/row_layout"
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

@@ -4,7 +4,7 @@
 // The remaining workgroups take WG columns each and sum over rows: dgamma = Σ dy·xh, dbeta = Σ dy
 // (a fixed order per column: deterministic, no atomics).
 struct Params { rows: u32, n: u32, row_groups: u32 }
-override WG: u32 = 64u;
+#include "lib/prologue"
 @group(0) @binding(0) var<storage, read> x_in: array<f32>;
 @group(0) @binding(1) var<storage, read> gamma: array<f32>;
 @group(0) @binding(2) var<storage, read> mean: array<f32>;
@@ -14,12 +14,11 @@ override WG: u32 = 64u;
 @group(0) @binding(6) var<storage, read_write> dgamma: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dbeta: array<f32>;
 @group(0) @binding(8) var<uniform> params: Params;
-{{WORKGROUP_REDUCE}}
-{{ROWS}}
+#include "lib/row_layout"
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let group = wid.x + wid.y * groups.x;
+  let group = linear_workgroup(wid, groups);
   if (group < params.row_groups) {
     let slot = row_slot(wid, groups, lid, params.rows);
     let base = slot.row * params.n;

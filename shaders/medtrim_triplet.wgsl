@@ -6,7 +6,7 @@
 // over its invocations. Saves, per anchor and term, the weight of the term if its hinge is open (else 0),
 // and stats = [loss, 1/valid] for the backward kernel.
 struct Params { n: u32, dim: u32, margin: f32, eta: f32 }
-override WG: u32 = 64u;
+#include "lib/prologue"
 @group(0) @binding(0) var<storage, read> img: array<f32>;
 @group(0) @binding(1) var<storage, read> txt: array<f32>;
 @group(0) @binding(2) var<storage, read> positives: array<i32>;
@@ -14,7 +14,7 @@ override WG: u32 = 64u;
 @group(0) @binding(4) var<storage, read_write> open_weight: array<f32>;
 @group(0) @binding(5) var<storage, read_write> stats: array<f32>;
 @group(0) @binding(6) var<uniform> params: Params;
-{{WORKGROUP_REDUCE}}
+#include "lib/workgroup_reduce"
 
 // Row a of the image (a_img) or text embeddings dotted with row b of either.
 fn row_dot(a: u32, a_img: bool, b: u32, b_img: bool) -> f32 {

@@ -4,7 +4,7 @@
 // modality m, "same" is m's embeddings and "other" the other modality's; with d = 1 − a·b and an open hinge
 // of weight w, ∂/∂a = w(q − p), ∂/∂p = −w·a, ∂/∂q = w·a.
 struct Params { n: u32, dim: u32 }
-override WG: u32 = 64u;
+#include "lib/prologue"
 @group(0) @binding(0) var<storage, read> img: array<f32>;
 @group(0) @binding(1) var<storage, read> txt: array<f32>;
 @group(0) @binding(2) var<storage, read> positives: array<i32>;
@@ -22,7 +22,7 @@ fn value(row: u32, k: u32, from_img: bool) -> f32 {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let e = gid.x + gid.y * groups.x * WG;
+  let e = linear_index(gid, groups);
   let per_modality = params.n * params.dim;
   if (e >= 2u * per_modality) { return; }
   let is_img = e < per_modality;

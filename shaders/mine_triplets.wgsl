@@ -8,7 +8,7 @@
 struct MineState { positive: i32, band: i32, fallback: i32, positive_score: f32, band_score: f32, fallback_score: f32 }
 struct Params { n_anchors: u32, n_cols: u32, col_offset: u32, anchor_offset: u32, exclude_self: u32, first_block: u32, tau_min: f32, tau_max: f32 }
 override PASS: u32 = 0u;
-override WG: u32 = 64u;
+#include "lib/prologue"
 @group(0) @binding(0) var<storage, read> scores: array<f32>;
 @group(0) @binding(1) var<storage, read_write> state: array<MineState>;
 @group(0) @binding(2) var<storage, read_write> positives: array<i32>;
@@ -17,7 +17,7 @@ override WG: u32 = 64u;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = gid.x + gid.y * groups.x * WG;
+  let i = linear_index(gid, groups);
   if (i >= params.n_anchors) { return; }
   var st = state[i];
   if (params.first_block == 1u) {

@@ -4,7 +4,7 @@
 // its time in barriers there — on SwiftShader, 3072 workgroups summing 4 values each took over a second.
 // The result is multiplied by params.scale (1/n for a mean).
 struct Params { outer: u32, n: u32, inner: u32, scale: f32 }
-override WG: u32 = 64u;
+#include "lib/prologue"
 @group(0) @binding(0) var<storage, read> x_in: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
@@ -13,7 +13,7 @@ fn combine(a: f32, b: f32) -> f32 { return {{COMBINE}}; }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let o = gid.x + gid.y * groups.x * WG;
+  let o = linear_index(gid, groups);
   if (o >= params.outer * params.inner) { return; }
   let base = (o / params.inner) * params.n * params.inner + o % params.inner;
   var acc = {{IDENTITY}};

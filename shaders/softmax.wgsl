@@ -1,13 +1,12 @@
 // Softmax (LOG = false) or log-softmax (LOG = true) of each row of x viewed as [rows, n]: one workgroup per
 // row; subtracting the row maximum first keeps exp from overflowing.
 struct Params { rows: u32, n: u32 }
-override WG: u32 = 64u;
+#include "lib/prologue"
 override LOG: bool = false;
 @group(0) @binding(0) var<storage, read> x_in: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
-{{WORKGROUP_REDUCE}}
-{{ROWS}}
+#include "lib/row_layout"
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

@@ -1,14 +1,13 @@
 // Gradient of a row softmax from its output y: dx = y·(dy − Σ dy·y); of a log-softmax (LOG = true):
 // dx = dy − exp(y)·Σ dy. One workgroup per row of [rows, n].
 struct Params { rows: u32, n: u32 }
-override WG: u32 = 64u;
+#include "lib/prologue"
 override LOG: bool = false;
 @group(0) @binding(0) var<storage, read> y: array<f32>;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
-{{WORKGROUP_REDUCE}}
-{{ROWS}}
+#include "lib/row_layout"
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

@@ -2,11 +2,11 @@
 // (P = number of workgroups) into partials[w]. The AdamW kernel folds the P partials (a fixed order:
 // deterministic).
 struct Params { count: u32 }
-override WG: u32 = 64u;
+#include "lib/prologue"
 @group(0) @binding(0) var<storage, read> g: array<f32>;
 @group(0) @binding(1) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
-{{WORKGROUP_REDUCE}}
+#include "lib/workgroup_reduce"
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

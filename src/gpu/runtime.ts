@@ -17,9 +17,15 @@ export interface BufferView {
 }
 
 export interface KernelSpec {
-  /** File name in shaders/ without `.wgsl`; `#include "other"` lines in it are replaced by shaders/other.wgsl. */
+  /**
+   * File name in shaders/ without `.wgsl`; `#include "lib/name"` lines in it are replaced by shaders/lib/name.wgsl
+   * (see expandIncludes).
+   */
   shader: string;
-  /** `{{KEY}}` placeholders replaced in the source (used to generate variants, e.g. the elementwise op). */
+  /**
+   * `{{KEY}}` placeholders replaced in the source: a variant's parameters (an op's expression, an element type, a
+   * constant). Shared WGSL is included, never passed here.
+   */
   template?: Record<string, string>;
   /**
    * Register-blocking counts: a line `@each(NAME) …` is repeated NAME times with `$NAME` replaced by 0, 1, …, and so
@@ -53,12 +59,25 @@ interface BindingInfo {
 export interface KernelDef {
   readonly id: number;
   readonly spec: Readonly<Omit<KernelSpec, 'constants'>>;
+  /**
+   * The WGSL the handle compiles to (includes, template values and @each blocks expanded), resolved once per handle
+   * at its first use — not when it is made: handles are made as modules load, before the browser bundle has handed
+   * its shader table to setShaderSources.
+   */
+  readonly source: string;
 }
 
 let nextKernelDefId = 0;
 
 export function defineKernel(spec: Omit<KernelSpec, 'constants'>): KernelDef {
-  return { id: nextKernelDefId++, spec };
+  let source: string | undefined;
+  return {
+    id: nextKernelDefId++,
+    spec,
+    get source() {
+      return (source ??= resolveSource(spec));
+    },
+  };
 }
 
 /** Kernel handles made on demand, one per variant name (e.g. per elementwise op). */
@@ -133,12 +152,53 @@ function scalarOf(type: ReflectedType): Scalar {
   throw new Error(`uniform member type '${type.name}' is not supported (use scalars, vectors or arrays of vec4)`);
 }
 
-/** The shader's source with each `#include "name"` line replaced by that shader's (expanded) source. */
-function expandIncludes(name: string, seen: string[] = []): string {
-  if (seen.includes(name)) throw new GpuError(`shader include cycle: ${[...seen, name].join(' → ')}`);
-  return shaderSource(name).replace(/^#include "(\w+)"\s*$/gm, (_, inc: string) =>
-    expandIncludes(inc, [...seen, name]),
+/**
+ * The shader's source with each `#include "path"` line (a whole line; path relative to shaders/, without `.wgsl`)
+ * replaced by that file, itself expanded. A file goes in once per kernel, where it is first included; later
+ * includes of it are dropped, so each lib file includes what it uses (WGSL declarations may come in any order). A
+ * file that includes itself, directly or through others, and a path that names no shader are errors.
+ */
+export function expandIncludes(shader: string): string {
+  const pasted = new Set<string>([shader]);
+  const expand = (source: string, chain: string[]): string =>
+    source.replace(/^[ \t]*#include\b(.*)$/gm, (line, rest: string) => {
+      const inc = /^\s*"([\w/]+)"\s*$/.exec(rest)?.[1];
+      const at = `shader '${chain.at(-1)}'`;
+      if (!inc) throw new GpuError(`${at}: malformed include '${line.trim()}' (expected #include "lib/name")`);
+      if (chain.includes(inc)) throw new GpuError(`${at}: include cycle ${[...chain, inc].join(' → ')}`);
+      if (pasted.has(inc)) return '';
+      pasted.add(inc);
+      let text: string;
+      try {
+        text = shaderSource(inc);
+      } catch (err) {
+        throw new GpuError(`${at}: #include "${inc}" names no shader (${(err as Error).message})`);
+      }
+      return expand(text, [...chain, inc]);
+    });
+  return expand(shaderSource(shader), [shader]);
+}
+
+/** The kernel's name in errors and labels: the shader, and the variant's short template values and @each counts. */
+function kernelName(spec: KernelSpec): string {
+  // Short template values (an op's expression) name the variant; long ones (generated code) by their key.
+  const variant = Object.entries(spec.template ?? {}).map(([key, value]) =>
+    value.length <= 40 && !value.includes('\n') ? value : key,
   );
+  for (const [key, count] of Object.entries(spec.repeat ?? {})) variant.push(`${key}×${count}`);
+  return spec.shader + (variant.length ? `[${variant.join(',')}]` : '');
+}
+
+/** The WGSL a spec compiles to: includes expanded, comments dropped, template values filled, @each expanded. */
+function resolveSource(spec: KernelSpec): string {
+  // Comments go first, so a placeholder named in a comment is never substituted (a multi-line value
+  // spliced into a comment would break the shader).
+  let source = expandIncludes(spec.shader).replace(/\/\/[^\n]*/g, '');
+  for (const [key, value] of Object.entries(spec.template ?? {})) source = source.replaceAll(`{{${key}}}`, value);
+  const unresolved = /\{\{(\w+)\}\}/.exec(source);
+  if (unresolved) throw new GpuError(`kernel '${kernelName(spec)}': template value {{${unresolved[1]}}} not given`);
+  if (spec.repeat || source.includes('@each(')) source = expandRepeats(source, spec.repeat ?? {}, spec.shader);
+  return source;
 }
 
 /**
@@ -250,37 +310,25 @@ export class Runtime {
     let key = '';
     if (constants) for (const name in constants) key += `${name}=${constants[name]};`;
     let kernel = byConstants.get(key);
-    if (!kernel) byConstants.set(key, (kernel = this.kernel(constants ? { ...def.spec, constants } : def.spec)));
+    if (!kernel) byConstants.set(key, (kernel = this.compiled(def.spec, def.source, constants ?? {})));
     return kernel;
   }
 
-  /** The compiled kernel of a full spec (keyed by its source: for one-off kernels; hot paths use kernelOf). */
+  /** A full spec's kernel, its source resolved on every call: for one-off kernels (hot paths use kernelOf). */
   kernel(spec: KernelSpec): Kernel {
-    // Comments go first, so a placeholder named in a comment is never substituted (a multi-line value
-    // spliced into a comment would break the shader).
-    let source = expandIncludes(spec.shader).replace(/\/\/[^\n]*/g, '');
-    for (const [key, value] of Object.entries(spec.template ?? {})) source = source.replaceAll(`{{${key}}}`, value);
-    const constants = spec.constants ?? {};
-    // Keyed before @each expansion (the counts are in the key): a cached kernel costs no expansion per dispatch.
-    const repeat = spec.repeat ?? {};
-    const key = `${source}\u0000${JSON.stringify(Object.entries(repeat).sort())}\u0000${JSON.stringify(Object.entries(constants).sort())}\u0000${spec.entryPoint ?? ''}`;
-    const cached = this.kernels.get(key);
-    if (cached) return cached;
-    if (spec.repeat || source.includes('@each(')) source = expandRepeats(source, repeat, spec.shader);
-    const kernel = this.compile(spec, source, constants);
-    this.kernels.set(key, kernel);
+    return this.compiled(spec, resolveSource(spec), spec.constants ?? {});
+  }
+
+  /** The kernel of a resolved source and constants, compiled once per runtime (handles with equal sources share it). */
+  private compiled(spec: Omit<KernelSpec, 'constants'>, source: string, constants: Record<string, number>): Kernel {
+    const key = `${source}\u0000${JSON.stringify(Object.entries(constants).sort())}\u0000${spec.entryPoint ?? ''}`;
+    let kernel = this.kernels.get(key);
+    if (!kernel) this.kernels.set(key, (kernel = this.compile(spec, source, constants)));
     return kernel;
   }
 
-  private compile(spec: KernelSpec, source: string, constants: Record<string, number>): Kernel {
-    // Short template values (an op's expression) name the variant; long ones (shared WGSL) by their key.
-    const variant = Object.entries(spec.template ?? {}).map(([key, value]) =>
-      value.length <= 40 && !value.includes('\n') ? value : key,
-    );
-    for (const [key, count] of Object.entries(spec.repeat ?? {})) variant.push(`${key}×${count}`);
-    const name = spec.shader + (variant.length ? `[${variant.join(',')}]` : '');
-    const unresolved = /\{\{(\w+)\}\}/.exec(source);
-    if (unresolved) throw new GpuError(`kernel '${name}': template value {{${unresolved[1]}}} not given`);
+  private compile(spec: Omit<KernelSpec, 'constants'>, source: string, constants: Record<string, number>): Kernel {
+    const name = kernelName(spec);
     const reflect = new WgslReflect(source);
     const entry = spec.entryPoint
       ? reflect.entry.compute.find((e) => e.name === spec.entryPoint)

@@ -1,6 +1,6 @@
 // Activations: GELU in its exact (erf) and tanh forms (forward shaders/activation.wgsl, backward
-// shaders/unary_backward.wgsl, both generated from the table below), and the differentiable ReLU and tanh of
-// the elementwise table. WGSL has no erf: ERF_WGSL is Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7).
+// shaders/unary_backward.wgsl, both generated from the table below; their helpers erf_approx and gelu_tanh_deriv
+// are shaders/lib/gelu.wgsl), and the differentiable ReLU and tanh of the elementwise table.
 import { record } from '../tensor/tape.js';
 import { grid1d, kernelDefs } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
@@ -8,14 +8,6 @@ import { Tensor } from '../tensor/tensor.js';
 import { unaryBackward, unaryOp } from './elementwise.js';
 
 const WG = 64;
-
-export const ERF_WGSL = /* wgsl */ `
-fn erf_approx(z: f32) -> f32 {
-  let a = abs(z);
-  let t = 1.0 / (1.0 + 0.3275911 * a);
-  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  return sign(z) * (1.0 - poly * exp(-a * a));
-}`;
 
 const SQRT_HALF = Math.SQRT1_2;
 const INV_SQRT_2PI = 0.3989422804014327;
@@ -51,16 +43,9 @@ export const GELU = {
 } as const;
 export type GeluForm = keyof typeof GELU;
 
-const GELU_TANH_DERIV_WGSL = /* wgsl */ `
-fn gelu_tanh_deriv(x: f32) -> f32 {
-  let t = tanh(clamp(${TANH_K} * (x + ${TANH_C} * x * x * x), -10.0, 10.0));
-  return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * ${TANH_K} * (1.0 + ${3 * TANH_C} * x * x);
-}`;
-const PRELUDE = ERF_WGSL + GELU_TANH_DERIV_WGSL;
+const activationDef = kernelDefs((expr: string) => ({ shader: 'activation', template: { EXPR: expr } }));
 
-const activationDef = kernelDefs((expr: string) => ({ shader: 'activation', template: { PRELUDE, EXPR: expr } }));
-
-/** Applies an activation given as WGSL in x (the helpers of PRELUDE available). */
+/** Applies an activation given as WGSL in x (the helpers of shaders/lib/gelu.wgsl available). */
 export function activationKernel(expr: string, x: Tensor): Tensor {
   const rt = x.runtime;
   const out = new Tensor(rt, x.shape);
@@ -72,7 +57,7 @@ export function activationKernel(expr: string, x: Tensor): Tensor {
 /** Differentiable GELU, exact (erf) or tanh-approximated. */
 export function gelu(x: Tensor, form: GeluForm = 'erf'): Tensor {
   const y = activationKernel(GELU[form].wgsl, x);
-  return record(`gelu(${form})`, y, [x], (g) => [unaryBackward(GELU[form].deriv, x, y, g, 0, PRELUDE)]);
+  return record(`gelu(${form})`, y, [x], (g) => [unaryBackward(GELU[form].deriv, x, y, g)]);
 }
 
 export function geluRef(x: HostTensor, form: GeluForm = 'erf'): HostTensor {

@@ -16,7 +16,6 @@
 import { record } from '../tensor/tape.js';
 import { isSoftware } from '../gpu/device.js';
 import { kernelDefs, type Kernel, type Runtime } from '../gpu/runtime.js';
-import { shaderSource } from '../gpu/shader-source.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor, type Shape } from '../tensor/tensor.js';
 
@@ -155,8 +154,8 @@ function tileCandidates(rt: Runtime): AttentionTiles[] {
 }
 
 /**
- * ROWS_IN_REGISTERS (attention_common.wgsl) per adapter: on llvmpipe, each invocation's query rows in registers
- * (with keyBlocks below) made fused forward+backward faster against tfjs (`medtrim bench attention --quick
+ * ROWS_IN_REGISTERS (shaders/lib/attention_common.wgsl) per adapter: on llvmpipe, each invocation's query rows in
+ * registers (with keyBlocks below) made fused forward+backward faster against tfjs (`medtrim bench attention --quick
  * --backend gles`, bench/results/suite-gles-llvmpipe.md); SwiftShader spills per-invocation arrays to memory and
  * was not faster, so it keeps reading the tiles.
  */
@@ -238,6 +237,9 @@ const STREAM_READS: Record<AttentionKernel, string[]> = {
  * WGSL `<name>_quads(base, stride, row0, count, quad)` per binding: a mat4x4 whose column i is head-dim quad `quad`
  * of row row0 + i (at base + row·stride + quad), zero for rows at or past `count` — the read itself is clamped
  * into the buffer, and the select keeps a neighbouring head's rows or stale pool memory (possibly NaN) out.
+ * Generated, the one WGSL the engine writes in TS (test/wgsl-sources.test.ts allows it here only): core WGSL takes
+ * no pointer to storage as a function parameter (unrestricted_pointer_parameters is not on every adapter), so each
+ * binding needs its own reader, and a file holding all five would not compile in a kernel that lacks a binding.
  */
 function quadReaders(bindings: string[]): string {
   const column = (name: string, i: number) =>
@@ -269,7 +271,6 @@ const streamDef = kernelDefs((variant: string) => {
   return {
     shader: `attention_${kernel}_stream`,
     template: {
-      COMMON: shaderSource('attention_common'),
       HEAD_QUADS: String(Number(headDim) / 4),
       TQ: '1',
       ROW_BLOCKS: blocks,
@@ -285,7 +286,6 @@ const tiledDef = kernelDefs((variant: string) => {
   return {
     shader: `attention_${kernel}`,
     template: {
-      COMMON: shaderSource('attention_common'),
       HEAD_QUADS: String(Number(headDim) / 4),
       TQ: quads,
       KEY_BLOCKS: blocks,

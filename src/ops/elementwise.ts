@@ -1,7 +1,7 @@
 // Elementwise unary and broadcasting binary ops. Each op is one row: its WGSL expression (spliced into
 // shaders/unary.wgsl or shaders/binary.wgsl) and its float64 CPU reference.
 import { record } from '../tensor/tape.js';
-import { grid1d, kernelDefs, type KernelDef, type Runtime } from '../gpu/runtime.js';
+import { grid1d, kernelDefs, type Runtime } from '../gpu/runtime.js';
 import {
   broadcastShapes,
   broadcastStrides,
@@ -51,17 +51,8 @@ export type BinaryOp = keyof typeof BINARY;
 
 const unaryKernel = kernelDefs((op: UnaryOp) => ({ shader: 'unary', template: { EXPR: UNARY[op].wgsl } }));
 const binaryKernel = kernelDefs((op: BinaryOp) => ({ shader: 'binary', template: { EXPR: BINARY[op].wgsl } }));
-/** unary_backward by prelude, then derivative (both among a few constant strings: a handful of variants). */
-const unaryBackwardKernels = new Map<string, (deriv: string) => KernelDef>();
-function unaryBackwardKernel(deriv: string, prelude: string): KernelDef {
-  let byDeriv = unaryBackwardKernels.get(prelude);
-  if (!byDeriv)
-    unaryBackwardKernels.set(
-      prelude,
-      (byDeriv = kernelDefs((d: string) => ({ shader: 'unary_backward', template: { DERIV: d, PRELUDE: prelude } }))),
-    );
-  return byDeriv(deriv);
-}
+/** unary_backward by derivative (a few constant strings: a handful of variants). */
+const unaryBackwardKernel = kernelDefs((deriv: string) => ({ shader: 'unary_backward', template: { DERIV: deriv } }));
 
 function requireF32(op: string, ...ts: Tensor[]): Runtime {
   for (const t of ts) if (t.dtype !== 'f32') throw new Error(`${op}: expects f32 tensors, got ${t.dtype}`);
@@ -136,11 +127,14 @@ export const UNARY_DERIVATIVE: Record<UnaryOp, string> = {
   powScalar: 'alpha * pow(x, alpha - 1.0)',
 };
 
-/** dx = dy · f'(x) for an elementwise f given as WGSL (shared with the activations in activation.ts). */
-export function unaryBackward(deriv: string, x: Tensor, y: Tensor, dy: Tensor, alpha = 0, prelude = ''): Tensor {
+/**
+ * dx = dy · f'(x) for an elementwise f given as WGSL (shared with the activations in activation.ts, whose
+ * derivatives call the helpers of shaders/lib/gelu.wgsl).
+ */
+export function unaryBackward(deriv: string, x: Tensor, y: Tensor, dy: Tensor, alpha = 0): Tensor {
   const rt = x.runtime;
   const dx = new Tensor(rt, x.shape);
-  const kernel = rt.kernelOf(unaryBackwardKernel(deriv, prelude), { WG });
+  const kernel = rt.kernelOf(unaryBackwardKernel(deriv), { WG });
   rt.dispatch(kernel, { x_in: x, y_in: y, dy, dx }, { count: x.size, alpha }, grid1d(x.size, WG));
   return dx;
 }

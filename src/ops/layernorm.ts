@@ -5,10 +5,10 @@ import { record } from '../tensor/tape.js';
 import { defineKernel, grid1d } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
-import { ROWS, rowLayout, rowsOf, WORKGROUP_REDUCE } from './wgsl-lib.js';
+import { rowLayout, rowsOf } from './row-layout.js';
 
-const layerNormDef = defineKernel({ shader: 'layernorm', template: { WORKGROUP_REDUCE, ROWS } });
-const layerNormBackwardDef = defineKernel({ shader: 'layernorm_backward', template: { WORKGROUP_REDUCE, ROWS } });
+const layerNormDef = defineKernel({ shader: 'layernorm' });
+const layerNormBackwardDef = defineKernel({ shader: 'layernorm_backward' });
 
 export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
   const { rows, n } = rowsOf(x, 'layerNorm');

@@ -6,10 +6,10 @@ import { defineKernel, grid1d } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 import { reduce } from './reduce.js';
-import { ROWS, rowLayout, rowsOf, WORKGROUP_REDUCE } from './wgsl-lib.js';
+import { rowLayout, rowsOf } from './row-layout.js';
 
 const WG = 64;
-const crossEntropyDef = defineKernel({ shader: 'cross_entropy', template: { WORKGROUP_REDUCE, ROWS } });
+const crossEntropyDef = defineKernel({ shader: 'cross_entropy' });
 const crossEntropyBackwardDef = defineKernel({ shader: 'cross_entropy_backward' });
 
 function checkTargets(logits: Tensor, targets: Tensor, rows: number): void {

@@ -7,14 +7,13 @@ import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 import { unaryOp } from './elementwise.js';
 import { matmulOp } from './matmul.js';
-import { ROWS, rowLayout, rowsOf, WORKGROUP_REDUCE } from './wgsl-lib.js';
+import { rowLayout, rowsOf } from './row-layout.js';
 
 /** PyTorch's F.normalize default. */
 const EPS = 1e-12;
 
 const rowKernelDef = kernelDefs((shader: 'l2normalize' | 'l2normalize_backward') => ({
   shader,
-  template: { WORKGROUP_REDUCE, ROWS },
 }));
 
 function rowKernel(

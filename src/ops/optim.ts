@@ -8,14 +8,13 @@
 // give the norms a divergence check reads back at log intervals (recordNorms).
 import { defineKernel, grid1d } from '../gpu/runtime.js';
 import { BufferArena, Tensor } from '../tensor/tensor.js';
-import { WORKGROUP_REDUCE } from './wgsl-lib.js';
 
 const WG = 64;
 /** Elements each AdamW invocation updates: fewer, fuller workgroups (per-workgroup cost dominates on CPU adapters). */
 const ADAMW_PER_INVOCATION = 4;
 
-const sumsqDef = defineKernel({ shader: 'sumsq_partials', template: { WORKGROUP_REDUCE } });
-const gradNormDef = defineKernel({ shader: 'grad_norm', template: { WORKGROUP_REDUCE } });
+const sumsqDef = defineKernel({ shader: 'sumsq_partials' });
+const gradNormDef = defineKernel({ shader: 'grad_norm' });
 const adamwDef = defineKernel({ shader: 'adamw' });
 
 export interface AdamWOptions {

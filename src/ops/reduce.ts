@@ -1,5 +1,5 @@
-// Reductions along one axis (sum, mean, max): shaders/reduce.wgsl with the fold spliced in, and the float64
-// reference beside it. The reduced axis is kept with extent 1 only when keepDims is set.
+// Reductions along one axis (sum, mean, max): shaders/reduce_serial.wgsl, reduce.wgsl and reduce_subgroup.wgsl with
+// the op's expressions as template values, and the float64 reference beside it. The reduced axis is kept with extent 1 only when keepDims is set.
 import { record } from '../tensor/tape.js';
 import { grid1d, kernelDefs } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
@@ -22,43 +22,6 @@ export const REDUCE = {
 } as const;
 export type ReduceOp = keyof typeof REDUCE;
 
-/** The workgroup's final fold of `acc` into partial[0]: a barrier-stepped tree in workgroup memory. */
-const TREE_FOLD = `
-  partial[lid] = acc;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { partial[lid] = combine(partial[lid], partial[lid + s]); }
-    workgroupBarrier();
-  }`;
-
-/**
- * With subgroups: each subgroup folds in registers, its first invocation files the result (subgroups of a
- * 1-D workgroup are runs of consecutive invocation indices), and invocation 0 folds those few values.
- */
-const subgroupFold = (fold: string) => `
-  let folded = ${fold}(acc);
-  if (sg_lane == 0u) { partial[lid / sg_size] = folded; }
-  workgroupBarrier();
-  if (lid == 0u) {
-    var total = partial[0];
-    for (var g = 1u; g < WG / sg_size; g++) { total = combine(total, partial[g]); }
-    partial[0] = total;
-  }`;
-
-/** Template values of the reduce kernel for this device: the subgroup variant where the feature exists. */
-function reduceVariant(op: ReduceOp, subgroups: boolean): Record<string, string> {
-  const { combine, identity, subgroup } = REDUCE[op];
-  if (!subgroups)
-    return { ENABLE: '', COMBINE: combine, IDENTITY: identity, SUBGROUP_BUILTINS: '', WORKGROUP_FOLD: TREE_FOLD };
-  return {
-    ENABLE: 'enable subgroups;',
-    COMBINE: combine,
-    IDENTITY: identity,
-    SUBGROUP_BUILTINS: ', @builtin(subgroup_invocation_id) sg_lane: u32, @builtin(subgroup_size) sg_size: u32',
-    WORKGROUP_FOLD: subgroupFold(subgroup),
-  };
-}
-
 function reducedShape(shape: Shape, axis: number, keepDims: boolean): number[] {
   return keepDims ? shape.map((d, i) => (i === axis ? 1 : d)) : shape.filter((_, i) => i !== axis);
 }
@@ -70,8 +33,14 @@ const serialDef = kernelDefs((op: ReduceOp) => ({
   shader: 'reduce_serial',
   template: { COMBINE: REDUCE[op].combine, IDENTITY: REDUCE[op].identity },
 }));
+/** A workgroup per output, by op: reduce.wgsl, and reduce_subgroup.wgsl for devices with subgroups. */
 const workgroupDefs = [false, true].map((subgroups) =>
-  kernelDefs((op: ReduceOp) => ({ shader: 'reduce', template: reduceVariant(op, subgroups) })),
+  kernelDefs((op: ReduceOp) => {
+    const { combine, identity, subgroup } = REDUCE[op];
+    const template: Record<string, string> = { COMBINE: combine, IDENTITY: identity };
+    if (!subgroups) return { shader: 'reduce', template };
+    return { shader: 'reduce_subgroup', template: { ...template, SUBGROUP_FOLD: subgroup } };
+  }),
 );
 
 /**

@@ -4,10 +4,10 @@ import { record } from '../tensor/tape.js';
 import { defineKernel } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
-import { ROWS, rowLayout, rowsOf, WORKGROUP_REDUCE } from './wgsl-lib.js';
+import { rowLayout, rowsOf } from './row-layout.js';
 
-const softmaxDef = defineKernel({ shader: 'softmax', template: { WORKGROUP_REDUCE, ROWS } });
-const softmaxBackwardDef = defineKernel({ shader: 'softmax_backward', template: { WORKGROUP_REDUCE, ROWS } });
+const softmaxDef = defineKernel({ shader: 'softmax' });
+const softmaxBackwardDef = defineKernel({ shader: 'softmax_backward' });
 
 function softmaxKernel(x: Tensor, log: boolean): Tensor {
   const { rows, n } = rowsOf(x, log ? 'logSoftmax' : 'softmax');

@@ -1,6 +1,6 @@
 // Row-wise top-k of a score matrix (retrieval: the k most similar candidates per query) on the GPU, the
 // float64 reference, and the similarity helper. Order: larger value first; equal values → lower column
-// first. Inputs must not contain NaN. The GPU pass (shaders/topk.wgsl) sorts blocks of up to 1024
+// first. Inputs must not contain NaN. The GPU pass (shaders/lib/topk_block.wgsl) sorts blocks of up to 1024
 // candidates per row in workgroup memory and keeps k of each; passes repeat on the survivors until one
 // block per row is left, so a row of 100k columns with k = 100 takes three passes and no row is ever
 // sorted whole.
@@ -35,25 +35,8 @@ export interface TopkResult {
   indices: Tensor;
 }
 
-const matrixSource = `
-@group(0) @binding(1) var<storage, read> exclude: array<i32>;
-fn load(row: u32, col: u32) -> Candidate {
-  if (i32(col) == exclude[row]) { return empty(); }
-  return Candidate(values[row * params.m + col], i32(col));
-}`;
-
-const listSource = `
-@group(0) @binding(1) var<storage, read> indices: array<i32>;
-fn load(row: u32, col: u32) -> Candidate {
-  let index = indices[row * params.m + col];
-  if (index < 0) { return empty(); }
-  return Candidate(values[row * params.m + col], index);
-}`;
-
-const topkDef = kernelDefs((source: 'matrix' | 'list') => ({
-  shader: 'topk',
-  template: { SOURCE: source === 'matrix' ? matrixSource : listSource },
-}));
+/** The first pass reads the score matrix (topk_matrix.wgsl), later ones the survivors' lists (topk_list.wgsl). */
+const topkDef = kernelDefs((source: 'matrix' | 'list') => ({ shader: `topk_${source}` }));
 
 function nextPow2(x: number): number {
   return 2 ** Math.ceil(Math.log2(Math.max(2, x)));

@@ -7,7 +7,7 @@ import { record } from '../tensor/tape.js';
 import { defineKernel, grid1d } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
-import { rowWorkgroup, WORKGROUP_REDUCE } from './wgsl-lib.js';
+import { rowWorkgroup } from './row-layout.js';
 
 export interface TripletOptions {
   /** α, default 0.3. */
@@ -17,7 +17,7 @@ export interface TripletOptions {
 }
 
 const BACKWARD_WG = 64;
-const tripletDef = defineKernel({ shader: 'medtrim_triplet', template: { WORKGROUP_REDUCE } });
+const tripletDef = defineKernel({ shader: 'medtrim_triplet' });
 const tripletBackwardDef = defineKernel({ shader: 'medtrim_triplet_backward' });
 
 function checkInputs(img: Tensor, txt: Tensor, positives: Tensor, negatives: Tensor): { n: number; dim: number } {

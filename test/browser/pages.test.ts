@@ -67,9 +67,11 @@ describe('demo page (web/index.html)', () => {
     const shown = await page.locator('#adapter-info').innerText();
     expect(shown).toContain(adapter.architecture || adapter.description);
     expect(shown).toMatch(/engine features/);
-    // Every shader file is in the bundle's table.
+    // Every shader file is in the bundle's table, the lib files that kernels include among them.
     const shaders = await page.evaluate(() => window.medtrim!.shaderNames);
-    expect(shaders).toEqual(expect.arrayContaining(['matmul', 'softmax', 'layernorm', 'binary', 'unary', 'reduce']));
+    expect(shaders).toEqual(
+      expect.arrayContaining(['matmul', 'softmax', 'layernorm', 'binary', 'unary', 'reduce', 'lib/row_layout']),
+    );
   });
 
   it('passes its self-check against the float64 references and shows it', async () => {

@@ -15,14 +15,14 @@ import { binary } from '../../src/ops/elementwise.js';
 import { cosineDistanceRef, cosineSimilarityRef, l2normalizeRef } from '../../src/ops/normalize.js';
 import { reduceRef } from '../../src/ops/reduce.js';
 import { softmaxRef } from '../../src/ops/softmax.js';
-import { SERIAL_ROW_MAX } from '../../src/ops/wgsl-lib.js';
+import { SERIAL_ROW_MAX } from '../../src/ops/row-layout.js';
 import { gradNodeOf } from '../../src/tensor/tape.js';
 import { tensorFrom } from '../../src/tensor/tensor.js';
 import { checkGrad } from '../helpers/check-grad.js';
 import { gpuRuntime } from '../helpers/gpu.js';
 
 const SIZES = [1, 3, 17, 65];
-// Row kernels give short rows an invocation each and long rows a workgroup (src/ops/wgsl-lib.ts rowLayout):
+// Row kernels give short rows an invocation each and long rows a workgroup (src/ops/row-layout.ts rowLayout):
 // these cover both, and a last workgroup of short rows that is only partly filled.
 const ROW_SHAPES: [number, number][] = [
   [3, SERIAL_ROW_MAX + 44],

@@ -1,11 +1,11 @@
-// Bundles the browser entry points (src/web/*.ts) into dist/web/ with esbuild: ESM, every shaders/*.wgsl
+// Bundles the browser entry points (src/web/*.ts) into dist/web/ with esbuild: ESM, every shaders/**/*.wgsl
 // embedded through the virtual module `medtrim:shaders`, the OBER ontology (ontology/*.json) through
 // `medtrim:ontology`, wgsl_reflect bundled, and the Node-only pieces (Dawn's `webgpu` package, node:
 // built-ins) left as imports that only the Node path ever reaches. Its command line: scripts/build-web.ts.
 import { build, type Metafile, type Plugin } from 'esbuild';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
@@ -37,9 +37,11 @@ function entryPoints(): string[] {
     .map((f) => join(WEB_SOURCE_DIR, f));
 }
 
+// Every .wgsl under shaders/: the kernels and the lib/ files they include.
 function shaderFiles(): string[] {
-  return readdirSync(SHADER_DIR)
+  return readdirSync(SHADER_DIR, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.wgsl'))
+    .sort()
     .map((f) => join(SHADER_DIR, f));
 }
 
@@ -64,8 +66,21 @@ function embedFiles(name: string, files: () => string[], key: (file: string) => 
   };
 }
 
-/** `medtrim:shaders`: { shader name: WGSL text } of shaders/*.wgsl. */
-const embedShaders = embedFiles('shaders', shaderFiles, (f) => basename(f, '.wgsl'));
+/** A shader's name: its path under shaders/ without `.wgsl` (`softmax`, `lib/row_layout`), as `#include` names it. */
+function shaderName(file: string): string {
+  return relative(SHADER_DIR, file)
+    .replace(/\.wgsl$/, '')
+    .split(sep)
+    .join('/');
+}
+
+/** { shader name: WGSL text } of every shader, lib files included: the table the bundle embeds. */
+export function shaderTable(): Record<string, string> {
+  return Object.fromEntries(shaderFiles().map((f) => [shaderName(f), readFileSync(f, 'utf8')]));
+}
+
+/** `medtrim:shaders`: shaderTable() (see src/web/lib/boot.ts). */
+const embedShaders = embedFiles('shaders', shaderFiles, shaderName);
 /** `medtrim:ontology`: { 'classes.json': JSON text, … } of ontology/*.json. */
 const embedOntology = embedFiles('ontology', ontologyFiles, (f) => basename(f));
 

@@ -1,4 +1,4 @@
-// Shared by the three attention kernels, spliced into each through the COMMON template key (not a kernel itself).
+// Shared by the attention kernels (attention_*.wgsl), which include it; HEAD_QUADS and TQ are template values.
 // A workgroup owns ROWS = 4·WG_Y rows of one (batch, head) — queries in the forward and dQ kernels, keys in the
 // dK/dV kernel — and streams tiles of COLS = 4·WG_X rows of the other side through workgroup memory. Each
 // invocation holds a 4×4 block of the ROWS×COLS score tile and, for its 4 rows, TQ quads of the head dimension

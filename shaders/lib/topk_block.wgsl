@@ -1,11 +1,12 @@
 // Per-row top-k of one block of candidates: one workgroup loads BLOCK candidates of a row into workgroup
 // memory, bitonic-sorts them best-first (larger value first, ties → lower index first) and writes the first
 // k. Rows are split into params.blocks blocks; the launcher re-runs this kernel on the k·blocks survivors
-// until one block per row is left. The SOURCE template declares the candidate bindings and `fn load(row, col)`:
-// either the raw [rows, m] matrix (index = column, one column per row excluded) or an earlier pass's
-// (value, index) lists, where index -1 marks an empty slot.
+// until one block per row is left. The including kernel declares binding 1 and `fn load(row, col)`:
+// topk_matrix.wgsl reads the raw [rows, m] matrix (index = column, one column per row excluded), topk_list.wgsl an
+// earlier pass's (value, index) lists, where index -1 marks an empty slot.
 struct Params { rows: u32, m: u32, blocks: u32, k: u32 }
-override WG: u32 = 64u;     // a power of two, at most BLOCK / 2
+#include "lib/prologue"
+// WG: a power of two, at most BLOCK / 2.
 override BLOCK: u32 = 128u; // a power of two
 @group(0) @binding(0) var<storage, read> values: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out_values: array<f32>;
@@ -22,8 +23,6 @@ struct Candidate { value: f32, index: i32 }
 
 fn empty() -> Candidate { return Candidate(LOWEST, EMPTY_INDEX); }
 
-{{SOURCE}}
-
 fn before(a: Candidate, b: Candidate) -> bool {
   return a.value > b.value || (a.value == b.value && a.index < b.index);
 }
@@ -31,7 +30,7 @@ fn before(a: Candidate, b: Candidate) -> bool {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let group = wid.x + wid.y * groups.x;
+  let group = linear_workgroup(wid, groups);
   let row = group / params.blocks;
   let first = (group % params.blocks) * BLOCK;
   let valid = row < params.rows;
