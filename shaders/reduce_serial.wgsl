@@ -1,7 +1,7 @@
 // Reduction along one axis of a tensor viewed as [outer, n, inner], one invocation per output element looping
 // over the axis: for short axes, or many outputs side by side (a bias gradient [rows, features] summed over
 // rows: neighbouring invocations read neighbouring features). A workgroup per output (reduce.wgsl) would spend
-// its time in barriers there — on SwiftShader, 3072 workgroups summing 4 values each took over a second.
+// its time in barriers there, worst on SwiftShader with thousands of workgroups of a few values each.
 // The result is multiplied by params.scale (1/n for a mean).
 struct Params { outer: u32, n: u32, inner: u32, scale: f32 }
 #include "lib/prologue"

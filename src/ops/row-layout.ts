@@ -20,7 +20,7 @@ export function rowWorkgroup(rt: Runtime, n: number): number {
 
 /**
  * Rows up to this long get an invocation each: a workgroup per short row spends its time in the barriers of
- * its fold (on SwiftShader a layer norm over [192, 64] took 30 ms that way).
+ * its fold, worst on SwiftShader (the layer-norm rows of `medtrim bench all`, bench/results/suite-*.md).
  */
 export const SERIAL_ROW_MAX = 256;
 
