@@ -30,18 +30,30 @@ const SIGNAL_GRACE_MS = 500;
 /** After the child exits, how long to wait for the rest of its stderr (a process it started may hold the pipe). */
 const STDERR_DRAIN_MS = 1000;
 
-/** Dawn's lines, exactly, but for the numbers (the adapter's own limit varies). */
+/** Dawn's lines, exactly, where # stands for a number (the adapter's own limit varies). */
 const DAWN_LINES = [
-  /^Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\r?\n$/,
-  /^Warning: maxDynamicStorageBuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\r?\n$/,
+  'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from # to # to fit dynamic offset allocation limit.\n',
+  'Warning: maxDynamicStorageBuffersPerPipelineLayout artificially reduced from # to # to fit dynamic offset allocation limit.\n',
 ];
-const DAWN_LINE_START = 'Warning: maxDynamic';
-const DAWN_LINE_MAX = 160;
 
-/** Whether a line that has not ended yet may still become one of Dawn's lines. */
-function mayBeDawnLine(partial) {
-  if (partial.length > DAWN_LINE_MAX) return false;
-  return partial.startsWith(DAWN_LINE_START) || DAWN_LINE_START.startsWith(partial);
+/** Whether `text` is all of `line` (a DAWN_LINES entry), the start of it, or neither. */
+function compare(text, line) {
+  let at = 0;
+  let digits = 0;
+  for (const char of text) {
+    if (line[at] === '#') {
+      if (char >= '0' && char <= '9') {
+        digits++;
+        continue;
+      }
+      if (digits === 0) return 'neither';
+      at++;
+      digits = 0;
+    }
+    if (char !== line[at]) return 'neither';
+    at++;
+  }
+  return at === line.length ? 'all' : 'start';
 }
 
 /**
@@ -68,8 +80,8 @@ export function dawnLineFilter() {
         const line = held + piece;
         held = '';
         if (newline >= 0) {
-          if (!DAWN_LINES.some((pattern) => pattern.test(line))) out += line;
-        } else if (mayBeDawnLine(line)) held = line;
+          if (!DAWN_LINES.some((dawn) => compare(line, dawn) === 'all')) out += line;
+        } else if (DAWN_LINES.some((dawn) => compare(line, dawn) === 'start')) held = line;
         else {
           out += line;
           insidePassedLine = true;
