@@ -1,8 +1,12 @@
 // The CLI runs in a child process whose stderr is relayed without Dawn's two "artificially reduced" warnings
 // (bin/stderr-relay.js). The filter on its own; then the relay around a stand-in CLI whose child does what each
 // test asks (test/fixtures/relay/cli.mjs): what passes and how soon, exit codes, deaths by signal, signals sent
-// to a terminal's process group or to the CLI's pid alone, kill -9, a terminal on stderr; then the real CLI.
+// to a terminal's process group or to the CLI's pid alone, kill -9, a terminal on stderr and its resizing; then
+// the real CLI.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { dawnLineFilter } from '../bin/stderr-relay.js';
@@ -139,6 +143,22 @@ describe('the relay around a CLI', () => {
     const terminal = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: ROOT, encoding: 'utf8' });
     expect(terminal.status, terminal.stderr).toBe(0);
     expect(JSON.parse(terminal.stdout.trim())).toEqual({ isTTY: true, columns: 97, colours: true });
+  });
+
+  it('the child hears of a resized terminal', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'medtrim-relay-'));
+    const out = join(dir, 'out');
+    const command = [
+      `stty cols 97; ${process.execPath} ${FIXTURE} resize > ${out} &`,
+      `until grep -q waiting ${out} 2>/dev/null; do sleep 0.05; done; stty cols 51; wait; cat ${out}`,
+    ].join(' ');
+    const terminal = spawnSync('script', ['-qec', command, '/dev/null'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    rmSync(dir, { recursive: true, force: true });
+    expect(terminal.stdout.replaceAll('\r', '')).toBe('waiting\ncolumns 51\n');
   });
 });
 
