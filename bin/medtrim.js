@@ -1,6 +1,12 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run through tsx, so a fresh `npm ci` needs no build step.
-import { register } from 'tsx/esm/api';
-register();
-const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+// The CLI is TypeScript run through tsx, so a fresh `npm ci` needs no build step. It runs in a child process
+// whose stderr this one relays without two warnings Dawn prints natively (why and how: stderr-relay.js).
+import { isRelayedChild, joinRelay, runRelayed } from './stderr-relay.js';
+
+if (isRelayedChild()) {
+  joinRelay();
+  const { register } = await import('tsx/esm/api');
+  register();
+  const { main } = await import('../src/cli/main.ts');
+  process.exitCode = await main(process.argv.slice(2));
+} else runRelayed();

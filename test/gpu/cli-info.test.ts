@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
 describe('medtrim info --json', () => {
@@ -27,5 +27,22 @@ describe('medtrim info --json', () => {
       expect((err as { status: number }).status).toBe(1);
     }
     expect(stderr).toMatch(/medtrim info: backend 'metalx' .* is not one of/);
+  });
+
+  it("prints no warning of Dawn's on stderr, and all else the command prints there", () => {
+    const cli = spawnSync(process.execPath, ['bin/medtrim.js', 'info'], { encoding: 'utf8', timeout: 60_000 });
+    // The same command without the relay of bin/medtrim.js.
+    const main = "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(['info']);";
+    const raw = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', main], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect([cli.status, raw.status], raw.stderr).toEqual([0, 0]);
+    expect(cli.stdout).toBe(raw.stdout);
+    const dawn =
+      /^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\n/gm;
+    // Dawn prints both whenever it opens the OpenGL ES adapter.
+    if (process.env.MEDTRIM_BACKEND === 'gles') expect(raw.stderr.match(dawn)).toHaveLength(2);
+    expect(cli.stderr).toBe(raw.stderr.replace(dawn, ''));
   });
 });

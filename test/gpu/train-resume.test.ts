@@ -7,6 +7,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { childPids, ended } from '../helpers/process.js';
 
 const STEPS = process.env.MEDTRIM_BACKEND === 'swiftshader' ? 4 : 12;
 const CONFIG = { steps: STEPS, batchSize: 4, dataCount: 80, checkpointEvery: 2, logEvery: 1, warmupSteps: 2 };
@@ -34,13 +35,17 @@ describe('medtrim train: kill and resume', () => {
     expect(done.status, done.stderr).toBe(0);
     expect(losses(whole).map(([s]) => s)).toEqual(Array.from({ length: STEPS }, (_, i) => i + 1));
 
-    // SIGKILL the second run once its first checkpoint exists: nothing after it is flushed or saved.
+    // SIGKILL the second run once its first checkpoint exists: nothing after it is flushed or saved. The CLI
+    // trains in a child process (bin/stderr-relay.js), so kill its process group, as a power loss would.
     const killed = join(root, 'killed');
-    const child = spawn(process.execPath, trainArgs(killed, '--config', config), { stdio: 'ignore' });
+    const child = spawn(process.execPath, trainArgs(killed, '--config', config), { stdio: 'ignore', detached: true });
     const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
     while (!existsSync(join(killed, 'checkpoint.safetensors'))) await new Promise((r) => setTimeout(r, 10));
-    child.kill('SIGKILL');
+    const trainer = childPids(child.pid!);
+    expect(trainer).toHaveLength(1);
+    process.kill(-child.pid!, 'SIGKILL');
     await exited;
+    while (!ended(trainer[0]!)) await new Promise((r) => setTimeout(r, 10));
     const before = losses(killed);
     expect(before.length).toBeLessThan(STEPS); // it really was interrupted
 
