@@ -55,11 +55,15 @@ function reverseTopological(root: Tensor): Tensor[] {
   return order.reverse();
 }
 
-/** Runs one node's rule and files the input gradients into `grads`. Consumes gradOut. */
-function propagate(node: GradNode, gradOut: Tensor, grads: Map<Tensor, Tensor>): void {
+/**
+ * Runs one node's rule and files the input gradients into `grads`. Consumes gradOut. A leaf input in `direct`
+ * has its gradient slot offered to the rule (see BackwardRule).
+ */
+function propagate(node: GradNode, gradOut: Tensor, grads: Map<Tensor, Tensor>, direct: Set<Tensor>): void {
   if (!node.rule)
     throw new Error(`backward through '${node.name}' a second time: a graph is freed by the backward that used it`);
-  const inputGrads = node.rule(gradOut);
+  const into = node.inputs.map((t) => (direct.has(t) ? t.gradSlot : null));
+  const inputGrads = node.rule(gradOut, into);
   node.rule = null;
   for (const t of node.saved.splice(0)) t.dispose();
   const taken = new Set<Tensor>();
@@ -95,12 +99,14 @@ export function backward(root: Tensor, gradOut?: Tensor): void {
     throw new Error(`backward: a root of shape [${root.shape.join(', ')}] needs an explicit gradOut`);
   const grads = new Map<Tensor, Tensor>([[root, gradOut ? clone(gradOut) : tensorFrom(root.runtime, [1], root.shape)]]);
   const slotCopies: [Tensor, Tensor][] = [];
-  for (const t of reverseTopological(root)) {
+  const order = reverseTopological(root);
+  const direct = directSlotLeaves(order);
+  for (const t of order) {
     const g = grads.get(t);
     if (!g) continue;
     grads.delete(t);
     const node = gradNodeOf(t);
-    if (node) propagate(node, g, grads);
+    if (node) propagate(node, g, grads, direct);
     else t.grad = accumulateLeafGrad(t, g, slotCopies);
   }
   // Together at the end: each copy ends the compute pass it interrupts, and a pass costs the CPU adapters.
@@ -111,6 +117,24 @@ export function backward(root: Tensor, gradOut?: Tensor): void {
 }
 
 /**
+ * Leaves whose gradient one rule can write straight into their slot: they have a gradient slot, no gradient
+ * yet, and exactly one input edge in the graph (so nothing is summed into them). Every other leaf's gradient is
+ * made apart and copied into its slot after the walk.
+ */
+function directSlotLeaves(order: readonly Tensor[]): Set<Tensor> {
+  const edges = new Map<Tensor, number>();
+  for (const t of order) {
+    for (const input of gradNodeOf(t)?.inputs ?? []) {
+      if (input.gradSlot && !input.grad && input.requiresGrad && !gradNodeOf(input))
+        edges.set(input, (edges.get(input) ?? 0) + 1);
+    }
+  }
+  const direct = new Set<Tensor>();
+  for (const [leaf, count] of edges) if (count === 1) direct.add(leaf);
+  return direct;
+}
+
+/**
  * The leaf's gradient after adding g (consumed): a kept tensor of its own, or, when an optimizer gave the leaf a
  * gradient slot in its arena, that slot — the sum goes to `slotCopies`, copied in (and disposed) once the walk
  * is done; the slot itself is never disposed.
@@ -118,6 +142,8 @@ export function backward(root: Tensor, gradOut?: Tensor): void {
 function accumulateLeafGrad(t: Tensor, g: Tensor, slotCopies: [Tensor, Tensor][]): Tensor {
   const slot = t.gradSlot;
   if (!slot) return addInto(t.grad, g).keep();
+  // Written into the slot by the rule that made it (directSlotLeaves).
+  if (g === slot) return slot;
   const total = t.grad ? binary('add', t.grad, g) : g;
   if (t.grad && t.grad !== slot) t.grad.dispose();
   if (total !== g) g.dispose();

@@ -21,10 +21,10 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
   const rstd = new Tensor(rt, [rows]);
   const forward = rt.kernelOf(layerNormDef, layout.constants);
   rt.dispatch(forward, { x_in: x, gamma, beta, y, mean, rstd }, { rows, n, eps }, layout.grid);
-  const rule = (dy: Tensor) => {
+  const rule = (dy: Tensor, into: readonly (Tensor | null)[]) => {
     const dx = new Tensor(rt, x.shape);
-    const dgamma = new Tensor(rt, gamma.shape);
-    const dbeta = new Tensor(rt, beta.shape);
+    const dgamma = into[1] ?? new Tensor(rt, gamma.shape);
+    const dbeta = into[2] ?? new Tensor(rt, beta.shape);
     const { WG, ROW_THREADS } = layout.constants;
     const rowGroups = Math.ceil(rows / (WG / ROW_THREADS));
     const backward = rt.kernelOf(layerNormBackwardDef, layout.constants);

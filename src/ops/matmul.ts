@@ -96,16 +96,27 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   return recordMatmul(a, b, options, d, chooseTiles(a, b, options, d));
 }
 
-/** x [rows, in] · weightᵀ ([out, in]) + bias [out], the bias added as the product is stored (one dispatch). */
-export function linear(x: Tensor, weight: Tensor, bias: Tensor): Tensor {
-  const options = { transB: true };
-  const d = matmulDims(x.shape, weight.shape, options);
-  if (x.rank !== 2 || weight.rank !== 2 || bias.size !== d.n) {
+/**
+ * The product of x [..., in] and weightᵀ ([out, in]) as one matrix product over rows = the leading extents of x
+ * (x is contiguous, so no reshape or copy is needed): → [..., out].
+ */
+function linearDims(x: Tensor, weight: Tensor, bias: Tensor | null): MatmulDims {
+  const inFeatures = x.shape.at(-1);
+  if (x.rank < 1 || weight.rank !== 2 || inFeatures !== weight.shape[1] || (bias && bias.size !== weight.shape[0])) {
     throw new Error(
-      `linear: needs x [rows, in], weight [out, in] and bias [out], got [${x.shape.join(', ')}], [${weight.shape.join(', ')}], [${bias.shape.join(', ')}]`,
+      `linear: needs x [..., in], weight [out, in] and bias [out], got [${x.shape.join(', ')}], [${weight.shape.join(', ')}]${bias ? `, [${bias.shape.join(', ')}]` : ''}`,
     );
   }
-  return recordMatmul(x, weight, options, d, chooseTiles(x, weight, options, d), bias);
+  const n = weight.shape[0]!;
+  const m = inFeatures === 0 ? 0 : x.size / inFeatures;
+  return { batch: 1, batchA: 1, batchB: 1, m, n, k: inFeatures, outShape: [...x.shape.slice(0, -1), n] };
+}
+
+/** x [..., in] · weightᵀ ([out, in]) + bias [out], the bias added as the product is stored (one dispatch). */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+  const options = { transB: true };
+  const d = linearDims(x, weight, bias);
+  return recordMatmul(x, weight, options, d, chooseTiles(x, weight, options, d), bias ?? undefined);
 }
 
 /** What autotuning (src/gpu/autotune.ts) tries: 8×8 workgroups with 1–4 blocks each way, and other workgroup shapes. */
@@ -156,9 +167,12 @@ function recordMatmul(
   d: MatmulDims,
   tiles: MatmulTiles,
   bias?: Tensor,
+  into?: Tensor | null,
 ): Tensor {
   const rt = a.runtime;
-  const out = new Tensor(rt, d.outShape);
+  if (into && into.size !== d.batch * d.m * d.n)
+    throw new Error(`matmul: output [${into.shape.join(', ')}] given for a product of [${d.outShape.join(', ')}]`);
+  const out = into ?? new Tensor(rt, d.outShape);
   if (d.k === 0 && !bias) {
     rt.clear(out);
     return out;
@@ -225,16 +239,28 @@ export function linearRef(x: HostTensor, weight: HostTensor, bias: HostTensor): 
 // by autograd.
 
 /**
- * Differentiable linear layer, x [rows, in] · weightᵀ + bias: the gradients of matmul with transB and of the
- * broadcast bias add it fuses (the bias gradient is the sum of the rows of the output gradient).
+ * Differentiable linear layer, x [..., in] · weightᵀ + bias (bias may be null): the gradients of matmul with
+ * transB and of the broadcast bias add it fuses (the bias gradient is the sum of the rows of the output
+ * gradient). The leading extents of x are rows of each product, so neither direction reshapes or copies.
  */
-export function linearOp(x: Tensor, weight: Tensor, bias: Tensor): Tensor {
+export function linearOp(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const out = linear(x, weight, bias);
-  return record('linear', out, [x, weight, bias], (g) => [
-    x.requiresGrad ? matmul(g, weight) : null,
-    weight.requiresGrad ? matmul(g, x, { transA: true }) : null,
-    bias.requiresGrad ? reduce('sum', g, 0) : null,
-  ]);
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record('linear', out, inputs, (g, into) => {
+    const { m, n, k } = linearDims(x, weight, bias);
+    // dx [..., in] = g · weight; dweight [out, in] = gᵀ · x over all rows.
+    const dxDims: MatmulDims = { batch: 1, batchA: 1, batchB: 1, m, n: k, k: n, outShape: [...x.shape] };
+    const dwDims: MatmulDims = { batch: 1, batchA: 1, batchB: 1, m: n, n: k, k: m, outShape: [n, k] };
+    const grads = [
+      x.requiresGrad ? recordMatmul(g, weight, {}, dxDims, chooseTiles(g, weight, {}, dxDims)) : null,
+      weight.requiresGrad
+        ? recordMatmul(g, x, { transA: true }, dwDims, chooseTiles(g, x, { transA: true }, dwDims), undefined, into[1])
+        : null,
+    ];
+    if (bias)
+      grads.push(bias.requiresGrad ? reduce('sum', g.rank === 2 ? g : g.reshape([m, n]), 0, false, into[2]) : null);
+    return grads;
+  });
 }
 
 /** Differentiable matmul. */

@@ -4,8 +4,12 @@
 // The nodes live here, keyed by their output tensor, so that a tensor knows nothing of autograd's types.
 import { Tensor } from './tensor.js';
 
-/** Input gradients for one output gradient, in input order; null where an input needs none. */
-export type BackwardRule = (gradOut: Tensor) => (Tensor | null)[];
+/**
+ * Input gradients for one output gradient, in input order; null where an input needs none. `into[i]`, where
+ * given, is where input i's gradient goes when the rule can write it there directly (a leaf's gradient slot in
+ * an optimizer's arena): a rule may write into it and return it instead of a fresh tensor, and never reads it.
+ */
+export type BackwardRule = (gradOut: Tensor, into: readonly (Tensor | null)[]) => (Tensor | null)[];
 
 export interface GradNode {
   readonly name: string;

@@ -248,6 +248,22 @@ describe('core ops', () => {
         atol: 1e-4,
       });
     }
+    // Leading extents of x are rows of the same products (no reshape), with and without a bias.
+    await checkGrad({
+      shapes: [[2, 3, 5], [7, 5], [7]],
+      gpu: ([x, w, b]) => linearOp(x!, w!, b!),
+      ref: ([x, w, b]) => linearRef(x!, w!, b!),
+      atol: 1e-4,
+    });
+    await checkGrad({
+      shapes: [
+        [3, 1, 9],
+        [5, 9],
+      ],
+      gpu: ([x, w]) => linearOp(x!, w!, null),
+      ref: ([x, w]) => matmulRef(x!, w!, { transB: true }),
+      atol: 1e-4,
+    });
   });
 
   it('linear stores exactly what matmul then a bias add store', async () => {
