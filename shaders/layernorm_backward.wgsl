@@ -3,8 +3,11 @@
 // dx = rstd·(dxh − mean(dxh) − xh·mean(dxh·xh)), with xh the normalised input and dxh = dy·gamma.
 // The remaining workgroups take WG columns each and sum over rows: dgamma = Σ dy·xh, dbeta = Σ dy
 // (a fixed order per column: deterministic, no atomics).
+// ADDEND adds addend[i] to each dx[i] as it is stored (x's gradient from its other uses, summed in place of a
+// separate add); without it `addend` is bound to any buffer of dx's size and never read.
 struct Params { rows: u32, n: u32, row_groups: u32 }
 override WG: u32 = 64u;
+override ADDEND: bool = false;
 @group(0) @binding(0) var<storage, read> x_in: array<f32>;
 @group(0) @binding(1) var<storage, read> gamma: array<f32>;
 @group(0) @binding(2) var<storage, read> mean: array<f32>;
@@ -14,6 +17,7 @@ override WG: u32 = 64u;
 @group(0) @binding(6) var<storage, read_write> dgamma: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dbeta: array<f32>;
 @group(0) @binding(8) var<uniform> params: Params;
+@group(0) @binding(9) var<storage, read> addend: array<f32>;
 {{WORKGROUP_REDUCE}}
 {{ROWS}}
 @compute @workgroup_size(WG)
@@ -39,7 +43,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
     if (slot.valid) {
       for (var j = slot.lane; j < params.n; j += ROW_THREADS) {
         let xh = (x_in[base + j] - mu) * r;
-        dx[base + j] = r * (dy[base + j] * gamma[j] - mean_dxh - xh * mean_dxh_xh);
+        var v = r * (dy[base + j] * gamma[j] - mean_dxh - xh * mean_dxh_xh);
+        if (ADDEND) { v += addend[base + j]; }
+        dx[base + j] = v;
       }
     }
   } else {

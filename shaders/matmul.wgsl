@@ -11,8 +11,9 @@
 // starting at element `at` accordingly. One fetch of a vec4 binding costs one bounds clamp instead of four.
 // Rows/columns past M/N are computed from whatever robust buffer access returns and never stored; only the
 // K tail must read as zero, and K_ALIGNED (K % 4 == 0) drops those checks.
-// BIAS adds bias[col] to every stored element (a linear layer's bias, fused: no separate add dispatch); without
-// it, `bias` is bound to any read-only buffer and never read.
+// BIAS adds bias[col] to every stored element (a linear layer's bias, fused: no separate add dispatch); ADDEND
+// adds a whole matrix of C's shape read from the same binding (a gradient summed in the store); without either,
+// `bias` is bound to any read-only buffer and never read.
 struct Params { m: u32, n: u32, k: u32, batch_a: u32, batch_b: u32 }
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
@@ -20,6 +21,7 @@ override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override K_ALIGNED: bool = false;
 override BIAS: bool = false;
+override ADDEND: bool = false;
 const ROW_BLOCKS = {{ROW_BLOCKS}}u;
 const COL_BLOCKS = {{COL_BLOCKS}}u;
 
@@ -104,6 +106,7 @@ fn store_block(acc: mat4x4<f32>, c_base: u32, row0: u32, col0: u32) {
       if (col < params.n) {
         var value = acc[i][j];
         if (BIAS) { value += bias[col]; }
+        if (ADDEND) { value += bias[c_base + row * params.n + col]; }
         c[c_base + row * params.n + col] = value;
       }
     }

@@ -63,7 +63,16 @@ function propagate(node: GradNode, gradOut: Tensor, grads: Map<Tensor, Tensor>, 
   if (!node.rule)
     throw new Error(`backward through '${node.name}' a second time: a graph is freed by the backward that used it`);
   const into = node.inputs.map((t) => (direct.has(t) ? t.gradSlot : null));
-  const inputGrads = node.rule(gradOut, into);
+  // Pending sums handed to the rule, by input index (an input given twice to this node is never offered).
+  const folded = new Map<number, Tensor>();
+  const takePending = (i: number): Tensor | null => {
+    const input = node.inputs[i];
+    const pending = input && grads.get(input);
+    if (!pending || node.inputs.indexOf(input) !== node.inputs.lastIndexOf(input)) return null;
+    folded.set(i, pending);
+    return pending;
+  };
+  const inputGrads = node.rule(gradOut, { into, takePending });
   node.rule = null;
   for (const t of node.saved.splice(0)) t.dispose();
   const taken = new Set<Tensor>();
@@ -76,7 +85,14 @@ function propagate(node: GradNode, gradOut: Tensor, grads: Map<Tensor, Tensor>, 
   for (const gi of new Set([gradOut, ...inputGrads])) if (gi && !taken.has(gi)) gi.dispose();
   owned.forEach((gi, i) => {
     const input = node.inputs[i]!;
-    if (gi) grads.set(input, addInto(grads.get(input), sumToShape(gi, input.shape)));
+    const pending = folded.get(i);
+    if (pending && gi) {
+      // The rule added the pending sum into gi.
+      if (!sameShape(gi.shape, input.shape))
+        throw new Error(`backward through '${node.name}': a folded gradient must have its input's shape`);
+      if (pending !== gi) pending.dispose();
+      grads.set(input, gi);
+    } else if (gi) grads.set(input, addInto(grads.get(input), sumToShape(gi, input.shape)));
   });
 }
 

@@ -26,7 +26,7 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
   // An owning tensor of the final shape (a reshape view would die with `rows` at the end of a tidy).
   const out = ids.rank === 1 ? rows : clone(rows.reshape([...ids.shape, dim]));
   if (out !== rows) rows.dispose();
-  return record('embedding', out, [table], (g, into) => [embeddingBackward(ids, g, vocab, into[0])]);
+  return record('embedding', out, [table], (g, { into }) => [embeddingBackward(ids, g, vocab, into[0])]);
 }
 
 /**

@@ -1,7 +1,7 @@
 // Layer norm over the last axis with affine gamma, beta: one fused forward kernel that saves the row mean
 // and rstd (shaders/layernorm.wgsl), one fused backward giving dx, dgamma and dbeta in a single dispatch
 // (shaders/layernorm_backward.wgsl), the differentiable op and the float64 reference.
-import { record } from '../tensor/tape.js';
+import { type GradContext, record } from '../tensor/tape.js';
 import { defineKernel, grid1d } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -21,17 +21,19 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
   const rstd = new Tensor(rt, [rows]);
   const forward = rt.kernelOf(layerNormDef, layout.constants);
   rt.dispatch(forward, { x_in: x, gamma, beta, y, mean, rstd }, { rows, n, eps }, layout.grid);
-  const rule = (dy: Tensor, into: readonly (Tensor | null)[]) => {
+  const rule = (dy: Tensor, { into, takePending }: GradContext) => {
     const dx = new Tensor(rt, x.shape);
+    // The gradient x already has from its other uses is added as dx is stored.
+    const pending = x.requiresGrad ? takePending(0) : null;
     const dgamma = into[1] ?? new Tensor(rt, gamma.shape);
     const dbeta = into[2] ?? new Tensor(rt, beta.shape);
     const { WG, ROW_THREADS } = layout.constants;
     const rowGroups = Math.ceil(rows / (WG / ROW_THREADS));
-    const backward = rt.kernelOf(layerNormBackwardDef, layout.constants);
+    const backward = rt.kernelOf(layerNormBackwardDef, { ...layout.constants, ADDEND: pending ? 1 : 0 });
     // Row workgroups first, then one per WG columns of dgamma/dbeta.
     rt.dispatch(
       backward,
-      { x_in: x, gamma, mean, rstd, dy, dx, dgamma, dbeta },
+      { x_in: x, gamma, mean, rstd, dy, dx, dgamma, dbeta, addend: pending ?? dy },
       { rows, n, row_groups: rowGroups },
       grid1d(rowGroups + Math.ceil(n / WG), 1),
     );

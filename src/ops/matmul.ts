@@ -168,12 +168,16 @@ function recordMatmul(
   tiles: MatmulTiles,
   bias?: Tensor,
   into?: Tensor | null,
+  addend?: Tensor | null,
 ): Tensor {
   const rt = a.runtime;
   if (into && into.size !== d.batch * d.m * d.n)
     throw new Error(`matmul: output [${into.shape.join(', ')}] given for a product of [${d.outShape.join(', ')}]`);
   const out = into ?? new Tensor(rt, d.outShape);
-  if (d.k === 0 && !bias) {
+  if (addend && addend.size !== d.batch * d.m * d.n)
+    throw new Error(`matmul: addend [${addend.shape.join(', ')}] given for a product of [${d.outShape.join(', ')}]`);
+  if (bias && addend) throw new Error('matmul: a bias and an addend cannot both be added');
+  if (d.k === 0 && !bias && !addend) {
     rt.clear(out);
     return out;
   }
@@ -191,11 +195,12 @@ function recordMatmul(
       TRANS_B: transB ? 1 : 0,
       K_ALIGNED: d.k % 4 === 0 ? 1 : 0,
       BIAS: bias ? 1 : 0,
+      ADDEND: addend ? 1 : 0,
     },
   );
   rt.dispatch(
     kernel,
-    { a, b, c: out, bias: bias ?? b },
+    { a, b, c: out, bias: bias ?? addend ?? b },
     { m: d.m, n: d.n, k: d.k, batch_a: d.batchA, batch_b: d.batchB },
     [
       Math.ceil(d.n / (tiles.WG_X * 4 * tiles.COL_BLOCKS)),
@@ -246,13 +251,16 @@ export function linearRef(x: HostTensor, weight: HostTensor, bias: HostTensor): 
 export function linearOp(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const out = linear(x, weight, bias);
   const inputs = bias ? [x, weight, bias] : [x, weight];
-  return record('linear', out, inputs, (g, into) => {
+  return record('linear', out, inputs, (g, { into, takePending }) => {
     const { m, n, k } = linearDims(x, weight, bias);
     // dx [..., in] = g · weight; dweight [out, in] = gᵀ · x over all rows.
     const dxDims: MatmulDims = { batch: 1, batchA: 1, batchB: 1, m, n: k, k: n, outShape: [...x.shape] };
     const dwDims: MatmulDims = { batch: 1, batchA: 1, batchB: 1, m: n, n: k, k: m, outShape: [n, k] };
     const grads = [
-      x.requiresGrad ? recordMatmul(g, weight, {}, dxDims, chooseTiles(g, weight, {}, dxDims)) : null,
+      // x's gradient from its other uses is added in the store.
+      x.requiresGrad
+        ? recordMatmul(g, weight, {}, dxDims, chooseTiles(g, weight, {}, dxDims), undefined, null, takePending(0))
+        : null,
       weight.requiresGrad
         ? recordMatmul(g, x, { transA: true }, dwDims, chooseTiles(g, x, { transA: true }, dwDims), undefined, into[1])
         : null,
