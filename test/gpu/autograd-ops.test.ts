@@ -16,8 +16,9 @@ import { cosineDistanceRef, cosineSimilarityRef, l2normalizeRef } from '../../sr
 import { reduceRef } from '../../src/ops/reduce.js';
 import { softmaxRef } from '../../src/ops/softmax.js';
 import { SERIAL_ROW_MAX } from '../../src/ops/wgsl-lib.js';
+import type { HostTensor } from '../../src/tensor/host.js';
 import { gradNodeOf } from '../../src/tensor/tape.js';
-import { tensorFrom } from '../../src/tensor/tensor.js';
+import { type Tensor, tensorFrom, tidyAsync } from '../../src/tensor/tensor.js';
 import { checkGrad } from '../helpers/check-grad.js';
 import { gpuRuntime } from '../helpers/gpu.js';
 
@@ -51,6 +52,79 @@ describe('row ops', () => {
       ref: ([x]) => softmaxRef(x!),
       gradAtol: 1e-3,
     });
+  });
+
+  it('residual sum fused with layer norm, with and without dropout (sum, normed; dx, dr, dgamma, dbeta)', async () => {
+    const ref = (inputs: HostTensor[], dropout: { p: number; seed: number } | null, sumFirst: boolean) => {
+      const [x, r, g, b] = inputs as [HostTensor, HostTensor, HostTensor, HostTensor];
+      const branch = dropout ? dropoutRef(r, dropout.p, dropout.seed) : r;
+      const sum = binaryRef('add', x, branch);
+      const normed = layerNormRef(sum, g, b);
+      const half = unaryRef('scale', sum, 0.5);
+      return sumFirst ? binaryRef('add', half, normed) : binaryRef('add', normed, half);
+    };
+    for (const [rows, n] of [[1, 3], [17, 5], [3, 65], ...ROW_SHAPES]) {
+      for (const dropout of [null, { p: 0.3, seed: 77 }]) {
+        // The sum's own use is added before or after the norm's rule runs: the add's rule takes the branch
+        // gradient the norm's dispatch made, or applies the mask itself.
+        for (const sumFirst of [false, true]) {
+          await checkGrad({
+            shapes: [[rows!, n!], [rows!, n!], [n!], [n!]],
+            gpu: ([x, r, g, b]) => {
+              const { sum, normed } = ag.residualLayerNorm(x!, r!, g!, b!, 1e-5, dropout);
+              const half = ag.scale(sum, 0.5);
+              return sumFirst ? ag.add(half, normed) : ag.add(normed, half);
+            },
+            ref: (inputs) => ref(inputs, dropout, sumFirst),
+            atol: 1e-4,
+            gradAtol: 2e-4,
+          });
+        }
+      }
+    }
+  });
+
+  it('residual sum fused with layer norm stores what dropout, add and layer norm apart store', async () => {
+    const rt = await gpuRuntime();
+    for (const [rows, n] of ROW_SHAPES) {
+      const values = (count: number, seed: number) =>
+        Array.from({ length: count }, (_, i) => Math.sin(seed * 7919 + i * 104729) * 3);
+      const x = tensorFrom(rt, values(rows * n, 1), [rows, n]);
+      const r = tensorFrom(rt, values(rows * n, 2), [rows, n]);
+      const g = tensorFrom(rt, values(n, 3), [n]);
+      const b = tensorFrom(rt, values(n, 4), [n]);
+      const fused = ag.residualLayerNorm(x, r, g, b, 1e-5, { p: 0.25, seed: 9 });
+      const sum = ag.add(x, ag.dropout(r, 0.25, 9));
+      expect(Array.from(await fused.sum.read())).toEqual(Array.from(await sum.read()));
+      expect(Array.from(await fused.normed.read())).toEqual(Array.from(await ag.layerNorm(sum, g, b).read()));
+    }
+  });
+
+  it('residual sum fused with layer norm: one backward dispatch, the gradients apart ones give', async () => {
+    const rt = await gpuRuntime();
+    const [rows, n] = [37, 24];
+    const values = (count: number, seed: number) =>
+      Array.from({ length: count }, (_, i) => Math.sin(seed * 7919 + i * 104729) * 3);
+    const grads = async (fused: boolean) =>
+      tidyAsync(async () => {
+        const inputs = [1, 2, 3, 4].map((seed, i) =>
+          ag.requireGrad(tensorFrom(rt, values(i < 2 ? rows * n : n, seed), i < 2 ? [rows, n] : [n])),
+        );
+        const [x, r, g, b] = inputs as [Tensor, Tensor, Tensor, Tensor];
+        const y = fused
+          ? ag.residualLayerNorm(x, r, g, b, 1e-5, { p: 0.25, seed: 9 }).normed
+          : ag.layerNorm(ag.add(x, ag.dropout(r, 0.25, 9)), g, b);
+        const before = rt.counters.dispatches;
+        ag.backward(y, tensorFrom(rt, values(rows * n, 5), [rows, n]));
+        const dispatches = rt.counters.dispatches - before;
+        const out = await Promise.all(inputs.map(async (t) => Array.from(await t.grad!.read())));
+        for (const t of inputs) t.grad!.dispose();
+        return { dispatches, out };
+      });
+    const [fused, apart] = [await grads(true), await grads(false)];
+    expect(fused.dispatches).toBe(1);
+    expect(apart.dispatches).toBe(2);
+    expect(fused.out).toEqual(apart.out);
   });
 
   it('cross-entropy with integer targets, mean over rows', async () => {
