@@ -13,7 +13,9 @@
 // K tail must read as zero, and K_ALIGNED (K % 4 == 0) drops those checks.
 // BIAS adds bias[col] to every stored element (a linear layer's bias, fused: no separate add dispatch); ADDEND
 // adds a whole matrix of C's shape read from the same binding (a gradient summed in the store); without either,
-// `bias` is bound to any read-only buffer and never read.
+// `bias` is bound to any read-only buffer and never read. EPILOGUE applies GELU (gelu.wgsl) last: 1 stores
+// gelu(value) and the value before it in `pre` (what the gradient needs), 2 stores value·gelu'(pre) (the
+// gradient through a GELU whose input is `pre`); with 0, `pre` is bound to a placeholder and never touched.
 struct Params { m: u32, n: u32, k: u32, batch_a: u32, batch_b: u32 }
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
@@ -22,6 +24,7 @@ override TRANS_B: bool = false;
 override K_ALIGNED: bool = false;
 override BIAS: bool = false;
 override ADDEND: bool = false;
+override EPILOGUE: u32 = 0u;
 const ROW_BLOCKS = {{ROW_BLOCKS}}u;
 const COL_BLOCKS = {{COL_BLOCKS}}u;
 
@@ -30,6 +33,8 @@ const COL_BLOCKS = {{COL_BLOCKS}}u;
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(5) var<storage, read_write> pre: array<f32>;
+#include "gelu"
 
 const LANE = vec4<u32>(0u, 1u, 2u, 3u);
 
@@ -106,8 +111,15 @@ fn store_block(acc: mat4x4<f32>, c_base: u32, row0: u32, col0: u32) {
       if (col < params.n) {
         var value = acc[i][j];
         if (BIAS) { value += bias[col]; }
-        if (ADDEND) { value += bias[c_base + row * params.n + col]; }
-        c[c_base + row * params.n + col] = value;
+        let at = c_base + row * params.n + col;
+        if (ADDEND) { value += bias[at]; }
+        if (EPILOGUE == 1u) {
+          pre[at] = value;
+          value = gelu(value);
+        } else if (EPILOGUE == 2u) {
+          value *= gelu_deriv(pre[at]);
+        }
+        c[at] = value;
       }
     }
   }

@@ -14,6 +14,7 @@ export { layerNorm, residualLayerNorm } from '../ops/layernorm.js';
 export { broadcastToOp as broadcastTo, permuteOp as permute, reshapeOp as reshape } from '../ops/layout.js';
 export { crossEntropy } from '../ops/loss.js';
 export { matmulOp as matmul } from '../ops/matmul.js';
+export { geluMlp } from '../ops/mlp.js';
 export { cosineDistance, cosineSimilarity, l2normalize } from '../ops/normalize.js';
 export { logSoftmax, softmax } from '../ops/softmax.js';
 

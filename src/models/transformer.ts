@@ -5,7 +5,7 @@ import {
   add,
   attention,
   dropout,
-  gelu,
+  geluMlp,
   matmul,
   permute,
   reshape,
@@ -167,8 +167,10 @@ export class TransformerBlock extends Module {
     return { out: next.sum, normedOut: next.normed };
   }
 
+  /** output(gelu(intermediate(h))) in two products (GELU in the first one's store). */
   private mlp(h: Tensor): Tensor {
-    return this.output.forward(gelu(this.intermediate.forward(h)));
+    const [up, down] = [this.intermediate, this.output];
+    return geluMlp(h, up.weight, up.bias!, down.weight, down.bias!);
   }
 
   /** x + drop(branch) and norm of it, in one kernel. */

@@ -77,8 +77,6 @@ function layerNormBackward(a: BackwardArgs): { dx: Tensor; dgamma: Tensor; dbeta
     BRANCH_GRAD: dBranch ? 1 : 0,
     DROPOUT: dropout ? 1 : 0,
   });
-  // A writable binding may alias no other: without a branch, d_branch gets a one-value placeholder.
-  const placeholder = dBranch ? null : new Tensor(rt, [1]);
   // Row workgroups first, then one per WG columns of dgamma/dbeta.
   rt.dispatch(
     backward,
@@ -92,12 +90,11 @@ function layerNormBackward(a: BackwardArgs): { dx: Tensor; dgamma: Tensor; dbeta
       dgamma,
       dbeta,
       addend: pending ?? dy,
-      d_branch: dBranch ?? placeholder!,
+      d_branch: dBranch ?? rt.placeholder,
     },
     { rows, n, row_groups: rowGroups, ...maskUniforms(dropout) },
     grid1d(rowGroups + Math.ceil(n / WG), 1),
   );
-  placeholder?.dispose();
   return { dx, dgamma, dbeta, dBranch };
 }
 

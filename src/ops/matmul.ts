@@ -5,6 +5,7 @@ import { autotunerOf } from '../gpu/autotune.js';
 import { kernelDefs, type Runtime } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor, zeros, type Shape } from '../tensor/tensor.js';
+import type { GeluForm } from './activation.js';
 import { reduce } from './reduce.js';
 
 export interface MatmulOptions {
@@ -112,11 +113,36 @@ function linearDims(x: Tensor, weight: Tensor, bias: Tensor | null): MatmulDims 
   return { batch: 1, batchA: 1, batchB: 1, m, n, k: inFeatures, outShape: [...x.shape.slice(0, -1), n] };
 }
 
-/** x [..., in] · weightᵀ ([out, in]) + bias [out], the bias added as the product is stored (one dispatch). */
-export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+/**
+ * x [..., in] · weightᵀ ([out, in]) + bias [out], the bias added as the product is stored (one dispatch); with
+ * `gelu`, GELU of that, the value before it going to gelu.pre.
+ */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, gelu?: GeluEpilogue): Tensor {
   const options = { transB: true };
   const d = linearDims(x, weight, bias);
-  return recordMatmul(x, weight, options, d, chooseTiles(x, weight, options, d), bias ?? undefined);
+  if (gelu && gelu.pre.size !== d.m * d.n)
+    throw new Error(`linear: gelu.pre [${gelu.pre.shape.join(', ')}] is not the output's size`);
+  return recordMatmul(x, weight, options, d, chooseTiles(x, weight, options, d), {
+    bias,
+    gelu: gelu && { ...gelu, mode: 1 },
+  });
+}
+
+/** GELU applied in a product's store (shaders/gelu.wgsl): `pre` holds GELU's input. */
+export interface GeluEpilogue {
+  pre: Tensor;
+  form: GeluForm;
+}
+
+/** What a product adds or applies as it stores C (shaders/matmul.wgsl), and where C goes. */
+interface MatmulExtras {
+  bias?: Tensor | null;
+  /** Added whole (C's shape): a gradient summed in the store. */
+  addend?: Tensor | null;
+  /** Mode 1: C = gelu(value), pre = value; mode 2: C = value·gelu'(pre). */
+  gelu?: (GeluEpilogue & { mode: 1 | 2 }) | null;
+  /** Where C goes instead of a fresh tensor. */
+  into?: Tensor | null;
 }
 
 /** What autotuning (src/gpu/autotune.ts) tries: 8×8 workgroups with 1–4 blocks each way, and other workgroup shapes. */
@@ -166,9 +192,7 @@ function recordMatmul(
   options: MatmulOptions,
   d: MatmulDims,
   tiles: MatmulTiles,
-  bias?: Tensor,
-  into?: Tensor | null,
-  addend?: Tensor | null,
+  { bias, addend, gelu, into }: MatmulExtras = {},
 ): Tensor {
   const rt = a.runtime;
   if (into && into.size !== d.batch * d.m * d.n)
@@ -177,7 +201,7 @@ function recordMatmul(
   if (addend && addend.size !== d.batch * d.m * d.n)
     throw new Error(`matmul: addend [${addend.shape.join(', ')}] given for a product of [${d.outShape.join(', ')}]`);
   if (bias && addend) throw new Error('matmul: a bias and an addend cannot both be added');
-  if (d.k === 0 && !bias && !addend) {
+  if (d.k === 0 && !bias && !addend && !gelu) {
     rt.clear(out);
     return out;
   }
@@ -196,11 +220,13 @@ function recordMatmul(
       K_ALIGNED: d.k % 4 === 0 ? 1 : 0,
       BIAS: bias ? 1 : 0,
       ADDEND: addend ? 1 : 0,
+      EPILOGUE: gelu?.mode ?? 0,
+      GELU_TANH: gelu?.form === 'tanh' ? 1 : 0,
     },
   );
   rt.dispatch(
     kernel,
-    { a, b, c: out, bias: bias ?? addend ?? b },
+    { a, b, c: out, bias: bias ?? addend ?? b, pre: gelu?.pre ?? rt.placeholder },
     { m: d.m, n: d.n, k: d.k, batch_a: d.batchA, batch_b: d.batchB },
     [
       Math.ceil(d.n / (tiles.WG_X * 4 * tiles.COL_BLOCKS)),
@@ -252,23 +278,46 @@ export function linearOp(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor
   const out = linear(x, weight, bias);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record('linear', out, inputs, (g, { into, takePending }) => {
-    const { m, n, k } = linearDims(x, weight, bias);
-    // dx [..., in] = g · weight; dweight [out, in] = gᵀ · x over all rows.
-    const dxDims: MatmulDims = { batch: 1, batchA: 1, batchB: 1, m, n: k, k: n, outShape: [...x.shape] };
-    const dwDims: MatmulDims = { batch: 1, batchA: 1, batchB: 1, m: n, n: k, k: m, outShape: [n, k] };
-    const grads = [
-      // x's gradient from its other uses is added in the store.
-      x.requiresGrad
-        ? recordMatmul(g, weight, {}, dxDims, chooseTiles(g, weight, {}, dxDims), undefined, null, takePending(0))
-        : null,
-      weight.requiresGrad
-        ? recordMatmul(g, x, { transA: true }, dwDims, chooseTiles(g, x, { transA: true }, dwDims), undefined, into[1])
-        : null,
-    ];
-    if (bias)
-      grads.push(bias.requiresGrad ? reduce('sum', g.rank === 2 ? g : g.reshape([m, n]), 0, false, into[2]) : null);
-    return grads;
+    // x's gradient from its other uses is added in the store.
+    const pending = x.requiresGrad ? takePending(0) : null;
+    const need = { x: x.requiresGrad, weight: weight.requiresGrad, bias: !!bias?.requiresGrad };
+    const { dx, dweight, dbias } = linearBackward(g, x, weight, bias, need, {
+      pending,
+      weightInto: into[1],
+      biasInto: into[2],
+    });
+    return bias ? [dx, dweight, dbias] : [dx, dweight];
   });
+}
+
+/**
+ * The gradients of y = x·weightᵀ + bias for dy (those `need` asks for): dx [..., in] = dy·weight
+ * (plus `pending` in the store; with `geluOfX`, times gelu'(pre) where x = gelu(pre)), dweight = dyᵀ·x and
+ * dbias = Σ rows of dy (into the given tensors when given).
+ */
+export function linearBackward(
+  dy: Tensor,
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  need: { x: boolean; weight: boolean; bias: boolean },
+  t: { pending?: Tensor | null; geluOfX?: GeluEpilogue; weightInto?: Tensor | null; biasInto?: Tensor | null },
+): { dx: Tensor | null; dweight: Tensor | null; dbias: Tensor | null } {
+  const { m, n, k } = linearDims(x, weight, bias);
+  const dxDims: MatmulDims = { batch: 1, batchA: 1, batchB: 1, m, n: k, k: n, outShape: [...x.shape] };
+  const dwDims: MatmulDims = { batch: 1, batchA: 1, batchB: 1, m: n, n: k, k: m, outShape: [n, k] };
+  const gelu = t.geluOfX ? { ...t.geluOfX, mode: 2 as const } : null;
+  return {
+    dx: need.x
+      ? recordMatmul(dy, weight, {}, dxDims, chooseTiles(dy, weight, {}, dxDims), { addend: t.pending, gelu })
+      : null,
+    dweight: need.weight
+      ? recordMatmul(dy, x, { transA: true }, dwDims, chooseTiles(dy, x, { transA: true }, dwDims), {
+          into: t.weightInto,
+        })
+      : null,
+    dbias: bias && need.bias ? reduce('sum', dy.rank === 2 ? dy : dy.reshape([m, n]), 0, false, t.biasInto) : null,
+  };
 }
 
 /** Differentiable matmul. */

@@ -11,6 +11,7 @@ import { broadcastTo } from '../../src/ops/layout.js';
 import { permuteRef } from '../../src/ops/layout.js';
 import { crossEntropyRef } from '../../src/ops/loss.js';
 import { linear, linearOp, linearRef, matmul, matmulRef } from '../../src/ops/matmul.js';
+import { geluMlp, geluMlpRef } from '../../src/ops/mlp.js';
 import { binary } from '../../src/ops/elementwise.js';
 import { cosineDistanceRef, cosineSimilarityRef, l2normalizeRef } from '../../src/ops/normalize.js';
 import { reduceRef } from '../../src/ops/reduce.js';
@@ -338,6 +339,62 @@ describe('core ops', () => {
       ref: ([x, w]) => matmulRef(x!, w!, { transB: true }),
       atol: 1e-4,
     });
+  });
+
+  it("GELU MLP (GELU in the first product's store, gelu' in the backward's) and its gradients", async () => {
+    for (const form of ['erf', 'tanh'] as GeluForm[]) {
+      for (const [rows, k, hidden, n] of [
+        [1, 3, 17, 5],
+        [17, 9, 6, 3],
+        [2, 8, 12, 4],
+      ]) {
+        await checkGrad({
+          shapes: [[rows!, k!], [hidden!, k!], [hidden!], [n!, hidden!], [n!]],
+          gpu: ([x, w1, b1, w2, b2]) => geluMlp(x!, w1!, b1!, w2!, b2!, form),
+          ref: ([x, w1, b1, w2, b2]) => geluMlpRef(x!, w1!, b1!, w2!, b2!, form),
+          atol: 1e-4,
+        });
+      }
+    }
+  });
+
+  it('GELU MLP: two dispatches forward and six backward, storing what linear, gelu and linear apart store', async () => {
+    const rt = await gpuRuntime();
+    const [batch, seq, k, hidden, n] = [3, 13, 20, 36, 12];
+    const values = (count: number, seed: number) =>
+      Array.from({ length: count }, (_, i) => Math.sin(seed * 7919 + i * 104729) * 2);
+    const shapes = [[batch, seq, k], [hidden, k], [hidden], [n, hidden], [n]];
+    const run = async (fused: boolean) =>
+      tidyAsync(async () => {
+        const inputs = shapes.map((shape, i) =>
+          ag.requireGrad(
+            tensorFrom(
+              rt,
+              values(
+                shape.reduce((p, d) => p * d, 1),
+                i + 1,
+              ),
+              shape,
+            ),
+          ),
+        );
+        const [x, w1, b1, w2, b2] = inputs as [Tensor, Tensor, Tensor, Tensor, Tensor];
+        const start = rt.counters.dispatches;
+        const y = fused ? geluMlp(x, w1, b1, w2, b2) : linearOp(ag.gelu(linearOp(x, w1, b1)), w2, b2);
+        const forward = rt.counters.dispatches - start;
+        ag.backward(y, tensorFrom(rt, values(batch * seq * n, 9), [batch, seq, n]));
+        const backward = rt.counters.dispatches - start - forward;
+        const out = [Array.from(await y.read())];
+        for (const t of inputs) {
+          out.push(Array.from(await t.grad!.read()));
+          t.grad!.dispose();
+        }
+        return { forward, backward, out };
+      });
+    const [fused, apart] = [await run(true), await run(false)];
+    expect([fused.forward, fused.backward]).toEqual([2, 6]);
+    expect([apart.forward, apart.backward]).toEqual([3, 7]);
+    expect(fused.out).toEqual(apart.out);
   });
 
   it('linear stores exactly what matmul then a bias add store', async () => {
