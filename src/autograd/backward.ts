@@ -2,8 +2,10 @@
 // reverse topological order, sums the gradients reaching each tensor, runs each rule once, releases the rule's
 // saved intermediates right after it ran, reduces gradients of broadcast inputs back to the input's shape, and
 // accumulates into leaf.grad. Every gradient tensor the walk makes is disposed as soon as it has been consumed;
-// leaf gradients are kept out of tidy scopes (they outlive a training step's tidy until zeroGrad()), or copied into the leaf's gradient slot when an
-// optimizer keeps gradients in an arena.
+// leaf gradients are kept out of tidy scopes (they outlive a training step's tidy until zeroGrad()), or go to the
+// leaf's gradient slot when an optimizer keeps gradients in an arena. To save dispatches and copies, a rule may
+// add the gradient an input already has in its own kernel's store (GradContext.takePending) instead of a separate
+// add, and write a leaf's gradient straight into its slot (GradContext.into) instead of a copy after the walk.
 import { binary } from '../ops/elementwise.js';
 import { reduce } from '../ops/reduce.js';
 import { clone, type GradNode, gradNodeOf } from '../tensor/tape.js';
