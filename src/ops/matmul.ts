@@ -141,6 +141,8 @@ interface MatmulExtras {
   addend?: Tensor | null;
   /** Mode 1: C = gelu(value), pre = value; mode 2: C = value·gelu'(pre). */
   gelu?: (GeluEpilogue & { mode: 1 | 2 }) | null;
+  /** Receives the row sums of op(A) [batch, M] (a bias gradient beside a weight gradient). */
+  rowSums?: Tensor | null;
   /** Where C goes instead of a fresh tensor. */
   into?: Tensor | null;
 }
@@ -192,16 +194,18 @@ function recordMatmul(
   options: MatmulOptions,
   d: MatmulDims,
   tiles: MatmulTiles,
-  { bias, addend, gelu, into }: MatmulExtras = {},
+  { bias, addend, gelu, into, rowSums }: MatmulExtras = {},
 ): Tensor {
   const rt = a.runtime;
+  if (rowSums && (gelu || rowSums.size !== d.batch * d.m))
+    throw new Error(`matmul: row sums [${rowSums.shape.join(', ')}] given for a product of [${d.outShape.join(', ')}]`);
   if (into && into.size !== d.batch * d.m * d.n)
     throw new Error(`matmul: output [${into.shape.join(', ')}] given for a product of [${d.outShape.join(', ')}]`);
   const out = into ?? new Tensor(rt, d.outShape);
   if (addend && addend.size !== d.batch * d.m * d.n)
     throw new Error(`matmul: addend [${addend.shape.join(', ')}] given for a product of [${d.outShape.join(', ')}]`);
   if (bias && addend) throw new Error('matmul: a bias and an addend cannot both be added');
-  if (d.k === 0 && !bias && !addend && !gelu) {
+  if (d.k === 0 && !bias && !addend && !gelu && !rowSums) {
     rt.clear(out);
     return out;
   }
@@ -220,13 +224,13 @@ function recordMatmul(
       K_ALIGNED: d.k % 4 === 0 ? 1 : 0,
       BIAS: bias ? 1 : 0,
       ADDEND: addend ? 1 : 0,
-      EPILOGUE: gelu?.mode ?? 0,
+      EPILOGUE: rowSums ? 3 : (gelu?.mode ?? 0),
       GELU_TANH: gelu?.form === 'tanh' ? 1 : 0,
     },
   );
   rt.dispatch(
     kernel,
-    { a, b, c: out, bias: bias ?? addend ?? b, pre: gelu?.pre ?? rt.placeholder },
+    { a, b, c: out, bias: bias ?? addend ?? b, aux: gelu?.pre ?? rowSums ?? rt.placeholder },
     { m: d.m, n: d.n, k: d.k, batch_a: d.batchA, batch_b: d.batchB },
     [
       Math.ceil(d.n / (tiles.WG_X * 4 * tiles.COL_BLOCKS)),
@@ -293,7 +297,8 @@ export function linearOp(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor
 /**
  * The gradients of y = x·weightᵀ + bias for dy (those `need` asks for): dx [..., in] = dy·weight
  * (plus `pending` in the store; with `geluOfX`, times gelu'(pre) where x = gelu(pre)), dweight = dyᵀ·x and
- * dbias = Σ rows of dy (into the given tensors when given).
+ * dbias = Σ rows of dy (into the given tensors when given). With both weight and bias, dbias comes out of
+ * dweight's product (the row sums of dyᵀ, summed in the order reduce's serial kernel sums them).
  */
 export function linearBackward(
   dy: Tensor,
@@ -307,6 +312,8 @@ export function linearBackward(
   const dxDims: MatmulDims = { batch: 1, batchA: 1, batchB: 1, m, n: k, k: n, outShape: [...x.shape] };
   const dwDims: MatmulDims = { batch: 1, batchA: 1, batchB: 1, m: n, n: k, k: m, outShape: [n, k] };
   const gelu = t.geluOfX ? { ...t.geluOfX, mode: 2 as const } : null;
+  const biasBeside = !!bias && need.bias && need.weight;
+  const dbias = biasBeside ? (t.biasInto ?? new Tensor(dy.runtime, [n])) : null;
   return {
     dx: need.x
       ? recordMatmul(dy, weight, {}, dxDims, chooseTiles(dy, weight, {}, dxDims), { addend: t.pending, gelu })
@@ -314,9 +321,12 @@ export function linearBackward(
     dweight: need.weight
       ? recordMatmul(dy, x, { transA: true }, dwDims, chooseTiles(dy, x, { transA: true }, dwDims), {
           into: t.weightInto,
+          rowSums: dbias,
         })
       : null,
-    dbias: bias && need.bias ? reduce('sum', dy.rank === 2 ? dy : dy.reshape([m, n]), 0, false, t.biasInto) : null,
+    dbias:
+      dbias ??
+      (bias && need.bias ? reduce('sum', dy.rank === 2 ? dy : dy.reshape([m, n]), 0, false, t.biasInto) : null),
   };
 }
 

@@ -14,7 +14,7 @@ import { linear, linearOp, linearRef, matmul, matmulRef } from '../../src/ops/ma
 import { geluMlp, geluMlpRef } from '../../src/ops/mlp.js';
 import { binary } from '../../src/ops/elementwise.js';
 import { cosineDistanceRef, cosineSimilarityRef, l2normalizeRef } from '../../src/ops/normalize.js';
-import { reduceRef } from '../../src/ops/reduce.js';
+import { reduce, reduceRef } from '../../src/ops/reduce.js';
 import { softmaxRef } from '../../src/ops/softmax.js';
 import { SERIAL_ROW_MAX } from '../../src/ops/wgsl-lib.js';
 import type { HostTensor } from '../../src/tensor/host.js';
@@ -358,7 +358,7 @@ describe('core ops', () => {
     }
   });
 
-  it('GELU MLP: two dispatches forward and six backward, storing what linear, gelu and linear apart store', async () => {
+  it('GELU MLP: two dispatches forward and four backward, storing what linear, gelu and linear apart store', async () => {
     const rt = await gpuRuntime();
     const [batch, seq, k, hidden, n] = [3, 13, 20, 36, 12];
     const values = (count: number, seed: number) =>
@@ -392,9 +392,40 @@ describe('core ops', () => {
         return { forward, backward, out };
       });
     const [fused, apart] = [await run(true), await run(false)];
-    expect([fused.forward, fused.backward]).toEqual([2, 6]);
-    expect([apart.forward, apart.backward]).toEqual([3, 7]);
+    // Backward: each product's input gradient and its weight gradient (with the bias gradient beside it).
+    expect([fused.forward, fused.backward]).toEqual([2, 4]);
+    expect([apart.forward, apart.backward]).toEqual([3, 5]);
     expect(fused.out).toEqual(apart.out);
+  });
+
+  it("linear's bias gradient, summed beside its weight gradient, is what reduce's sum gives, bit for bit", async () => {
+    const rt = await gpuRuntime();
+    // Rows (the products' K) not a multiple of 4, and more than one workgroup of output rows and columns.
+    for (const [rows, k, n] of [
+      [37, 20, 67],
+      [2, 3, 5],
+    ] as const) {
+      const values = (count: number, seed: number) =>
+        Array.from({ length: count }, (_, i) => Math.sin(seed * 7919 + i * 104729) * 3);
+      await tidyAsync(async () => {
+        const x = tensorFrom(rt, values(rows * k, 1), [rows, k]);
+        const [w, b] = [tensorFrom(rt, values(n * k, 2), [n, k]), tensorFrom(rt, values(n, 3), [n])];
+        const g = tensorFrom(rt, values(rows * n, 4), [rows, n]);
+        for (const onlyBias of [false, true]) {
+          w.requiresGrad = !onlyBias;
+          b.requiresGrad = true;
+          const y = linearOp(x, w, b);
+          const before = rt.counters.dispatches;
+          ag.backward(y, g);
+          // Beside the weight gradient: one dispatch; alone: the reduction.
+          expect(rt.counters.dispatches - before).toBe(1);
+          expect(Array.from(await b.grad!.read())).toEqual(Array.from(await reduce('sum', g, 0).read()));
+          b.grad!.dispose();
+          w.grad?.dispose();
+          b.grad = w.grad = null;
+        }
+      });
+    }
   });
 
   it('linear stores exactly what matmul then a bias add store', async () => {
