@@ -298,7 +298,9 @@ export function linearOp(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor
  * The gradients of y = x·weightᵀ + bias for dy (those `need` asks for): dx [..., in] = dy·weight
  * (plus `pending` in the store; with `geluOfX`, times gelu'(pre) where x = gelu(pre)), dweight = dyᵀ·x and
  * dbias = Σ rows of dy (into the given tensors when given). With both weight and bias, dbias comes out of
- * dweight's product (the row sums of dyᵀ, summed in the order reduce's serial kernel sums them).
+ * dweight's product: the row sums of dyᵀ, summed one row of dy at a time — the order of reduce's serial kernel,
+ * so the same bits wherever reduce would choose that kernel (up to 4096 rows of ≥ 32 features; longer sums
+ * reduce would fold as a tree, which rounds differently).
  */
 export function linearBackward(
   dy: Tensor,
