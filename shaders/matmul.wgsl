@@ -11,8 +11,13 @@
 // starting at element `at` accordingly. One fetch of a vec4 binding costs one bounds clamp instead of four.
 // Rows/columns past M/N are computed from whatever robust buffer access returns and never stored; only the
 // K tail must read as zero, and K_ALIGNED (K % 4 == 0) drops those checks.
-// BIAS adds bias[col] to every stored element (a linear layer's bias, fused: no separate add dispatch); without
-// it, `bias` is bound to any read-only buffer and never read.
+// BIAS adds bias[col] to every stored element (a linear layer's bias, fused: no separate add dispatch); ADDEND
+// adds a whole matrix of C's shape read from the same binding (a gradient summed in the store); without either,
+// `bias` is bound to any read-only buffer and never read. EPILOGUE 1 and 2 apply GELU (lib/gelu.wgsl) last: 1 stores
+// gelu(value) and the value before it in `aux` (what the gradient needs), 2 stores value·gelu'(aux) (the gradient
+// through a GELU whose input is `aux`). EPILOGUE 3 also writes the row sums of op(A) to aux[batch·M + row]
+// (a linear layer's bias gradient beside its weight gradient), each summed one K element at a time in K order,
+// as reduce_serial.wgsl sums. With 0, `aux` is bound to a placeholder and never touched.
 struct Params { m: u32, n: u32, k: u32, batch_a: u32, batch_b: u32 }
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
@@ -20,6 +25,8 @@ override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override K_ALIGNED: bool = false;
 override BIAS: bool = false;
+override ADDEND: bool = false;
+override EPILOGUE: u32 = 0u;
 const ROW_BLOCKS = {{ROW_BLOCKS}}u;
 const COL_BLOCKS = {{COL_BLOCKS}}u;
 
@@ -28,6 +35,8 @@ const COL_BLOCKS = {{COL_BLOCKS}}u;
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(5) var<storage, read_write> aux: array<f32>;
+#include "lib/gelu"
 
 const LANE = vec4<u32>(0u, 1u, 2u, 3u);
 
@@ -81,18 +90,38 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let b_base = select(0u, batch * params.k * params.n, params.batch_b > 1u);
   @each(R)
   @each(C) var acc$R_$C = mat4x4<f32>();
+  var sums$R = vec4<f32>();
   @end
   for (var k = 0u; k < params.k; k += 4u) {
     @each(C) let bm$C = b_block(b_base, k, col0 + 4u * $C);
     @each(R)
     let am$R = a_block(a_base, row0 + 4u * $R, k);
     @each(C) acc$R_$C += bm$C * am$R;
+    if (EPILOGUE == 3u) { add_row_sums(&sums$R, am$R); }
     @end
   }
   let c_base = batch * params.m * params.n;
   @each(R)
   @each(C) store_block(acc$R_$C, c_base, row0 + 4u * $R, col0 + 4u * $C);
   @end
+  if (EPILOGUE == 3u && gid.x == 0u) {
+    @each(R) store_row_sums(sums$R, batch * params.m, row0 + 4u * $R);
+  }
+}
+
+// Adds the 4 K elements of each of the block's 4 rows (column i of am is row i over k…k+3) one at a time.
+fn add_row_sums(sums: ptr<function, vec4<f32>>, am: mat4x4<f32>) {
+  let by_k = transpose(am);
+  *sums = *sums + by_k[0];
+  *sums = *sums + by_k[1];
+  *sums = *sums + by_k[2];
+  *sums = *sums + by_k[3];
+}
+
+fn store_row_sums(sums: vec4<f32>, base: u32, row0: u32) {
+  for (var i = 0u; i < 4u; i++) {
+    if (row0 + i < params.m) { aux[base + row0 + i] = sums[i]; }
+  }
 }
 
 fn store_block(acc: mat4x4<f32>, c_base: u32, row0: u32, col0: u32) {
@@ -104,7 +133,15 @@ fn store_block(acc: mat4x4<f32>, c_base: u32, row0: u32, col0: u32) {
       if (col < params.n) {
         var value = acc[i][j];
         if (BIAS) { value += bias[col]; }
-        c[c_base + row * params.n + col] = value;
+        let at = c_base + row * params.n + col;
+        if (ADDEND) { value += bias[at]; }
+        if (EPILOGUE == 1u) {
+          aux[at] = value;
+          value = gelu(value);
+        } else if (EPILOGUE == 2u) {
+          value *= gelu_deriv(aux[at]);
+        }
+        c[at] = value;
       }
     }
   }

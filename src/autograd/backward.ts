@@ -2,8 +2,10 @@
 // reverse topological order, sums the gradients reaching each tensor, runs each rule once, releases the rule's
 // saved intermediates right after it ran, reduces gradients of broadcast inputs back to the input's shape, and
 // accumulates into leaf.grad. Every gradient tensor the walk makes is disposed as soon as it has been consumed;
-// leaf gradients are kept out of tidy scopes (they outlive a training step's tidy until zeroGrad()), or copied into the leaf's gradient slot when an
-// optimizer keeps gradients in an arena.
+// leaf gradients are kept out of tidy scopes (they outlive a training step's tidy until zeroGrad()), or go to the
+// leaf's gradient slot when an optimizer keeps gradients in an arena. To save dispatches and copies, a rule may
+// add the gradient an input already has in its own kernel's store (GradContext.takePending) instead of a separate
+// add, and write a leaf's gradient straight into its slot (GradContext.into) instead of a copy after the walk.
 import { binary } from '../ops/elementwise.js';
 import { reduce } from '../ops/reduce.js';
 import { clone, type GradNode, gradNodeOf } from '../tensor/tape.js';
@@ -55,11 +57,24 @@ function reverseTopological(root: Tensor): Tensor[] {
   return order.reverse();
 }
 
-/** Runs one node's rule and files the input gradients into `grads`. Consumes gradOut. */
-function propagate(node: GradNode, gradOut: Tensor, grads: Map<Tensor, Tensor>): void {
+/**
+ * Runs one node's rule and files the input gradients into `grads`. Consumes gradOut. A leaf input in `direct`
+ * has its gradient slot offered to the rule (see BackwardRule).
+ */
+function propagate(node: GradNode, gradOut: Tensor, grads: Map<Tensor, Tensor>, direct: Set<Tensor>): void {
   if (!node.rule)
     throw new Error(`backward through '${node.name}' a second time: a graph is freed by the backward that used it`);
-  const inputGrads = node.rule(gradOut);
+  const into = node.inputs.map((t) => (direct.has(t) ? t.gradSlot : null));
+  // Pending sums handed to the rule, by input index (an input given twice to this node is never offered).
+  const folded = new Map<number, Tensor>();
+  const takePending = (i: number): Tensor | null => {
+    const input = node.inputs[i];
+    const pending = input && grads.get(input);
+    if (!pending || node.inputs.indexOf(input) !== node.inputs.lastIndexOf(input)) return null;
+    folded.set(i, pending);
+    return pending;
+  };
+  const inputGrads = node.rule(gradOut, { into, takePending });
   node.rule = null;
   for (const t of node.saved.splice(0)) t.dispose();
   const taken = new Set<Tensor>();
@@ -72,7 +87,14 @@ function propagate(node: GradNode, gradOut: Tensor, grads: Map<Tensor, Tensor>):
   for (const gi of new Set([gradOut, ...inputGrads])) if (gi && !taken.has(gi)) gi.dispose();
   owned.forEach((gi, i) => {
     const input = node.inputs[i]!;
-    if (gi) grads.set(input, addInto(grads.get(input), sumToShape(gi, input.shape)));
+    const pending = folded.get(i);
+    if (pending && gi) {
+      // The rule added the pending sum into gi.
+      if (!sameShape(gi.shape, input.shape))
+        throw new Error(`backward through '${node.name}': a folded gradient must have its input's shape`);
+      if (pending !== gi) pending.dispose();
+      grads.set(input, gi);
+    } else if (gi) grads.set(input, addInto(grads.get(input), sumToShape(gi, input.shape)));
   });
 }
 
@@ -95,12 +117,14 @@ export function backward(root: Tensor, gradOut?: Tensor): void {
     throw new Error(`backward: a root of shape [${root.shape.join(', ')}] needs an explicit gradOut`);
   const grads = new Map<Tensor, Tensor>([[root, gradOut ? clone(gradOut) : tensorFrom(root.runtime, [1], root.shape)]]);
   const slotCopies: [Tensor, Tensor][] = [];
-  for (const t of reverseTopological(root)) {
+  const order = reverseTopological(root);
+  const direct = directSlotLeaves(order);
+  for (const t of order) {
     const g = grads.get(t);
     if (!g) continue;
     grads.delete(t);
     const node = gradNodeOf(t);
-    if (node) propagate(node, g, grads);
+    if (node) propagate(node, g, grads, direct);
     else t.grad = accumulateLeafGrad(t, g, slotCopies);
   }
   // Together at the end: each copy ends the compute pass it interrupts, and a pass costs the CPU adapters.
@@ -111,6 +135,24 @@ export function backward(root: Tensor, gradOut?: Tensor): void {
 }
 
 /**
+ * Leaves whose gradient one rule can write straight into their slot: they have a gradient slot, no gradient
+ * yet, and exactly one input edge in the graph (so nothing is summed into them). Every other leaf's gradient is
+ * made apart and copied into its slot after the walk.
+ */
+function directSlotLeaves(order: readonly Tensor[]): Set<Tensor> {
+  const edges = new Map<Tensor, number>();
+  for (const t of order) {
+    for (const input of gradNodeOf(t)?.inputs ?? []) {
+      if (input.gradSlot && !input.grad && input.requiresGrad && !gradNodeOf(input))
+        edges.set(input, (edges.get(input) ?? 0) + 1);
+    }
+  }
+  const direct = new Set<Tensor>();
+  for (const [leaf, count] of edges) if (count === 1) direct.add(leaf);
+  return direct;
+}
+
+/**
  * The leaf's gradient after adding g (consumed): a kept tensor of its own, or, when an optimizer gave the leaf a
  * gradient slot in its arena, that slot — the sum goes to `slotCopies`, copied in (and disposed) once the walk
  * is done; the slot itself is never disposed.
@@ -118,6 +160,8 @@ export function backward(root: Tensor, gradOut?: Tensor): void {
 function accumulateLeafGrad(t: Tensor, g: Tensor, slotCopies: [Tensor, Tensor][]): Tensor {
   const slot = t.gradSlot;
   if (!slot) return addInto(t.grad, g).keep();
+  // Written into the slot by the rule that made it (directSlotLeaves).
+  if (g === slot) return slot;
   const total = t.grad ? binary('add', t.grad, g) : g;
   if (t.grad && t.grad !== slot) t.grad.dispose();
   if (total !== g) g.dispose();

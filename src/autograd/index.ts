@@ -10,10 +10,11 @@ export { gelu, relu, tanh } from '../ops/activation.js';
 export { attention } from '../ops/attention.js';
 export { dropout } from '../ops/dropout.js';
 export { embedding } from '../ops/embedding.js';
-export { layerNorm } from '../ops/layernorm.js';
+export { layerNorm, residualLayerNorm } from '../ops/layernorm.js';
 export { broadcastToOp as broadcastTo, permuteOp as permute, reshapeOp as reshape } from '../ops/layout.js';
 export { crossEntropy } from '../ops/loss.js';
 export { matmulOp as matmul } from '../ops/matmul.js';
+export { geluMlp } from '../ops/mlp.js';
 export { cosineDistance, cosineSimilarity, l2normalize } from '../ops/normalize.js';
 export { logSoftmax, softmax } from '../ops/softmax.js';
 

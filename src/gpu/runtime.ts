@@ -261,6 +261,7 @@ export class Runtime {
   private arenaUsed = 0;
   private readonly uniformAlign: number;
   private pendingErrors: Promise<string | null>[] = [];
+  private placeholderBuffer: GPUBuffer | null = null;
   /** Number of command buffers submitted so far (the pool's reuse epoch). */
   submits = 0;
   readonly counters: RuntimeCounters = { dispatches: 0, commandBuffers: 0, bindGroups: 0, uploadBytes: 0, submitMs: 0 };
@@ -288,6 +289,19 @@ export class Runtime {
     });
     const bytes = new Uint8Array(UNIFORM_ARENA_BYTES);
     this.uniformArenas.push({ buffer, bytes, view: new DataView(bytes.buffer) });
+  }
+
+  /**
+   * A small storage buffer for a binding the kernel variant being dispatched never touches (a writable binding
+   * may alias no other binding of the dispatch, so a spare output cannot borrow one of its real buffers).
+   */
+  get placeholder(): BufferView {
+    this.placeholderBuffer ??= this.device.createBuffer({
+      size: 16,
+      usage: GPUBufferUsage.STORAGE,
+      label: 'unused-binding',
+    });
+    return { buffer: this.placeholderBuffer, byteLength: 16 };
   }
 
   /** Alignment of a storage buffer view's byte offset on this device. */

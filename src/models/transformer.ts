@@ -1,7 +1,19 @@
 // The transformer encoder block shared by the ViT (pre-LN) and BERT (post-LN) encoders, with the pieces
 // both encoders use: multi-head self-attention, seeded dropout whose state can be checkpointed, and
 // exact row selection/insertion by constant 0/1 matrices.
-import { add, attention, dropout, gelu, matmul, permute, reshape, scale, softmax } from '../autograd/index.js';
+import {
+  add,
+  attention,
+  dropout,
+  geluMlp,
+  matmul,
+  permute,
+  reshape,
+  residualLayerNorm,
+  scale,
+  softmax,
+} from '../autograd/index.js';
+import type { BranchDropout } from '../ops/layernorm.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { LayerNorm, Linear } from '../nn/layers.js';
 import { Module } from '../nn/module.js';
@@ -33,8 +45,14 @@ export class SeededDropout extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    if (!this.training || this.p === 0) return x;
-    return dropout(x, this.p, this.stream.nextSeed());
+    const mask = this.nextMask();
+    return mask ? dropout(x, mask.p, mask.seed) : x;
+  }
+
+  /** The mask the next forward would apply (drawing its seed), for a kernel that drops in place; null: none. */
+  nextMask(): BranchDropout | null {
+    if (!this.training || this.p === 0) return null;
+    return { p: this.p, seed: this.stream.nextSeed() };
   }
 }
 
@@ -120,15 +138,44 @@ export class TransformerBlock extends Module {
     this.dropout = this.addModule('dropout', new SeededDropout(c.dropout, stream));
   }
 
+  /** pre: x + drop(f(norm(x))) for each sub-layer;  post: norm(x + drop(f(x))). */
   forward(x: Tensor, keyPadding?: Tensor): Tensor {
-    const attended = this.residual(x, this.attentionNorm, (h) => this.attention.forward(h, keyPadding));
-    return this.residual(attended, this.mlpNorm, (h) => this.output.forward(gelu(this.intermediate.forward(h))));
+    if (this.placement === 'pre') return this.forwardPre(x, null, keyPadding, null).out;
+    const attended = this.addNorm(x, this.attention.forward(x, keyPadding), this.attentionNorm).normed;
+    return this.addNorm(attended, this.mlp(attended), this.mlpNorm).normed;
   }
 
-  /** pre: x + drop(f(norm(x)));  post: norm(x + drop(f(x))). */
-  private residual(x: Tensor, norm: LayerNorm, sublayer: (h: Tensor) => Tensor): Tensor {
-    if (this.placement === 'pre') return add(x, this.dropout.forward(sublayer(norm.forward(x))));
-    return norm.forward(add(x, this.dropout.forward(sublayer(x))));
+  /**
+   * The pre-LN block given norm(x) when the previous residual already made it (else computed here), and, with
+   * `nextNorm` (the next block's first norm, or the encoder's final one), that norm of the output too: every
+   * residual sum is then fused with the norm after it.
+   */
+  forwardPre(
+    x: Tensor,
+    normedX: Tensor | null,
+    keyPadding: Tensor | undefined,
+    nextNorm: LayerNorm | null,
+  ): { out: Tensor; normedOut: Tensor | null } {
+    const attended = this.addNorm(
+      x,
+      this.attention.forward(normedX ?? this.attentionNorm.forward(x), keyPadding),
+      this.mlpNorm,
+    );
+    const branch = this.mlp(attended.normed);
+    if (!nextNorm) return { out: add(attended.sum, this.dropout.forward(branch)), normedOut: null };
+    const next = this.addNorm(attended.sum, branch, nextNorm);
+    return { out: next.sum, normedOut: next.normed };
+  }
+
+  /** output(gelu(intermediate(h))) in two products (GELU in the first one's store). */
+  private mlp(h: Tensor): Tensor {
+    const [up, down] = [this.intermediate, this.output];
+    return geluMlp(h, up.weight, up.bias!, down.weight, down.bias!);
+  }
+
+  /** x + drop(branch) and norm of it, in one kernel. */
+  private addNorm(x: Tensor, branch: Tensor, norm: LayerNorm): { sum: Tensor; normed: Tensor } {
+    return residualLayerNorm(x, branch, norm.weight, norm.bias, norm.eps, this.dropout.nextMask());
   }
 }
 
@@ -143,8 +190,24 @@ export class BlockStack extends Module {
     );
   }
 
-  forward(x: Tensor, keyPadding?: Tensor): Tensor {
-    return this.blocks.reduce((h, block) => block.forward(h, keyPadding), x);
+  /**
+   * The blocks in turn. With `finalNorm` (pre-LN stacks: the encoder's last norm), returns finalNorm of the last
+   * block's output, each block's output norm fused with its last residual sum.
+   */
+  forward(x: Tensor, keyPadding?: Tensor, finalNorm?: LayerNorm): Tensor {
+    const pre = this.blocks[0]?.placement === 'pre';
+    if (!finalNorm || !pre) {
+      const out = this.blocks.reduce((h, block) => block.forward(h, keyPadding), x);
+      return finalNorm ? finalNorm.forward(out) : out;
+    }
+    if (!this.blocks.length) return finalNorm.forward(x);
+    let h = x;
+    let normed: Tensor | null = null;
+    this.blocks.forEach((block, i) => {
+      const nextNorm = this.blocks[i + 1]?.attentionNorm ?? finalNorm;
+      ({ out: h, normedOut: normed } = block.forwardPre(h, normed, keyPadding, nextNorm));
+    });
+    return normed!;
   }
 }
 

@@ -77,7 +77,7 @@ export class ViTEncoder extends TransformerEncoder {
     }
     const patches = this.patchEmbedding.forward(patchify(images, c.patchSize));
     const tokens = add(prependRow(this.clsToken, patches), this.positionEmbedding);
-    const hidden = this.finalNorm.forward(this.encoder.forward(this.embeddingDropout.forward(tokens)));
+    const hidden = this.encoder.forward(this.embeddingDropout.forward(tokens), undefined, this.finalNorm);
     return {
       hidden,
       embedding: this.projection.forward(c.pooling === 'mean' ? meanToken(hidden) : firstToken(hidden)),

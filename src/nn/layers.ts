@@ -1,5 +1,5 @@
 // Basic layers: Linear (weights stored [out, in] like PyTorch), LayerNorm, Embedding, Dropout.
-import { dropout, embedding, layerNorm, matmul, reshape } from '../autograd/index.js';
+import { dropout, embedding, layerNorm } from '../autograd/index.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { hash32, type Rng } from '../util/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -27,9 +27,7 @@ export class Linear extends Module {
   forward(x: Tensor): Tensor {
     if (x.shape.at(-1) !== this.inFeatures)
       throw new Error(`Linear(${this.inFeatures}→${this.outFeatures}): input [${x.shape.join(', ')}]`);
-    const flat = x.rank === 2 ? x : reshape(x, [-1, this.inFeatures]);
-    const y = this.bias ? linearOp(flat, this.weight, this.bias) : matmul(flat, this.weight, { transB: true });
-    return x.rank === 2 ? y : reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
+    return linearOp(x, this.weight, this.bias);
   }
 }
 

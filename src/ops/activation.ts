@@ -1,6 +1,7 @@
 // Activations: GELU in its exact (erf) and tanh forms (forward shaders/activation.wgsl, backward
-// shaders/unary_backward.wgsl, both generated from the table below; their helpers erf_approx and gelu_tanh_deriv
-// are shaders/lib/gelu.wgsl), and the differentiable ReLU and tanh of the elementwise table.
+// shaders/unary_backward.wgsl, each calling the form the table below names; the forms are defined once, in
+// shaders/lib/gelu.wgsl, which matmul's fused GELU store includes too), and the differentiable ReLU and tanh of
+// the elementwise table.
 import { record } from '../tensor/tape.js';
 import { grid1d, kernelDefs } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
@@ -10,7 +11,6 @@ import { unaryBackward, unaryOp } from './elementwise.js';
 const WG = 64;
 
 const SQRT_HALF = Math.SQRT1_2;
-const INV_SQRT_2PI = 0.3989422804014327;
 const TANH_K = 0.7978845608028654; // sqrt(2/π)
 const TANH_C = 0.044715;
 
@@ -30,14 +30,13 @@ export function erfRef(x: number): number {
 
 export const GELU = {
   erf: {
-    wgsl: `0.5 * x * (1.0 + erf_approx(x * ${SQRT_HALF}))`,
-    deriv: `0.5 * (1.0 + erf_approx(x * ${SQRT_HALF})) + x * ${INV_SQRT_2PI} * exp(-0.5 * x * x)`,
+    wgsl: 'gelu_erf(x)',
+    deriv: 'gelu_erf_deriv(x)',
     ref: (x: number) => 0.5 * x * (1 + erfRef(x * SQRT_HALF)),
   },
-  // tanh saturates in f32 past |u| = 10; the clamp keeps backends whose tanh overflows finite.
   tanh: {
-    wgsl: `0.5 * x * (1.0 + tanh(clamp(${TANH_K} * (x + ${TANH_C} * x * x * x), -10.0, 10.0)))`,
-    deriv: `gelu_tanh_deriv(x)`,
+    wgsl: 'gelu_tanh(x)',
+    deriv: 'gelu_tanh_deriv(x)',
     ref: (x: number) => 0.5 * x * (1 + Math.tanh(TANH_K * (x + TANH_C * x ** 3))),
   },
 } as const;

@@ -10,11 +10,12 @@ import { Tensor } from '../tensor/tensor.js';
 const WG = 64;
 const dropoutDef = defineKernel({ shader: 'dropout' });
 
-function checkRate(p: number): void {
+export function checkRate(p: number): void {
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: rate must be in [0, 1), got ${p}`);
 }
 
-function maskParams(p: number, seed: number) {
+/** The mask's uniforms (shaders/dropout_mask.wgsl) and the scale of kept values. */
+export function dropoutMask(p: number, seed: number): { seed: number; threshold: number; scale: number } {
   return { seed: seed >>> 0, threshold: Math.min(Math.round(p * 2 ** 32), 2 ** 32 - 1), scale: 1 / (1 - p) };
 }
 
@@ -22,7 +23,7 @@ function dropoutKernel(x: Tensor, p: number, seed: number): Tensor {
   const rt = x.runtime;
   const out = new Tensor(rt, x.shape);
   const kernel = rt.kernelOf(dropoutDef, { WG });
-  rt.dispatch(kernel, { x_in: x, out }, { count: x.size, ...maskParams(p, seed) }, grid1d(x.size, WG));
+  rt.dispatch(kernel, { x_in: x, out }, { count: x.size, ...dropoutMask(p, seed) }, grid1d(x.size, WG));
   return out;
 }
 
@@ -35,7 +36,7 @@ export function dropout(x: Tensor, p: number, seed: number): Tensor {
 
 /** Whether element `index` survives dropout at `seed` (the kernel's mask, bit for bit). */
 export function dropoutKeeps(index: number, p: number, seed: number): boolean {
-  const { threshold } = maskParams(p, seed);
+  const { threshold } = dropoutMask(p, seed);
   return fmix32((fmix32((index + 0x9e3779b9) >>> 0) ^ (seed >>> 0)) >>> 0) >= threshold;
 }
 

@@ -26,22 +26,24 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
   // An owning tensor of the final shape (a reshape view would die with `rows` at the end of a tidy).
   const out = ids.rank === 1 ? rows : clone(rows.reshape([...ids.shape, dim]));
   if (out !== rows) rows.dispose();
-  return record('embedding', out, [table], (g) => [embeddingBackward(ids, g, vocab)]);
+  return record('embedding', out, [table], (g, { into }) => [embeddingBackward(ids, g, vocab, into[0])]);
 }
 
 /**
  * The table gradient [vocab, dim] for output gradient dy [...ids.shape, dim]: row v is the sum of dy's rows
  * at the positions whose id is v, added in ascending position order (bit-identical on every run); ids
- * outside [0, vocab) contribute nothing.
+ * outside [0, vocab) contribute nothing. `into`, when given, receives it instead of a fresh tensor.
  */
-export function embeddingBackward(ids: Tensor, dy: Tensor, vocab: number): Tensor {
+export function embeddingBackward(ids: Tensor, dy: Tensor, vocab: number, into?: Tensor | null): Tensor {
   const rt = dy.runtime;
   const positions = ids.size;
   const dim = dy.shape.at(-1) ?? 1;
   if (dy.size !== positions * dim) {
     throw new Error(`embeddingBackward: gradient [${dy.shape.join(', ')}] does not match ${positions} ids`);
   }
-  const dtable = new Tensor(rt, [vocab, dim]);
+  if (into && into.size !== vocab * dim)
+    throw new Error(`embeddingBackward: output [${into.shape.join(', ')}] given for a table of [${vocab}, ${dim}]`);
+  const dtable = into ?? new Tensor(rt, [vocab, dim]);
   rt.clear(dtable);
   const counts = new Tensor(rt, [vocab], 'u32');
   const offsets = new Tensor(rt, [vocab], 'u32');

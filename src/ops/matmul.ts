@@ -5,6 +5,7 @@ import { autotunerOf } from '../gpu/autotune.js';
 import { kernelDefs, type Runtime } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor, zeros, type Shape } from '../tensor/tensor.js';
+import type { GeluForm } from './activation.js';
 import { reduce } from './reduce.js';
 
 export interface MatmulOptions {
@@ -96,16 +97,54 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   return recordMatmul(a, b, options, d, chooseTiles(a, b, options, d));
 }
 
-/** x [rows, in] · weightᵀ ([out, in]) + bias [out], the bias added as the product is stored (one dispatch). */
-export function linear(x: Tensor, weight: Tensor, bias: Tensor): Tensor {
-  const options = { transB: true };
-  const d = matmulDims(x.shape, weight.shape, options);
-  if (x.rank !== 2 || weight.rank !== 2 || bias.size !== d.n) {
+/**
+ * The product of x [..., in] and weightᵀ ([out, in]) as one matrix product over rows = the leading extents of x
+ * (x is contiguous, so no reshape or copy is needed): → [..., out].
+ */
+function linearDims(x: Tensor, weight: Tensor, bias: Tensor | null): MatmulDims {
+  const inFeatures = x.shape.at(-1);
+  if (x.rank < 1 || weight.rank !== 2 || inFeatures !== weight.shape[1] || (bias && bias.size !== weight.shape[0])) {
     throw new Error(
-      `linear: needs x [rows, in], weight [out, in] and bias [out], got [${x.shape.join(', ')}], [${weight.shape.join(', ')}], [${bias.shape.join(', ')}]`,
+      `linear: needs x [..., in], weight [out, in] and bias [out], got [${x.shape.join(', ')}], [${weight.shape.join(', ')}]${bias ? `, [${bias.shape.join(', ')}]` : ''}`,
     );
   }
-  return recordMatmul(x, weight, options, d, chooseTiles(x, weight, options, d), bias);
+  const n = weight.shape[0]!;
+  const m = inFeatures === 0 ? 0 : x.size / inFeatures;
+  return { batch: 1, batchA: 1, batchB: 1, m, n, k: inFeatures, outShape: [...x.shape.slice(0, -1), n] };
+}
+
+/**
+ * x [..., in] · weightᵀ ([out, in]) + bias [out], the bias added as the product is stored (one dispatch); with
+ * `gelu`, GELU of that, the value before it going to gelu.pre.
+ */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, gelu?: GeluEpilogue): Tensor {
+  const options = { transB: true };
+  const d = linearDims(x, weight, bias);
+  if (gelu && gelu.pre.size !== d.m * d.n)
+    throw new Error(`linear: gelu.pre [${gelu.pre.shape.join(', ')}] is not the output's size`);
+  return recordMatmul(x, weight, options, d, chooseTiles(x, weight, options, d), {
+    bias,
+    gelu: gelu && { ...gelu, mode: 1 },
+  });
+}
+
+/** GELU applied in a product's store (shaders/gelu.wgsl): `pre` holds GELU's input. */
+export interface GeluEpilogue {
+  pre: Tensor;
+  form: GeluForm;
+}
+
+/** What a product adds or applies as it stores C (shaders/matmul.wgsl), and where C goes. */
+interface MatmulExtras {
+  bias?: Tensor | null;
+  /** Added whole (C's shape): a gradient summed in the store. */
+  addend?: Tensor | null;
+  /** Mode 1: C = gelu(value), pre = value; mode 2: C = value·gelu'(pre). */
+  gelu?: (GeluEpilogue & { mode: 1 | 2 }) | null;
+  /** Receives the row sums of op(A) [batch, M] (a bias gradient beside a weight gradient). */
+  rowSums?: Tensor | null;
+  /** Where C goes instead of a fresh tensor. */
+  into?: Tensor | null;
 }
 
 /** What autotuning (src/gpu/autotune.ts) tries: 8×8 workgroups with 1–4 blocks each way, and other workgroup shapes. */
@@ -155,11 +194,18 @@ function recordMatmul(
   options: MatmulOptions,
   d: MatmulDims,
   tiles: MatmulTiles,
-  bias?: Tensor,
+  { bias, addend, gelu, into, rowSums }: MatmulExtras = {},
 ): Tensor {
   const rt = a.runtime;
-  const out = new Tensor(rt, d.outShape);
-  if (d.k === 0 && !bias) {
+  if (rowSums && (gelu || rowSums.size !== d.batch * d.m))
+    throw new Error(`matmul: row sums [${rowSums.shape.join(', ')}] given for a product of [${d.outShape.join(', ')}]`);
+  if (into && into.size !== d.batch * d.m * d.n)
+    throw new Error(`matmul: output [${into.shape.join(', ')}] given for a product of [${d.outShape.join(', ')}]`);
+  const out = into ?? new Tensor(rt, d.outShape);
+  if (addend && addend.size !== d.batch * d.m * d.n)
+    throw new Error(`matmul: addend [${addend.shape.join(', ')}] given for a product of [${d.outShape.join(', ')}]`);
+  if (bias && addend) throw new Error('matmul: a bias and an addend cannot both be added');
+  if (d.k === 0 && !bias && !addend && !gelu && !rowSums) {
     rt.clear(out);
     return out;
   }
@@ -177,11 +223,14 @@ function recordMatmul(
       TRANS_B: transB ? 1 : 0,
       K_ALIGNED: d.k % 4 === 0 ? 1 : 0,
       BIAS: bias ? 1 : 0,
+      ADDEND: addend ? 1 : 0,
+      EPILOGUE: rowSums ? 3 : (gelu?.mode ?? 0),
+      GELU_TANH: gelu?.form === 'tanh' ? 1 : 0,
     },
   );
   rt.dispatch(
     kernel,
-    { a, b, c: out, bias: bias ?? b },
+    { a, b, c: out, bias: bias ?? addend ?? b, aux: gelu?.pre ?? rowSums ?? rt.placeholder },
     { m: d.m, n: d.n, k: d.k, batch_a: d.batchA, batch_b: d.batchB },
     [
       Math.ceil(d.n / (tiles.WG_X * 4 * tiles.COL_BLOCKS)),
@@ -225,16 +274,62 @@ export function linearRef(x: HostTensor, weight: HostTensor, bias: HostTensor): 
 // by autograd.
 
 /**
- * Differentiable linear layer, x [rows, in] · weightᵀ + bias: the gradients of matmul with transB and of the
- * broadcast bias add it fuses (the bias gradient is the sum of the rows of the output gradient).
+ * Differentiable linear layer, x [..., in] · weightᵀ + bias (bias may be null): the gradients of matmul with
+ * transB and of the broadcast bias add it fuses (the bias gradient is the sum of the rows of the output
+ * gradient). The leading extents of x are rows of each product, so neither direction reshapes or copies.
  */
-export function linearOp(x: Tensor, weight: Tensor, bias: Tensor): Tensor {
+export function linearOp(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const out = linear(x, weight, bias);
-  return record('linear', out, [x, weight, bias], (g) => [
-    x.requiresGrad ? matmul(g, weight) : null,
-    weight.requiresGrad ? matmul(g, x, { transA: true }) : null,
-    bias.requiresGrad ? reduce('sum', g, 0) : null,
-  ]);
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record('linear', out, inputs, (g, { into, takePending }) => {
+    // x's gradient from its other uses is added in the store.
+    const pending = x.requiresGrad ? takePending(0) : null;
+    const need = { x: x.requiresGrad, weight: weight.requiresGrad, bias: !!bias?.requiresGrad };
+    const { dx, dweight, dbias } = linearBackward(g, x, weight, bias, need, {
+      pending,
+      weightInto: into[1],
+      biasInto: into[2],
+    });
+    return bias ? [dx, dweight, dbias] : [dx, dweight];
+  });
+}
+
+/**
+ * The gradients of y = x·weightᵀ + bias for dy (those `need` asks for): dx [..., in] = dy·weight
+ * (plus `pending` in the store; with `geluOfX`, times gelu'(pre) where x = gelu(pre)), dweight = dyᵀ·x and
+ * dbias = Σ rows of dy (into the given tensors when given). With both weight and bias, dbias comes out of
+ * dweight's product: the row sums of dyᵀ, summed one row of dy at a time — the order of reduce's serial kernel,
+ * so the same bits wherever reduce would choose that kernel (up to 4096 rows of ≥ 32 features; longer sums
+ * reduce would fold as a tree, which rounds differently).
+ */
+export function linearBackward(
+  dy: Tensor,
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  need: { x: boolean; weight: boolean; bias: boolean },
+  t: { pending?: Tensor | null; geluOfX?: GeluEpilogue; weightInto?: Tensor | null; biasInto?: Tensor | null },
+): { dx: Tensor | null; dweight: Tensor | null; dbias: Tensor | null } {
+  const { m, n, k } = linearDims(x, weight, bias);
+  const dxDims: MatmulDims = { batch: 1, batchA: 1, batchB: 1, m, n: k, k: n, outShape: [...x.shape] };
+  const dwDims: MatmulDims = { batch: 1, batchA: 1, batchB: 1, m: n, n: k, k: m, outShape: [n, k] };
+  const gelu = t.geluOfX ? { ...t.geluOfX, mode: 2 as const } : null;
+  const biasBeside = !!bias && need.bias && need.weight;
+  const dbias = biasBeside ? (t.biasInto ?? new Tensor(dy.runtime, [n])) : null;
+  return {
+    dx: need.x
+      ? recordMatmul(dy, weight, {}, dxDims, chooseTiles(dy, weight, {}, dxDims), { addend: t.pending, gelu })
+      : null,
+    dweight: need.weight
+      ? recordMatmul(dy, x, { transA: true }, dwDims, chooseTiles(dy, x, { transA: true }, dwDims), {
+          into: t.weightInto,
+          rowSums: dbias,
+        })
+      : null,
+    dbias:
+      dbias ??
+      (bias && need.bias ? reduce('sum', dy.rank === 2 ? dy : dy.reshape([m, n]), 0, false, t.biasInto) : null),
+  };
 }
 
 /** Differentiable matmul. */

@@ -53,10 +53,14 @@ export function reduceStrategy(n: number, inner: number): 'serial' | 'workgroup'
   return n <= 32 || (inner >= 32 && n <= 4096) ? 'serial' : 'workgroup';
 }
 
-export function reduce(op: ReduceOp, x: Tensor, axis: number, keepDims = false): Tensor {
+/** `into`, when given, receives the result (a tensor of the result's size) instead of a fresh tensor. */
+export function reduce(op: ReduceOp, x: Tensor, axis: number, keepDims = false, into?: Tensor | null): Tensor {
   const rt = x.runtime;
   const { outer, n, inner, axis: ax } = splitAxis(x.shape, axis);
-  const out = new Tensor(rt, reducedShape(x.shape, ax, keepDims));
+  const shape = reducedShape(x.shape, ax, keepDims);
+  if (into && into.size !== outer * inner)
+    throw new Error(`reduce: output [${into.shape.join(', ')}] given for a result of [${shape.join(', ')}]`);
+  const out = into ?? new Tensor(rt, shape);
   const uniforms = { outer, n, inner, scale: op === 'mean' ? 1 / n : 1 };
   if (reduceStrategy(n, inner) === 'serial') {
     const kernel = rt.kernelOf(serialDef(op), { WG: SERIAL_WG });

@@ -4,8 +4,23 @@
 // The nodes live here, keyed by their output tensor, so that a tensor knows nothing of autograd's types.
 import { Tensor } from './tensor.js';
 
+/** What backward() offers a rule besides the output gradient, so it can save dispatches and copies. */
+export interface GradContext {
+  /**
+   * Where input i's gradient goes when the rule can write it there directly (a leaf's gradient slot in an
+   * optimizer's arena), or null: a rule may write into it and return it instead of a fresh tensor, and never reads it.
+   */
+  readonly into: readonly (Tensor | null)[];
+  /**
+   * The gradient other rules have already given input i, or null. A rule that calls it must add that tensor into
+   * its result for input i (e.g. in the kernel's store, instead of a separate add): the result then stands for
+   * the whole sum. The rule does not own it (backward() disposes it).
+   */
+  takePending(i: number): Tensor | null;
+}
+
 /** Input gradients for one output gradient, in input order; null where an input needs none. */
-export type BackwardRule = (gradOut: Tensor) => (Tensor | null)[];
+export type BackwardRule = (gradOut: Tensor, ctx: GradContext) => (Tensor | null)[];
 
 export interface GradNode {
   readonly name: string;

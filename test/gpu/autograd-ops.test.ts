@@ -11,13 +11,15 @@ import { broadcastTo } from '../../src/ops/layout.js';
 import { permuteRef } from '../../src/ops/layout.js';
 import { crossEntropyRef } from '../../src/ops/loss.js';
 import { linear, linearOp, linearRef, matmul, matmulRef } from '../../src/ops/matmul.js';
+import { geluMlp, geluMlpRef } from '../../src/ops/mlp.js';
 import { binary } from '../../src/ops/elementwise.js';
 import { cosineDistanceRef, cosineSimilarityRef, l2normalizeRef } from '../../src/ops/normalize.js';
-import { reduceRef } from '../../src/ops/reduce.js';
+import { reduce, reduceRef } from '../../src/ops/reduce.js';
 import { softmaxRef } from '../../src/ops/softmax.js';
 import { SERIAL_ROW_MAX } from '../../src/ops/row-layout.js';
+import type { HostTensor } from '../../src/tensor/host.js';
 import { gradNodeOf } from '../../src/tensor/tape.js';
-import { tensorFrom } from '../../src/tensor/tensor.js';
+import { type Tensor, tensorFrom, tidyAsync } from '../../src/tensor/tensor.js';
 import { checkGrad } from '../helpers/check-grad.js';
 import { gpuRuntime } from '../helpers/gpu.js';
 
@@ -51,6 +53,79 @@ describe('row ops', () => {
       ref: ([x]) => softmaxRef(x!),
       gradAtol: 1e-3,
     });
+  });
+
+  it('residual sum fused with layer norm, with and without dropout (sum, normed; dx, dr, dgamma, dbeta)', async () => {
+    const ref = (inputs: HostTensor[], dropout: { p: number; seed: number } | null, sumFirst: boolean) => {
+      const [x, r, g, b] = inputs as [HostTensor, HostTensor, HostTensor, HostTensor];
+      const branch = dropout ? dropoutRef(r, dropout.p, dropout.seed) : r;
+      const sum = binaryRef('add', x, branch);
+      const normed = layerNormRef(sum, g, b);
+      const half = unaryRef('scale', sum, 0.5);
+      return sumFirst ? binaryRef('add', half, normed) : binaryRef('add', normed, half);
+    };
+    for (const [rows, n] of [[1, 3], [17, 5], [3, 65], ...ROW_SHAPES]) {
+      for (const dropout of [null, { p: 0.3, seed: 77 }]) {
+        // The sum's own use is added before or after the norm's rule runs: the add's rule takes the branch
+        // gradient the norm's dispatch made, or applies the mask itself.
+        for (const sumFirst of [false, true]) {
+          await checkGrad({
+            shapes: [[rows!, n!], [rows!, n!], [n!], [n!]],
+            gpu: ([x, r, g, b]) => {
+              const { sum, normed } = ag.residualLayerNorm(x!, r!, g!, b!, 1e-5, dropout);
+              const half = ag.scale(sum, 0.5);
+              return sumFirst ? ag.add(half, normed) : ag.add(normed, half);
+            },
+            ref: (inputs) => ref(inputs, dropout, sumFirst),
+            atol: 1e-4,
+            gradAtol: 2e-4,
+          });
+        }
+      }
+    }
+  });
+
+  it('residual sum fused with layer norm stores what dropout, add and layer norm apart store', async () => {
+    const rt = await gpuRuntime();
+    for (const [rows, n] of ROW_SHAPES) {
+      const values = (count: number, seed: number) =>
+        Array.from({ length: count }, (_, i) => Math.sin(seed * 7919 + i * 104729) * 3);
+      const x = tensorFrom(rt, values(rows * n, 1), [rows, n]);
+      const r = tensorFrom(rt, values(rows * n, 2), [rows, n]);
+      const g = tensorFrom(rt, values(n, 3), [n]);
+      const b = tensorFrom(rt, values(n, 4), [n]);
+      const fused = ag.residualLayerNorm(x, r, g, b, 1e-5, { p: 0.25, seed: 9 });
+      const sum = ag.add(x, ag.dropout(r, 0.25, 9));
+      expect(Array.from(await fused.sum.read())).toEqual(Array.from(await sum.read()));
+      expect(Array.from(await fused.normed.read())).toEqual(Array.from(await ag.layerNorm(sum, g, b).read()));
+    }
+  });
+
+  it('residual sum fused with layer norm: one backward dispatch, the gradients apart ones give', async () => {
+    const rt = await gpuRuntime();
+    const [rows, n] = [37, 24];
+    const values = (count: number, seed: number) =>
+      Array.from({ length: count }, (_, i) => Math.sin(seed * 7919 + i * 104729) * 3);
+    const grads = async (fused: boolean) =>
+      tidyAsync(async () => {
+        const inputs = [1, 2, 3, 4].map((seed, i) =>
+          ag.requireGrad(tensorFrom(rt, values(i < 2 ? rows * n : n, seed), i < 2 ? [rows, n] : [n])),
+        );
+        const [x, r, g, b] = inputs as [Tensor, Tensor, Tensor, Tensor];
+        const y = fused
+          ? ag.residualLayerNorm(x, r, g, b, 1e-5, { p: 0.25, seed: 9 }).normed
+          : ag.layerNorm(ag.add(x, ag.dropout(r, 0.25, 9)), g, b);
+        const before = rt.counters.dispatches;
+        ag.backward(y, tensorFrom(rt, values(rows * n, 5), [rows, n]));
+        const dispatches = rt.counters.dispatches - before;
+        const out = await Promise.all(inputs.map(async (t) => Array.from(await t.grad!.read())));
+        for (const t of inputs) t.grad!.dispose();
+        return { dispatches, out };
+      });
+    const [fused, apart] = [await grads(true), await grads(false)];
+    expect(fused.dispatches).toBe(1);
+    expect(apart.dispatches).toBe(2);
+    expect(fused.out).toEqual(apart.out);
   });
 
   it('cross-entropy with integer targets, mean over rows', async () => {
@@ -246,6 +321,109 @@ describe('core ops', () => {
         gpu: ([x, w, b]) => linearOp(x!, w!, b!),
         ref: ([x, w, b]) => linearRef(x!, w!, b!),
         atol: 1e-4,
+      });
+    }
+    // Leading extents of x are rows of the same products (no reshape), with and without a bias.
+    await checkGrad({
+      shapes: [[2, 3, 5], [7, 5], [7]],
+      gpu: ([x, w, b]) => linearOp(x!, w!, b!),
+      ref: ([x, w, b]) => linearRef(x!, w!, b!),
+      atol: 1e-4,
+    });
+    await checkGrad({
+      shapes: [
+        [3, 1, 9],
+        [5, 9],
+      ],
+      gpu: ([x, w]) => linearOp(x!, w!, null),
+      ref: ([x, w]) => matmulRef(x!, w!, { transB: true }),
+      atol: 1e-4,
+    });
+  });
+
+  it("GELU MLP (GELU in the first product's store, gelu' in the backward's) and its gradients", async () => {
+    for (const form of ['erf', 'tanh'] as GeluForm[]) {
+      for (const [rows, k, hidden, n] of [
+        [1, 3, 17, 5],
+        [17, 9, 6, 3],
+        [2, 8, 12, 4],
+      ]) {
+        await checkGrad({
+          shapes: [[rows!, k!], [hidden!, k!], [hidden!], [n!, hidden!], [n!]],
+          gpu: ([x, w1, b1, w2, b2]) => geluMlp(x!, w1!, b1!, w2!, b2!, form),
+          ref: ([x, w1, b1, w2, b2]) => geluMlpRef(x!, w1!, b1!, w2!, b2!, form),
+          atol: 1e-4,
+        });
+      }
+    }
+  });
+
+  it('GELU MLP: two dispatches forward and four backward, storing what linear, gelu and linear apart store', async () => {
+    const rt = await gpuRuntime();
+    const [batch, seq, k, hidden, n] = [3, 13, 20, 36, 12];
+    const values = (count: number, seed: number) =>
+      Array.from({ length: count }, (_, i) => Math.sin(seed * 7919 + i * 104729) * 2);
+    const shapes = [[batch, seq, k], [hidden, k], [hidden], [n, hidden], [n]];
+    const run = async (fused: boolean) =>
+      tidyAsync(async () => {
+        const inputs = shapes.map((shape, i) =>
+          ag.requireGrad(
+            tensorFrom(
+              rt,
+              values(
+                shape.reduce((p, d) => p * d, 1),
+                i + 1,
+              ),
+              shape,
+            ),
+          ),
+        );
+        const [x, w1, b1, w2, b2] = inputs as [Tensor, Tensor, Tensor, Tensor, Tensor];
+        const start = rt.counters.dispatches;
+        const y = fused ? geluMlp(x, w1, b1, w2, b2) : linearOp(ag.gelu(linearOp(x, w1, b1)), w2, b2);
+        const forward = rt.counters.dispatches - start;
+        ag.backward(y, tensorFrom(rt, values(batch * seq * n, 9), [batch, seq, n]));
+        const backward = rt.counters.dispatches - start - forward;
+        const out = [Array.from(await y.read())];
+        for (const t of inputs) {
+          out.push(Array.from(await t.grad!.read()));
+          t.grad!.dispose();
+        }
+        return { forward, backward, out };
+      });
+    const [fused, apart] = [await run(true), await run(false)];
+    // Backward: each product's input gradient and its weight gradient (with the bias gradient beside it).
+    expect([fused.forward, fused.backward]).toEqual([2, 4]);
+    expect([apart.forward, apart.backward]).toEqual([3, 5]);
+    expect(fused.out).toEqual(apart.out);
+  });
+
+  it("linear's bias gradient, summed beside its weight gradient, is what reduce's sum gives, bit for bit", async () => {
+    const rt = await gpuRuntime();
+    // Rows (the products' K) not a multiple of 4, and more than one workgroup of output rows and columns.
+    for (const [rows, k, n] of [
+      [37, 20, 67],
+      [2, 3, 5],
+    ] as const) {
+      const values = (count: number, seed: number) =>
+        Array.from({ length: count }, (_, i) => Math.sin(seed * 7919 + i * 104729) * 3);
+      await tidyAsync(async () => {
+        const x = tensorFrom(rt, values(rows * k, 1), [rows, k]);
+        const [w, b] = [tensorFrom(rt, values(n * k, 2), [n, k]), tensorFrom(rt, values(n, 3), [n])];
+        const g = tensorFrom(rt, values(rows * n, 4), [rows, n]);
+        for (const onlyBias of [false, true]) {
+          w.requiresGrad = !onlyBias;
+          b.requiresGrad = true;
+          const y = linearOp(x, w, b);
+          const before = rt.counters.dispatches;
+          ag.backward(y, g);
+          // Beside the weight gradient: one dispatch; alone: the reduction.
+          expect(rt.counters.dispatches - before).toBe(1);
+          expect(Array.from(await b.grad!.read())).toEqual(Array.from(await reduce('sum', g, 0).read()));
+          b.grad!.dispose();
+          w.grad?.dispose();
+          b.grad = w.grad = null;
+        }
       });
     }
   });

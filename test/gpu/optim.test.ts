@@ -2,9 +2,10 @@
 // float64 reference over several steps, on parameter sizes that span many workgroups, end mid-invocation and
 // leave gaps before the next aligned offset; and gradients that backward() accumulates into the arena.
 import { describe, expect, it } from 'vitest';
-import { backward, mul, reshape, sum } from '../../src/autograd/index.js';
+import { add, backward, mul, reshape, sum } from '../../src/autograd/index.js';
+import { linearOp } from '../../src/ops/matmul.js';
 import { AdamW, adamwRef, type AdamWOptions } from '../../src/ops/optim.js';
-import { tensorFrom, tidy } from '../../src/tensor/tensor.js';
+import { type Tensor, tensorFrom, tidy } from '../../src/tensor/tensor.js';
 import { expectClose, gpuRuntime, randomData } from '../helpers/gpu.js';
 
 // 1 + 17·65 + 3·129 + 4097 = 5590 elements: partial workgroups, a partial last invocation, 22 AdamW workgroups.
@@ -99,5 +100,64 @@ describe('AdamW parameter arena', () => {
     // The parameters outlive the optimizer.
     expectClose(await params[2]!.read(), flat.subarray(sizes[0]! + sizes[1]!), 1e-5, 1e-6);
     for (const p of params) p.dispose();
+  });
+});
+
+describe('gradients written straight into their slots', () => {
+  it('a leaf reached by one edge gets its gradient from the rule with no copy; others are summed, then copied', async () => {
+    const rt = await gpuRuntime();
+    // loss = sum(c ∘ (x·wᵀ + b + b2)) over x [2, 3, 5] (leading extents are rows), with w used once (its slot is
+    // written by the weight-gradient product), b used once and b2 twice (once more through the second add).
+    const [rows, k, n] = [6, 5, 7];
+    const xData = randomData(rows * k, 500, -1, 1);
+    const cData = randomData(rows * n, 501, -1, 1);
+    const params = [
+      tensorFrom(rt, randomData(n * k, 502, -1, 1), [n, k]).keep(),
+      tensorFrom(rt, randomData(n, 503, -1, 1), [n]).keep(),
+      tensorFrom(rt, randomData(n, 504, -1, 1), [n]).keep(),
+    ];
+    for (const p of params) p.requiresGrad = true;
+    const [w, b, b2] = params as [Tensor, Tensor, Tensor];
+    const opt = new AdamW(params, { lr: 0.01 });
+    const copiedInto = new Set<string>();
+    const copy = rt.copy.bind(rt);
+    rt.copy = (src, dst, bytes) => {
+      if (dst.buffer === w.gradSlot!.buffer) copiedInto.add(`${dst.byteOffset ?? 0}`);
+      copy(src, dst, bytes);
+    };
+    try {
+      for (let pass = 1; pass <= 2; pass++) {
+        copiedInto.clear();
+        tidy(() => {
+          const x = tensorFrom(rt, xData, [2, 3, k]);
+          const c = tensorFrom(rt, cData, [2, 3, n]);
+          backward(sum(reshape(mul(add(add(linearOp(x, w, b), b2), b2), c), [-1]), 0));
+        });
+        expect(params.every((p) => p.grad === p.gradSlot)).toBe(true);
+        // First pass: w and b are written in place, b2 (two edges) is summed and copied. Second pass: every
+        // gradient already holds the first one, so each is summed with it and copied.
+        const copied = params.filter((p) => copiedInto.has(`${p.gradSlot!.byteOffset}`));
+        expect(copied).toEqual(pass === 1 ? [b2] : params);
+        const dw = new Float64Array(n * k);
+        const db = new Float64Array(n);
+        for (let r = 0; r < rows; r++)
+          for (let j = 0; j < n; j++) {
+            db[j]! += pass * cData[r * n + j]!;
+            for (let q = 0; q < k; q++) dw[j * k + q]! += pass * cData[r * n + j]! * xData[r * k + q]!;
+          }
+        expectClose(await w.grad!.read(), dw, 1e-5, 1e-5);
+        expectClose(await b.grad!.read(), db, 1e-5, 1e-5);
+        expectClose(
+          await b2.grad!.read(),
+          db.map((v) => 2 * v),
+          1e-5,
+          1e-5,
+        );
+      }
+    } finally {
+      rt.copy = copy;
+      opt.dispose();
+      for (const p of params) p.dispose();
+    }
   });
 });
