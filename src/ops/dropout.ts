@@ -14,7 +14,7 @@ export function checkRate(p: number): void {
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: rate must be in [0, 1), got ${p}`);
 }
 
-/** The mask's uniforms (shaders/dropout_mask.wgsl) and the scale of kept values. */
+/** The mask's uniforms (shaders/lib/dropout_mask.wgsl) and the scale of kept values. */
 export function dropoutMask(p: number, seed: number): { seed: number; threshold: number; scale: number } {
   return { seed: seed >>> 0, threshold: Math.min(Math.round(p * 2 ** 32), 2 ** 32 - 1), scale: 1 / (1 - p) };
 }

@@ -128,7 +128,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, gelu?: Ge
   });
 }
 
-/** GELU applied in a product's store (shaders/gelu.wgsl): `pre` holds GELU's input. */
+/** GELU applied in a product's store (shaders/lib/gelu.wgsl): `pre` holds GELU's input. */
 export interface GeluEpilogue {
   pre: Tensor;
   form: GeluForm;
