@@ -1,4 +1,4 @@
-// How a row kernel maps rows of n values to invocations (src/ops/wgsl-lib.ts rowLayout picks the constants).
+// How a row kernel maps rows of n values to invocations (src/ops/row-layout.ts rowLayout picks the constants).
 // ROW_THREADS is 1 (an invocation per row, WG rows per workgroup, no barriers) or WG (a workgroup per row, folding
 // through workgroup memory). A kernel takes its slot from row_slot(), strides its row loops by ROW_THREADS from
 // slot.lane, folds with row_sum/row_max from uniform control flow, and writes per-row values where slot.lane is 0.
