@@ -138,8 +138,9 @@ describe('the relay around a CLI', () => {
   it('the child sees a terminal on stderr when the user has one, and a pipe when not', () => {
     const piped = spawnSync(process.execPath, [FIXTURE, 'tty'], { cwd: ROOT, encoding: 'utf8' });
     expect(JSON.parse(piped.stdout)).toEqual({ isTTY: false, colours: false });
-    // `script` runs the command on a pseudo-terminal.
-    const command = `stty cols 97; env -u FORCE_COLOR -u NO_COLOR -u NODE_DISABLE_COLORS TERM=xterm-256color ${process.execPath} ${FIXTURE} tty`;
+    // `script` runs the command on a pseudo-terminal; a clean environment, since Node's colour depth also reads
+    // CI markers (CI=true gives 2 colours) and FORCE_COLOR / NO_COLOR.
+    const command = `stty cols 97; env -i PATH="$PATH" TERM=xterm-256color ${process.execPath} ${FIXTURE} tty`;
     const terminal = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: ROOT, encoding: 'utf8' });
     expect(terminal.status, terminal.stderr).toBe(0);
     expect(JSON.parse(terminal.stdout.trim())).toEqual({ isTTY: true, columns: 97, colours: true });
