@@ -8,7 +8,8 @@
 //   npx tsx scripts/experiment.ts --suite ablations  [--seeds 1]       → bench/results/experiment-ablations.md
 //   npx tsx scripts/experiment.ts --suite variants   [--seeds 1]       → bench/results/medtrim-variants.md
 // Options: --steps N (a shorter budget than the recipe's, stated in the output), --recipe FILE, --backend gles|swiftshader|native,
-// --out DIR (run directories, default runs/experiment), --arms a,b (a subset of the suite's arms).
+// --out DIR (run directories, default runs/experiment), --arms a,b (a subset of the suite's arms, by run-directory
+// name: all-margin-0.1, medtrim, …).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -88,7 +89,6 @@ if (seeds.some((s) => !Number.isInteger(s) || s < 0))
   throw new Error(`--seeds must be a list of non-negative integers, got ${values.seeds}`);
 const steps = values.steps === undefined ? base.steps : Number(values.steps);
 if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer, got ${values.steps}`);
-const arms = values.arms ? suite.arms.filter((a) => values.arms!.split(',').includes(a.name)) : suite.arms;
 
 interface Eval {
   step: number;
@@ -102,6 +102,15 @@ const slug = (s: string) =>
     .toLowerCase()
     .replace(/[^a-z0-9.]+/g, '-')
     .replace(/^-|-$/g, '');
+
+// Arms are picked by their run-directory name (names themselves hold commas), e.g. --arms all-margin-0.1,medtrim.
+const wanted = values.arms?.split(',') ?? suite.arms.map((a) => slug(a.name));
+const unknown = wanted.filter((w) => !suite.arms.some((a) => slug(a.name) === w));
+if (unknown.length > 0)
+  throw new Error(
+    `--arms: no arm ${unknown.join(', ')} in suite ${values.suite}; its arms: ${suite.arms.map((a) => slug(a.name)).join(', ')}`,
+  );
+const arms = suite.arms.filter((a) => wanted.includes(slug(a.name)));
 
 /** Trains and evaluates one arm at one seed (or reuses a finished run of the same config). */
 function runArm(arm: Arm, seed: number): { eval: Eval; minutes: number } {
