@@ -5,6 +5,8 @@
 // MEDTRIM_BACKEND (auto | native | swiftshader | gles) forces a backend; MEDTRIM_ADAPTER keeps only
 // adapters whose description contains the given text. Everything above this file is the same on all of them.
 
+import { paceDawnPolling } from './dawn-polling.js';
+
 export type BackendChoice = 'auto' | 'native' | 'swiftshader' | 'gles';
 
 export interface AcquireOptions {
@@ -61,6 +63,7 @@ export function isSoftware(info: Pick<GPUAdapterInfo, 'vendor' | 'architecture' 
 
 async function nodeCandidates(): Promise<Record<Exclude<BackendChoice, 'auto'>, Candidate>> {
   const webgpu = await import('webgpu');
+  paceDawnPolling();
   // GPUBufferUsage, GPUMapMode, GPUShaderStage… are globals in browsers; Dawn hands them over separately.
   Object.assign(globalThis, webgpu.globals);
   const native: Candidate = {

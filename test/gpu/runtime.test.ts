@@ -2,6 +2,7 @@
 // the kernel, device loss is reported, the adapter is the one asked for, and a step is recorded cheaply (one
 // command buffer however much uniform data, kernel handles, reused bind groups).
 import { describe, expect, it } from 'vitest';
+import { dawnPolls } from '../../src/gpu/dawn-polling.js';
 import { acquireGpu } from '../../src/gpu/device.js';
 import { defineKernel, GpuError, Runtime } from '../../src/gpu/runtime.js';
 import { sizeClass } from '../../src/gpu/buffer-pool.js';
@@ -140,6 +141,33 @@ describe('step recording', () => {
     await rt.sync();
     expect(rt.counters.bindGroups).toBe(before);
     x.dispose();
+  });
+});
+
+describe("Dawn's event polling", () => {
+  it('is paced: a long wait polls from a timer, not in a busy loop', async () => {
+    const rt = await gpuRuntime();
+    expect(globalThis.setImmediate.name).toBe('setImmediate');
+    const a = tensorFrom(rt, randomData(512 * 512, 1), [512, 512]);
+    await rt.sync();
+    const before = { ...dawnPolls };
+    // ~270 MFLOP: tens of ms on llvmpipe (inside submit), hundreds on SwiftShader (inside the wait).
+    tidy(() => void matmul(matmul(a, a), a));
+    rt.flush();
+    const start = performance.now();
+    await rt.sync();
+    const waitMs = performance.now() - start;
+    const immediate = dawnPolls.immediate - before.immediate;
+    const paced = dawnPolls.paced - before.paced;
+    // Dawn's callback was recognised (it resolved this wait), and each wait polls at full rate for only 1 ms.
+    expect(immediate + paced).toBeGreaterThan(0);
+    expect(paced).toBeLessThanOrEqual(waitMs + 2);
+    if (waitMs > 20) {
+      expect(paced).toBeGreaterThan(0);
+      // A busy loop polls hundreds of times a millisecond; paced, a wait polls about once a millisecond.
+      expect(immediate + paced).toBeLessThan(2 * waitMs + 2000);
+    }
+    a.dispose();
   });
 });
 
