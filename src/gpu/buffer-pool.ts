@@ -31,12 +31,17 @@ export class BufferPool {
 
   constructor(private readonly device: GPUDevice) {}
 
-  acquire(bytes: number, label?: string): GPUBuffer {
+  /** A buffer of at least `bytes`; `label` names a buffer made new (a function: evaluated only then). */
+  acquire(bytes: number, label?: string | (() => string)): GPUBuffer {
     const size = sizeClass(Math.max(bytes, 4));
     const list = this.free.get(size);
     let buffer = list?.pop();
     if (!buffer) {
-      buffer = this.device.createBuffer({ size, usage: STORAGE_USAGE, label });
+      buffer = this.device.createBuffer({
+        size,
+        usage: STORAGE_USAGE,
+        label: typeof label === 'function' ? label() : label,
+      });
       this.sizes.set(buffer, size);
       this.order.set(buffer, this.created++);
       this.allocatedBytes += size;

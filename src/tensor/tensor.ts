@@ -113,7 +113,7 @@ export class Tensor implements BufferView {
     buffer?: GPUBuffer,
   ) {
     this.size = sizeOf(shape);
-    this._buffer = buffer ?? runtime.pool.acquire(this.size * 4, `tensor[${shape.join('x')}]`);
+    this._buffer = buffer ?? runtime.pool.acquire(this.size * 4, () => `tensor[${shape.join('x')}]`);
     scopes.at(-1)?.add(this);
   }
 

@@ -33,7 +33,8 @@ cached in MEDTRIM_CACHE_DIR or ~/.cache/medtrim. Writes DIR/suite-<adapter>.{jso
 
 'bench host' measures the host side of a MedTrim train step (tiny and small presets, batch 32; --preset picks
 one): host recording ms, GPU ms where timestamps exist, dispatches, command buffers, bind groups and bytes
-uploaded per step, median of --runs steps after --warmup steps (default 1). Writes DIR/host-<adapter>[-LABEL].{json,md}.`;
+uploaded per step, median of --runs steps after --warmup steps (default 5: the first steps run before V8 has
+optimised the recording code, and a training run is thousands of steps). Writes DIR/host-<adapter>[-LABEL].{json,md}.`;
 
 const DEFAULT_OUT = new URL('../../../bench/results/', import.meta.url);
 
@@ -72,7 +73,7 @@ const bench: Command = {
         autotune: { type: 'boolean' },
         'no-peers': { type: 'boolean' },
         preset: { type: 'string' },
-        warmup: { type: 'string', default: '1' },
+        warmup: { type: 'string' },
         label: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -102,7 +103,7 @@ const bench: Command = {
       const tag = adapterTag(gpu.info);
       if (host) {
         const command = ['medtrim bench', ...argv].join(' ');
-        const warmup = positiveInt(values.warmup!, '--warmup');
+        const warmup = positiveInt(values.warmup ?? '5', '--warmup');
         const results = await runHostBench(rt, hostCases, runs, warmup, (line) => console.log(line));
         const name = `host-${tag}${values.label ? `-${values.label}` : ''}`;
         const markdown = hostMarkdown(`medtrim bench host on ${adapterLine(gpu.info)}`, command, runs, warmup, results);
