@@ -1,5 +1,5 @@
 // Where a run's zero-shot AUC is lost: the image encoder, or the prompt protocol. For each class it scores the
-// test split four ways and prints the macro-AUC of each:
+// test split five ways and prints the macro-AUC of each:
 //   images × prompts     the protocol of `medtrim eval` (cos to "There is X." − cos to "No X.")
 //   reports × prompts    the same protocol with each sample's own report embedding in place of its image
 //                        (what a perfect image encoder aligned to its report would get)
@@ -7,6 +7,9 @@
 //                        embedding with and without the class (a linear probe's poor cousin: how much of the
 //                        class the image embedding holds at all)
 //   reports × centroid   the same for report embeddings
+//   images × report centroid  the image embeddings along the direction between the mean training REPORT
+//                        embedding with and without the class: zero-shot with prompts learnt from the training
+//                        reports (no image labels), the best a report-derived prompt pair can do along one direction
 // Run: npx tsx scripts/zero-shot-diagnosis.ts --run DIR [--backend gles] [--train-samples 800]
 // Writes bench/results/zero-shot-diagnosis.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -85,6 +88,7 @@ try {
     ['reports × prompts', byPrompt(es.texts)],
     ['images × centroid', byCentroid(et.images, es.images)],
     ['reports × centroid', byCentroid(et.texts, es.texts)],
+    ['images × report centroid', byCentroid(et.texts, es.images)],
   ];
   const f3 = (v: number) => (Number.isNaN(v) ? 'n/a' : v.toFixed(3));
   const macro = (xs: number[]) => {

@@ -5,7 +5,7 @@
 // (a fixed order per column: deterministic, no atomics).
 // ADDEND adds addend[i] to each dx[i] as it is stored (x's gradient from its other uses, summed in place of a
 // separate add); without it `addend` is bound to any buffer of dx's size and never read. BRANCH_GRAD also
-// writes d_branch, the gradient of the branch r of x = x0 + dropout(r) (residual_layernorm.wgsl): dx through
+// writes d_branch, the gradient of the branch r of x = x0 + dropout(r) (layernorm.wgsl with RESIDUAL): dx through
 // the dropout mask (when DROPOUT), else dx again; without it `d_branch` is bound to any buffer and never written.
 struct Params { rows: u32, n: u32, row_groups: u32, seed: u32, threshold: u32, scale: f32 }
 #include "lib/prologue"

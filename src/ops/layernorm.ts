@@ -1,7 +1,7 @@
 // Layer norm over the last axis with affine gamma, beta: one fused forward kernel that saves the row mean
 // and rstd (shaders/layernorm.wgsl), one fused backward giving dx, dgamma and dbeta in a single dispatch
 // (shaders/layernorm_backward.wgsl), the differentiable op and the float64 reference; and a transformer
-// block's residual sum fused with the layer norm after it (residualLayerNorm).
+// block's residual sum fused with the layer norm after it (residualLayerNorm: the same kernel with RESIDUAL).
 import { type GradContext, record } from '../tensor/tape.js';
 import { defineKernel, grid1d } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
@@ -11,7 +11,6 @@ import { rowLayout, rowsOf } from './row-layout.js';
 
 const layerNormDef = defineKernel({ shader: 'layernorm' });
 const layerNormBackwardDef = defineKernel({ shader: 'layernorm_backward' });
-const residualLayerNormDef = defineKernel({ shader: 'residual_layernorm' });
 
 export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
   const { rows, n } = checkNorm(x, gamma, beta, 'layerNorm');
@@ -21,7 +20,13 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
   const mean = new Tensor(rt, [rows]);
   const rstd = new Tensor(rt, [rows]);
   const forward = rt.kernelOf(layerNormDef, layout.constants);
-  rt.dispatch(forward, { x_in: x, gamma, beta, y, mean, rstd }, { rows, n, eps }, layout.grid);
+  // No residual: r_in is never read (x stands in) and s never written.
+  rt.dispatch(
+    forward,
+    { x_in: x, r_in: x, gamma, beta, s: rt.placeholder, y, mean, rstd },
+    { rows, n, eps, ...maskUniforms(null) },
+    layout.grid,
+  );
   const rule = (dy: Tensor, ctx: GradContext) => {
     const { dx, dgamma, dbeta } = layerNormBackward({ x, gamma, mean, rstd, dy, ctx, branch: null });
     return [dx, dgamma, dbeta];
@@ -104,7 +109,7 @@ function maskUniforms(dropout: BranchDropout | null): { seed: number; threshold:
 
 /**
  * The residual sum of a transformer block and the layer norm after it: sum = x + dropout(r) (no dropout when
- * `dropout` is null), normed = layerNorm(sum) — one dispatch for both (shaders/residual_layernorm.wgsl), with
+ * `dropout` is null), normed = layerNorm(sum) — one dispatch for both (shaders/layernorm.wgsl with RESIDUAL), with
  * the same values as add, dropout and layerNorm apart. Backward: one layer-norm backward dispatch gives the
  * sum's gradient (what its other uses gave it added in), the branch's gradient through the dropout mask,
  * dgamma and dbeta; the residual add then hands them on without a dispatch of its own.
@@ -127,7 +132,7 @@ export function residualLayerNorm(
   const normed = new Tensor(rt, x.shape);
   const mean = new Tensor(rt, [rows]);
   const rstd = new Tensor(rt, [rows]);
-  const forward = rt.kernelOf(residualLayerNormDef, { ...layout.constants, DROPOUT: dropout ? 1 : 0 });
+  const forward = rt.kernelOf(layerNormDef, { ...layout.constants, RESIDUAL: 1, DROPOUT: dropout ? 1 : 0 });
   rt.dispatch(
     forward,
     { x_in: x, r_in: r, gamma, beta, s: sum, y: normed, mean, rstd },
