@@ -4,7 +4,8 @@
 // step call up to its last submit, minus the time spent inside queue.submit; the device's time is measured
 // apart (GPU timestamps of the step's passes where the adapter has them, else nothing). On a loaded machine
 // wall time counts the time other processes held the core, so the main thread's own CPU time for the same
-// span is given beside it where the OS reports it (Linux: /proc/thread-self/schedstat, in nanoseconds).
+// span is given beside it where the OS reports it (Linux: /proc/thread-self/schedstat, in nanoseconds, brought up to
+// date at scheduler ticks and context switches — so per step it is coarse, and only medians over steps mean much).
 import type { Runtime, RuntimeCounters } from '../gpu/runtime.js';
 import { BERT_PRESETS, VIT_PRESETS, type PresetName } from '../models/config.js';
 import { tidy } from '../tensor/tensor.js';
@@ -253,7 +254,9 @@ export function hostMarkdown(
     `\`${command}\` — median of ${steps} steps after ${warmup === 1 ? 'a warm-up step' : `${warmup} warm-up steps`}. One MedTrim train step (ViT + BERT forward, GPU ` +
       'mining, triplet loss, backward, AdamW with clipping) on random inputs. host ms: wall time of the step call up to ' +
       "its last submit, less the time inside queue.submit; host CPU ms: the main thread's CPU time over that span, " +
-      'less its CPU time inside queue.submit (not inflated by other processes on a loaded machine); GPU ms: summed timestamps of its compute passes (— without ' +
+      'less its CPU time inside queue.submit (not inflated by other processes on a loaded machine, but coarse: Linux ' +
+      "brings a running thread's figure up to date at scheduler ticks, so one step's value is off by up to a tick; " +
+      'read the median); GPU ms: summed timestamps of its compute passes (— without ' +
       "'timestamp-query'); wall ms: until the device finished. Counts are per step.",
     '',
     markdownTable(
