@@ -147,7 +147,7 @@ try {
       (c, k) =>
         `| ${c} | ${positives[k]} | ${mean(results.map((r) => r.aucs[k]!)).toFixed(3)} | ${results.map((r) => r.aucs[k]!.toFixed(3)).join(' | ')} |`,
     ),
-    `| **macro-AUC** | | **${mean(macros).toFixed(3)} ± ${sd(macros).toFixed(3)}** | ${macros.map((m) => m.toFixed(3)).join(' | ')} |`,
+    `| **macro-AUC** | | **${mean(macros).toFixed(3)}${macros.length > 1 ? ` ± ${sd(macros).toFixed(3)}` : ''}** | ${macros.map((m) => m.toFixed(3)).join(' | ')} |`,
   ].join('\n');
   console.log(md);
   writeFileSync(values.out!, `${md}\n`);
