@@ -302,7 +302,13 @@ interface MatmulBinding {
   rowSumsInC: boolean;
 }
 
-function dispatchMatmul(rt: Runtime, options: MatmulOptions, d: MatmulDims, tiles: MatmulTiles, m: MatmulBinding): void {
+function dispatchMatmul(
+  rt: Runtime,
+  options: MatmulOptions,
+  d: MatmulDims,
+  tiles: MatmulTiles,
+  m: MatmulBinding,
+): void {
   const transA = !!options.transA;
   const transB = !!options.transB;
   // The axis each operand is fetched along: its contiguous one; a 4-vector fetch also needs batch starts at a

@@ -100,7 +100,15 @@ export function qkvAttention(
   const { m: rows, n: out, k: inFeatures } = linear;
   const planeShape = linear.outShape;
   const y = new Tensor(rt, [3, ...planeShape]);
-  const forward: MatmulDims = { batch: 3, batchA: 1, batchB: 3, m: rows, n: out, k: inFeatures, outShape: [...y.shape] };
+  const forward: MatmulDims = {
+    batch: 3,
+    batchA: 1,
+    batchB: 3,
+    m: rows,
+    n: out,
+    k: inFeatures,
+    outShape: [...y.shape],
+  };
   stridedMatmul({ transB: true }, forward, chooseTiles(x, qw, { transB: true }, linear), {
     a: x,
     b: {
@@ -113,7 +121,8 @@ export function qkvAttention(
     },
     c: { view: y, batchStride: rows * out },
   });
-  const planes = (t: Tensor) => [0, 1, 2].map((j) => t.view(j * rows * out * 4, planeShape)) as [Tensor, Tensor, Tensor];
+  const planes = (t: Tensor) =>
+    [0, 1, 2].map((j) => t.view(j * rows * out * 4, planeShape)) as [Tensor, Tensor, Tensor];
   const [q, k, v] = planes(y);
   const attentionOpts: AttentionOptions = { layout: 'bshd', heads: opts.heads, keyPadding: opts.keyPadding };
   const { out: context, lse } = attentionForward(q, k, v, attentionOpts);
@@ -185,7 +194,15 @@ function weightGradients(
   const { m: rows, n: out, k: inFeatures } = linear;
   const [wq, bq, , , , bv] = slots as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
   // One linear layer's weight-gradient product (linearBackward's), batched over the planes.
-  const single: MatmulDims = { batch: 1, batchA: 1, batchB: 1, m: out, n: inFeatures, k: rows, outShape: [out, inFeatures] };
+  const single: MatmulDims = {
+    batch: 1,
+    batchA: 1,
+    batchB: 1,
+    m: out,
+    n: inFeatures,
+    k: rows,
+    outShape: [out, inFeatures],
+  };
   const batched: MatmulDims = { ...single, batch: 3, batchA: 3, outShape: [3, out, inFeatures] };
   stridedMatmul({ transA: true }, batched, chooseTiles(firstPlane, x, { transA: true }, single), {
     a: dy,

@@ -231,7 +231,9 @@ class OffsetView extends Tensor {
   ) {
     super(base.runtime, shape, base.dtype, base.buffer);
     if (offset < 0 || offset % 4 !== 0 || offset + this.byteLength > base.byteLength)
-      throw new Error(`view [${offset}, ${offset + this.byteLength}) lies outside its tensor's ${base.byteLength} bytes`);
+      throw new Error(
+        `view [${offset}, ${offset + this.byteLength}) lies outside its tensor's ${base.byteLength} bytes`,
+      );
   }
   override get buffer(): GPUBuffer {
     return this.base.buffer;
