@@ -3,7 +3,8 @@
 // padding, so x's gradient from the residual is pending when the projections' rule runs), dropout on, through a
 // training step with AdamW: the output, the loss, x's gradient, every parameter's gradient and every parameter
 // after the step must be the same bits, and the fused step must record 4 dispatches fewer per block (forward
-// 3 → 1, weight gradients 3 → 1). Without an optimizer's arena the fusion does not apply: same dispatches.
+// 3 → 1, weight gradients 3 → 1). Parameters used twice in a step get their weight gradients per projection
+// (backward() sums them apart); without an optimizer's arena the fusion does not apply: same dispatches.
 import { afterEach, describe, expect, it } from 'vitest';
 import { backward, mul, noGrad, reshape, sum, useQkvFusion } from '../../src/autograd/index.js';
 import type { Runtime } from '../../src/gpu/runtime.js';
@@ -50,7 +51,7 @@ function bits(values: Float32Array): number[] {
 }
 
 /** One training step of a fresh stack (the same parameters, input and dropout masks every call). */
-async function step(rt: Runtime, c: StackCase, withOptimizer: boolean): Promise<StepResult> {
+async function step(rt: Runtime, c: StackCase, withOptimizer: boolean, passes = 1): Promise<StepResult> {
   const stack = new BlockStack(rt, c.shape, c.placement, new Rng(7), new DropoutStream(11));
   stack.train();
   const params = stack.parameters();
@@ -71,7 +72,9 @@ async function step(rt: Runtime, c: StackCase, withOptimizer: boolean): Promise<
           );
     await rt.sync();
     const before = rt.counters.dispatches;
-    const output = stack.forward(x, mask);
+    let output = stack.forward(x, mask);
+    // A second pass through the same parameters: each then has two uses, and backward() sums their gradients.
+    for (let i = 1; i < passes; i++) output = stack.forward(output, mask);
     const loss = sum(reshape(mul(output, weights), [size]), 0);
     backward(loss);
     optimizer?.step();
@@ -118,6 +121,17 @@ describe('Q, K, V as one batched product', () => {
         expect(unfused.dispatches - fused.dispatches).toBe(4 * c.shape.layers);
       });
     }
+
+  it('parameters used twice: weight gradients per projection, summed as three linear layers sum them', async () => {
+    rt = await gpuRuntime();
+    const c = stackCases('tiny')[1]!;
+    const fused = await step(rt, c, true, 2);
+    useQkvFusion(rt, false);
+    const unfused = await step(rt, c, true, 2);
+    expectSameBits(fused, unfused);
+    // Only the forward products are batched: 2 dispatches fewer per block and pass.
+    expect(unfused.dispatches - fused.dispatches).toBe(2 * 2 * c.shape.layers);
+  });
 
   it('falls back to three linear layers without an optimizer arena', async () => {
     rt = await gpuRuntime();
