@@ -162,8 +162,8 @@ export interface StridedView {
  * those matrices (matmul.wgsl differs only in where it reads and writes).
  */
 export interface StridedProduct {
+  /** Dense, with 1 batch (broadcast) or d.batch. */
   a: Tensor;
-  /** A's batches: 1 (broadcast) or d.batch, dense. */
   b: StridedView;
   c: StridedView;
   bias?: StridedView | null;
@@ -287,7 +287,7 @@ export function stridedMatmul(options: MatmulOptions, d: MatmulDims, tiles: Matm
   });
 }
 
-/** Strides and offsets in elements (see matmul.wgsl's Params). */
+/** What one dispatch of matmul.wgsl binds, its strides and offsets (elements, see its Params) and its flags. */
 interface MatmulBinding {
   a: BufferView;
   b: BufferView;
