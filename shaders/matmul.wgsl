@@ -18,7 +18,24 @@
 // through a GELU whose input is `aux`). EPILOGUE 3 also writes the row sums of op(A) to aux[batch·M + row]
 // (a linear layer's bias gradient beside its weight gradient), each summed one K element at a time in K order,
 // as reduce_serial.wgsl sums. With 0, `aux` is bound to a placeholder and never touched.
-struct Params { m: u32, n: u32, k: u32, batch_a: u32, batch_b: u32 }
+// Batches sit a_batch, b_batch, c_batch elements apart in A, B and C (0: one matrix for every batch, a broadcast);
+// the bias bias_batch apart (0: one bias for all batches); the row sums at aux_offset + batch·aux_batch. Dense
+// operands have a_batch = M·K, b_batch = K·N, c_batch = M·N, aux_batch = M; strided ones let a batch gather
+// matrices laid out at one stride in a larger buffer (the Q, K, V projections' weights in the parameter arena).
+// ADDEND and EPILOGUE 1/2 read and write at C's index. ROW_SUMS_IN_C writes the row sums into `c` instead of
+// `aux`: WebGPU forbids two writable bindings of overlapping ranges of one buffer, so row sums interleaved with
+// C's matrices (bias gradients between weight gradients in the gradient arena) go through C's binding.
+struct Params {
+  m: u32,
+  n: u32,
+  k: u32,
+  a_batch: u32,
+  b_batch: u32,
+  c_batch: u32,
+  bias_batch: u32,
+  aux_batch: u32,
+  aux_offset: u32,
+}
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
 override TRANS_A: bool = false;
@@ -27,6 +44,7 @@ override K_ALIGNED: bool = false;
 override BIAS: bool = false;
 override ADDEND: bool = false;
 override EPILOGUE: u32 = 0u;
+override ROW_SUMS_IN_C: bool = false;
 const ROW_BLOCKS = {{ROW_BLOCKS}}u;
 const COL_BLOCKS = {{COL_BLOCKS}}u;
 
@@ -86,8 +104,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let batch = gid.z;
   let row0 = gid.y * 4u * ROW_BLOCKS;
   let col0 = gid.x * 4u * COL_BLOCKS;
-  let a_base = select(0u, batch * params.m * params.k, params.batch_a > 1u);
-  let b_base = select(0u, batch * params.k * params.n, params.batch_b > 1u);
+  let a_base = batch * params.a_batch;
+  let b_base = batch * params.b_batch;
   @each(R)
   @each(C) var acc$R_$C = mat4x4<f32>();
   var sums$R = vec4<f32>();
@@ -100,12 +118,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (EPILOGUE == 3u) { add_row_sums(&sums$R, am$R); }
     @end
   }
-  let c_base = batch * params.m * params.n;
+  let c_base = batch * params.c_batch;
+  let bias_base = batch * params.bias_batch;
   @each(R)
-  @each(C) store_block(acc$R_$C, c_base, row0 + 4u * $R, col0 + 4u * $C);
+  @each(C) store_block(acc$R_$C, c_base, bias_base, row0 + 4u * $R, col0 + 4u * $C);
   @end
   if (EPILOGUE == 3u && gid.x == 0u) {
-    @each(R) store_row_sums(sums$R, batch * params.m, row0 + 4u * $R);
+    @each(R) store_row_sums(sums$R, params.aux_offset + batch * params.aux_batch, row0 + 4u * $R);
   }
 }
 
@@ -120,11 +139,17 @@ fn add_row_sums(sums: ptr<function, vec4<f32>>, am: mat4x4<f32>) {
 
 fn store_row_sums(sums: vec4<f32>, base: u32, row0: u32) {
   for (var i = 0u; i < 4u; i++) {
-    if (row0 + i < params.m) { aux[base + row0 + i] = sums[i]; }
+    if (row0 + i < params.m) {
+      if (ROW_SUMS_IN_C) {
+        c[base + row0 + i] = sums[i];
+      } else {
+        aux[base + row0 + i] = sums[i];
+      }
+    }
   }
 }
 
-fn store_block(acc: mat4x4<f32>, c_base: u32, row0: u32, col0: u32) {
+fn store_block(acc: mat4x4<f32>, c_base: u32, bias_base: u32, row0: u32, col0: u32) {
   for (var i = 0u; i < 4u; i++) {
     let row = row0 + i;
     if (row >= params.m) { break; }
@@ -132,7 +157,7 @@ fn store_block(acc: mat4x4<f32>, c_base: u32, row0: u32, col0: u32) {
       let col = col0 + j;
       if (col < params.n) {
         var value = acc[i][j];
-        if (BIAS) { value += bias[col]; }
+        if (BIAS) { value += bias[bias_base + col]; }
         let at = c_base + row * params.n + col;
         if (ADDEND) { value += bias[at]; }
         if (EPILOGUE == 1u) {

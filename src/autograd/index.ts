@@ -17,6 +17,7 @@ export { matmulOp as matmul } from '../ops/matmul.js';
 export { geluMlp } from '../ops/mlp.js';
 export { cosineDistance, cosineSimilarity, l2normalize } from '../ops/normalize.js';
 export { logSoftmax, softmax } from '../ops/softmax.js';
+export { qkvAttention, useQkvFusion } from '../ops/qkv-attention.js';
 
 export const add = (a: Tensor, b: Tensor): Tensor => binaryOp('add', a, b);
 export const sub = (a: Tensor, b: Tensor): Tensor => binaryOp('sub', a, b);

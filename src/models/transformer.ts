@@ -8,6 +8,7 @@ import {
   geluMlp,
   matmul,
   permute,
+  qkvAttention,
   reshape,
   residualLayerNorm,
   scale,
@@ -97,8 +98,17 @@ export class SelfAttention extends Module {
     this.output = this.addModule('output', new Linear(rt, hidden, hidden, rng));
   }
 
-  /** x [batch, seq, hidden]; keyPadding [batch, seq] with 0 at padding. */
+  /**
+   * x [batch, seq, hidden]; keyPadding [batch, seq] with 0 at padding. With the fused kernels, the three
+   * projections run as one batched product when their parameters' layout allows (see qkvAttention), with the
+   * same numbers as three linear layers.
+   */
   forward(x: Tensor, keyPadding?: Tensor): Tensor {
+    const fused =
+      this.attend === fusedAttention
+        ? qkvAttention(x, [this.query, this.key, this.value], { heads: this.heads, keyPadding })
+        : null;
+    if (fused) return this.output.forward(fused);
     const context = this.attend(
       this.query.forward(x),
       this.key.forward(x),

@@ -384,7 +384,10 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   return record('attention', out, [q, k, v], rule, [lse]);
 }
 
-/** Gradients of sum(dOut ∘ attention(q, k, v)) from the forward's out and lse. */
+/**
+ * Gradients of sum(dOut ∘ attention(q, k, v)) from the forward's out and lse; with `into`, written there (each of
+ * its operand's shape, e.g. planes of one batched gradient) instead of fresh tensors.
+ */
 export function attentionBackward(
   q: Tensor,
   k: Tensor,
@@ -393,6 +396,7 @@ export function attentionBackward(
   lse: Tensor,
   dOut: Tensor,
   opts: AttentionOptions = {},
+  into?: { dq: Tensor; dk: Tensor; dv: Tensor },
 ): { dq: Tensor; dk: Tensor; dv: Tensor } {
   checkF32({ q, k, v, out, lse, dOut });
   const g = attentionGeometry(q.shape, k.shape, v.shape, opts);
@@ -407,9 +411,18 @@ export function attentionBackward(
   // Rows rounded up to whole query quads: the 'stream' kernels store P and dS as 4×4 blocks.
   const scratch: Shape = [g.batch * g.heads, 4 * Math.ceil(g.seqQ / 4), Math.ceil(g.seqK / 4), 4];
   const [probs, dscores] = [new Tensor(rt, scratch), new Tensor(rt, scratch)];
-  const dq = new Tensor(rt, q.shape);
-  const dk = new Tensor(rt, k.shape);
-  const dv = new Tensor(rt, v.shape);
+  if (into) {
+    for (const [name, t, of] of [
+      ['dq', into.dq, q],
+      ['dk', into.dk, k],
+      ['dv', into.dv, v],
+    ] as const)
+      if (describe(t.shape) !== describe(of.shape))
+        throw new Error(`attention backward: ${name} ${describe(t.shape)} given for an operand ${describe(of.shape)}`);
+  }
+  const dq = into?.dq ?? new Tensor(rt, q.shape);
+  const dk = into?.dk ?? new Tensor(rt, k.shape);
+  const dv = into?.dv ?? new Tensor(rt, v.shape);
   launch(rt, 'backward_dq', g, opts, { q, k, v, out, d_out: dOut, lse, dq, probs, dscores });
   launch(rt, 'backward_dkdv', g, opts, { q, d_out: dOut, probs, dscores, dk, dv });
   probs.dispose();

@@ -2,7 +2,7 @@
 // where the layout allows, block sizes from matmulTiles) and the float64 reference.
 import { record } from '../tensor/tape.js';
 import { autotunerOf } from '../gpu/autotune.js';
-import { kernelDefs, type Runtime } from '../gpu/runtime.js';
+import { kernelDefs, type BufferView, type Runtime } from '../gpu/runtime.js';
 import type { HostTensor } from '../tensor/host.js';
 import { Tensor, zeros, type Shape } from '../tensor/tensor.js';
 import type { GeluForm } from './activation.js';
@@ -60,7 +60,7 @@ const matmulDef = kernelDefs((variant: string) => {
   };
 });
 
-interface MatmulDims {
+export interface MatmulDims {
   batch: number;
   batchA: number;
   batchB: number;
@@ -101,7 +101,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
  * The product of x [..., in] and weightᵀ ([out, in]) as one matrix product over rows = the leading extents of x
  * (x is contiguous, so no reshape or copy is needed): → [..., out].
  */
-function linearDims(x: Tensor, weight: Tensor, bias: Tensor | null): MatmulDims {
+export function linearDims(x: Tensor, weight: Tensor, bias: Tensor | null): MatmulDims {
   const inFeatures = x.shape.at(-1);
   if (x.rank < 1 || weight.rank !== 2 || inFeatures !== weight.shape[1] || (bias && bias.size !== weight.shape[0])) {
     throw new Error(
@@ -147,6 +147,30 @@ interface MatmulExtras {
   into?: Tensor | null;
 }
 
+/**
+ * A batched product's operand, output or bias placed at one stride in a larger buffer: `view` starts at batch
+ * 0, and batch p is `batchStride` elements further (0: the same matrix or bias for every batch).
+ */
+export interface StridedView {
+  view: BufferView;
+  batchStride: number;
+}
+
+/**
+ * A product whose B, C and bias (and the row sums of op(A)) are strided views rather than dense tensors: batch p
+ * computes C_p = op(A_p)·op(B_p) + bias_p with the float operations, in the same order, of the dense product of
+ * those matrices (matmul.wgsl differs only in where it reads and writes).
+ */
+export interface StridedProduct {
+  /** Dense, with 1 batch (broadcast) or d.batch. */
+  a: Tensor;
+  b: StridedView;
+  c: StridedView;
+  bias?: StridedView | null;
+  /** The row sums of op(A), written through C's binding at element `offset` of it, `batchStride` apart. */
+  rowSumsInC?: { offset: number; batchStride: number } | null;
+}
+
 /** What autotuning (src/gpu/autotune.ts) tries: 8×8 workgroups with 1–4 blocks each way, and other workgroup shapes. */
 export function matmulTileCandidates(rt: Runtime): MatmulTiles[] {
   const layouts: [number, number, number, number][] = [
@@ -168,7 +192,7 @@ export function matmulTileCandidates(rt: Runtime): MatmulTiles[] {
 }
 
 /** The default tiles, or with autotuning on, the tuned ones of this product's shape family (sizes rounded up to powers of 2). */
-function chooseTiles(a: Tensor, b: Tensor, options: MatmulOptions, d: MatmulDims): MatmulTiles {
+export function chooseTiles(a: Tensor, b: Tensor, options: MatmulOptions, d: MatmulDims): MatmulTiles {
   const rt = a.runtime;
   const tuner = autotunerOf(rt);
   const fallback = matmulTiles(rt, d.m, !!options.transA);
@@ -209,11 +233,88 @@ function recordMatmul(
     rt.clear(out);
     return out;
   }
+  dispatchMatmul(rt, options, d, tiles, {
+    a,
+    b,
+    c: out,
+    bias: bias ?? addend ?? b,
+    aux: gelu?.pre ?? rowSums ?? rt.placeholder,
+    strides: {
+      a: d.batchA > 1 ? d.m * d.k : 0,
+      b: d.batchB > 1 ? d.k * d.n : 0,
+      c: d.m * d.n,
+      bias: 0,
+      aux: d.m,
+      auxOffset: 0,
+    },
+    addsBias: !!bias,
+    addsAddend: !!addend,
+    epilogue: rowSums ? 3 : (gelu?.mode ?? 0),
+    geluTanh: gelu?.form === 'tanh',
+    rowSumsInC: false,
+  });
+  return out;
+}
+
+/**
+ * The batched product of a StridedProduct (see there) for dims d (d.batchB is ignored: B's stride says it). Each
+ * view must start at a bindable offset; rows of C must not overlap the row sums.
+ */
+export function stridedMatmul(options: MatmulOptions, d: MatmulDims, tiles: MatmulTiles, p: StridedProduct): void {
+  const rt = p.a.runtime;
+  if (p.a.size !== d.batchA * d.m * d.k || (d.batchA !== 1 && d.batchA !== d.batch))
+    throw new Error(`matmul: A [${p.a.shape.join(', ')}] given for a strided product of [${d.outShape.join(', ')}]`);
+  if (d.k === 0) throw new Error('matmul: a strided product needs K > 0');
+  dispatchMatmul(rt, options, d, tiles, {
+    a: p.a,
+    b: p.b.view,
+    c: p.c.view,
+    bias: p.bias?.view ?? p.b.view,
+    aux: rt.placeholder,
+    strides: {
+      a: d.batchA > 1 ? d.m * d.k : 0,
+      b: p.b.batchStride,
+      c: p.c.batchStride,
+      bias: p.bias?.batchStride ?? 0,
+      aux: p.rowSumsInC?.batchStride ?? d.m,
+      auxOffset: p.rowSumsInC?.offset ?? 0,
+    },
+    addsBias: !!p.bias,
+    addsAddend: false,
+    epilogue: p.rowSumsInC ? 3 : 0,
+    geluTanh: false,
+    rowSumsInC: !!p.rowSumsInC,
+  });
+}
+
+/** What one dispatch of matmul.wgsl binds, its strides and offsets (elements, see its Params) and its flags. */
+interface MatmulBinding {
+  a: BufferView;
+  b: BufferView;
+  c: BufferView;
+  bias: BufferView;
+  aux: BufferView;
+  strides: { a: number; b: number; c: number; bias: number; aux: number; auxOffset: number };
+  addsBias: boolean;
+  addsAddend: boolean;
+  epilogue: number;
+  geluTanh: boolean;
+  rowSumsInC: boolean;
+}
+
+function dispatchMatmul(
+  rt: Runtime,
+  options: MatmulOptions,
+  d: MatmulDims,
+  tiles: MatmulTiles,
+  m: MatmulBinding,
+): void {
   const transA = !!options.transA;
   const transB = !!options.transB;
-  // The axis each operand is fetched along: its contiguous one.
-  const aAligned = (transA ? d.m : d.k) % 4 === 0;
-  const bAligned = (transB ? d.k : d.n) % 4 === 0;
+  // The axis each operand is fetched along: its contiguous one; a 4-vector fetch also needs batch starts at a
+  // multiple of 4.
+  const aAligned = (transA ? d.m : d.k) % 4 === 0 && m.strides.a % 4 === 0;
+  const bAligned = (transB ? d.k : d.n) % 4 === 0 && m.strides.b % 4 === 0;
   const kernel = rt.kernelOf(
     matmulDef(`${aAligned ? 1 : 0},${bAligned ? 1 : 0},${tiles.ROW_BLOCKS},${tiles.COL_BLOCKS}`),
     {
@@ -222,23 +323,34 @@ function recordMatmul(
       TRANS_A: transA ? 1 : 0,
       TRANS_B: transB ? 1 : 0,
       K_ALIGNED: d.k % 4 === 0 ? 1 : 0,
-      BIAS: bias ? 1 : 0,
-      ADDEND: addend ? 1 : 0,
-      EPILOGUE: rowSums ? 3 : (gelu?.mode ?? 0),
-      GELU_TANH: gelu?.form === 'tanh' ? 1 : 0,
+      BIAS: m.addsBias ? 1 : 0,
+      ADDEND: m.addsAddend ? 1 : 0,
+      EPILOGUE: m.epilogue,
+      ROW_SUMS_IN_C: m.rowSumsInC ? 1 : 0,
+      GELU_TANH: m.geluTanh ? 1 : 0,
     },
   );
+  const s = m.strides;
   rt.dispatch(
     kernel,
-    { a, b, c: out, bias: bias ?? addend ?? b, aux: gelu?.pre ?? rowSums ?? rt.placeholder },
-    { m: d.m, n: d.n, k: d.k, batch_a: d.batchA, batch_b: d.batchB },
+    { a: m.a, b: m.b, c: m.c, bias: m.bias, aux: m.aux },
+    {
+      m: d.m,
+      n: d.n,
+      k: d.k,
+      a_batch: s.a,
+      b_batch: s.b,
+      c_batch: s.c,
+      bias_batch: s.bias,
+      aux_batch: s.aux,
+      aux_offset: s.auxOffset,
+    },
     [
       Math.ceil(d.n / (tiles.WG_X * 4 * tiles.COL_BLOCKS)),
       Math.ceil(d.m / (tiles.WG_Y * 4 * tiles.ROW_BLOCKS)),
       d.batch,
     ],
   );
-  return out;
 }
 
 export function matmulRef(a: HostTensor, b: HostTensor, options: MatmulOptions = {}): HostTensor {

@@ -175,6 +175,14 @@ export class Tensor implements BufferView {
     return new TensorView(this, resolved);
   }
 
+  /**
+   * `shape` elements of the same buffer from `byteOffset` bytes past this tensor's start (no copy; the view owns
+   * nothing): a part of a larger result, such as one plane of a batched product.
+   */
+  view(byteOffset: number, shape: Shape): Tensor {
+    return new OffsetView(this, byteOffset, shape);
+  }
+
   async read(): Promise<TypedArrayFor<DType>> {
     const bytes = await this.runtime.read(this);
     return this.dtype === 'f32'
@@ -205,6 +213,36 @@ class TensorView extends Tensor {
   }
   override moveTo(): void {
     throw new Error('moveTo on a reshaped view: move the tensor it views');
+  }
+  override get disposed(): boolean {
+    return this.base.disposed;
+  }
+  override dispose(): void {
+    for (const scope of scopes) scope.delete(this);
+  }
+}
+
+/** A part of another tensor's range at a byte offset from its start: its dispose does nothing to the base. */
+class OffsetView extends Tensor {
+  constructor(
+    private readonly base: Tensor,
+    private readonly offset: number,
+    shape: Shape,
+  ) {
+    super(base.runtime, shape, base.dtype, base.buffer);
+    if (offset < 0 || offset % 4 !== 0 || offset + this.byteLength > base.byteLength)
+      throw new Error(
+        `view [${offset}, ${offset + this.byteLength}) lies outside its tensor's ${base.byteLength} bytes`,
+      );
+  }
+  override get buffer(): GPUBuffer {
+    return this.base.buffer;
+  }
+  override get byteOffset(): number {
+    return this.base.byteOffset + this.offset;
+  }
+  override moveTo(): void {
+    throw new Error('moveTo on a view: move the tensor it views');
   }
   override get disposed(): boolean {
     return this.base.disposed;
