@@ -172,7 +172,7 @@ export class Tensor implements BufferView {
   /** Same buffer seen with another shape of the same size (no copy). The view owns nothing. */
   reshape(shape: Shape): Tensor {
     const resolved = resolveShape(shape, this.size);
-    return new TensorView(this, resolved);
+    return new TensorView(this, 0, resolved);
   }
 
   /**
@@ -180,7 +180,7 @@ export class Tensor implements BufferView {
    * nothing): a part of a larger result, such as one plane of a batched product.
    */
   view(byteOffset: number, shape: Shape): Tensor {
-    return new OffsetView(this, byteOffset, shape);
+    return new TensorView(this, byteOffset, shape);
   }
 
   async read(): Promise<TypedArrayFor<DType>> {
@@ -197,33 +197,11 @@ export class Tensor implements BufferView {
   }
 }
 
-/** A reshaped alias: shares the base's buffer, and its dispose does nothing to the base. */
+/**
+ * An alias of another tensor's buffer: the same range with another shape (reshape), or a part of it at a byte
+ * offset (view). Its dispose does nothing to the base.
+ */
 class TensorView extends Tensor {
-  constructor(
-    private readonly base: Tensor,
-    shape: Shape,
-  ) {
-    super(base.runtime, shape, base.dtype, base.buffer);
-  }
-  override get buffer(): GPUBuffer {
-    return this.base.buffer;
-  }
-  override get byteOffset(): number {
-    return this.base.byteOffset;
-  }
-  override moveTo(): void {
-    throw new Error('moveTo on a reshaped view: move the tensor it views');
-  }
-  override get disposed(): boolean {
-    return this.base.disposed;
-  }
-  override dispose(): void {
-    for (const scope of scopes) scope.delete(this);
-  }
-}
-
-/** A part of another tensor's range at a byte offset from its start: its dispose does nothing to the base. */
-class OffsetView extends Tensor {
   constructor(
     private readonly base: Tensor,
     private readonly offset: number,
