@@ -5,34 +5,22 @@
 // back to back, then one wait) with Dawn's polls paced and --steps with the binding's own busy loop, alternating so
 // that both modes see the same machine. Per step: wall ms and the main thread's CPU ms (Linux schedstat).
 // Results: bench/results/dawn-polling-<adapter>.{md,json}.
-import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { adapterLine, adapterTag, markdownTable } from '../src/bench/format.js';
+import { threadCpuClock } from '../src/bench/host.js';
 import { writeResults } from '../src/bench/results.js';
+import { median } from '../src/bench/timing.js';
 import { trainStepCase } from '../src/bench/suites/train-step.js';
 import { acquireGpu, type BackendChoice } from '../src/gpu/device.js';
 import { Runtime } from '../src/gpu/runtime.js';
 import { BERT_PRESETS, VIT_PRESETS, type PresetName } from '../src/models/config.js';
 import { tidy } from '../src/tensor/tensor.js';
+import { positiveInt } from './lib/args.js';
 import { runScript } from './lib/run-script.js';
 
 // The binding's own scheduler, taken before acquireGpu installs the paced one.
 const busySetImmediate = globalThis.setImmediate;
-
-function positiveInt(name: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got '${text}'`);
-  return n;
-}
-
-const threadCpuMs = () => Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -50,6 +38,8 @@ async function main(): Promise<number> {
   const batch = positiveInt('batch', values.batch!);
   const steps = positiveInt('steps', values.steps!);
   const rounds = positiveInt('rounds', values.rounds!);
+  const threadCpuMs = threadCpuClock();
+  if (!threadCpuMs) throw new Error("this OS does not report a thread's CPU time (Linux /proc/thread-self/schedstat)");
   const gpu = await acquireGpu({ backend: values.backend as BackendChoice });
   const pacedSetImmediate = globalThis.setImmediate;
   if (pacedSetImmediate === busySetImmediate) throw new Error('acquireGpu did not install the paced setImmediate');

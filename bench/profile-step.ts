@@ -13,6 +13,7 @@ import { VIT_PRESETS, type PresetName } from '../src/models/config.js';
 import { tidy } from '../src/tensor/tensor.js';
 import { adapterLine, adapterTag, markdownTable } from '../src/bench/format.js';
 import { writeResults } from '../src/bench/results.js';
+import { positiveInt } from './lib/args.js';
 import { runScript } from './lib/run-script.js';
 
 const HELP =
@@ -23,12 +24,6 @@ interface KernelTotal {
   calls: number;
   seconds: number;
   slowest: DispatchTime;
-}
-
-function positiveInt(name: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got '${text}'`);
-  return n;
 }
 
 function byKernel(dispatches: DispatchTime[]): KernelTotal[] {

@@ -10,6 +10,7 @@ import type { Runtime, RuntimeCounters } from '../gpu/runtime.js';
 import { BERT_PRESETS, VIT_PRESETS, type PresetName } from '../models/config.js';
 import { tidy } from '../tensor/tensor.js';
 import { markdownTable } from './format.js';
+import { median } from './timing.js';
 import { PassTimer } from '../gpu/pass-timer.js';
 import { trainStepCase } from './suites/train-step.js';
 
@@ -60,16 +61,10 @@ function counterDelta(after: RuntimeCounters, before: RuntimeCounters): RuntimeC
   };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 type Clock = () => number;
 
 /** Milliseconds the calling thread has run on a CPU, or null where the OS does not say. */
-function threadCpuClock(): Clock | null {
+export function threadCpuClock(): Clock | null {
   const fs = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process?.getBuiltinModule?.(
     'node:fs',
   ) as typeof import('node:fs') | undefined;
